@@ -1,0 +1,355 @@
+"""The data that crosses stage boundaries.
+
+Every stage takes and returns these pydantic models: frozen, ``extra="forbid"``, with ids of
+their own types. Ids are content hashes, so the same input always yields the same id and a
+rebuild of the same documents is idempotent all the way down to the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal, NewType
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DocumentId = NewType("DocumentId", str)
+ChunkId = NewType("ChunkId", str)
+EntityId = NewType("EntityId", str)
+AssertionId = NewType("AssertionId", str)
+QuarantineId = NewType("QuarantineId", str)
+RunId = NewType("RunId", str)
+IRI = NewType("IRI", str)
+
+
+class Frozen(BaseModel):
+    """Base for stage-boundary models: immutable and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def stable_hash(*parts: str, length: int = 16) -> str:
+    """A short, stable hex digest of ``parts`` (NUL-separated so parts cannot run together)."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_label(text: str) -> str:
+    """Case-, accent- and whitespace-insensitive form of a label, used for entity identity."""
+    folded = unicodedata.normalize("NFKC", text).casefold().strip()
+    folded = folded.strip(" \t\n\"'`.,;:!?()[]{}")
+    return _SPACE.sub(" ", folded)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class Span(Frozen):
+    """A half-open character range ``[start, end)`` in a document's text."""
+
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError(f"span end {self.end} is before start {self.start}")
+        return self
+
+
+class Document(Frozen):
+    """One source document; ``id`` is derived from its content, not its path."""
+
+    id: DocumentId
+    source: str
+    title: str
+    text: str
+    sha256: str
+    media_type: str = "text/plain"
+
+    @classmethod
+    def from_text(cls, text: str, *, source: str, title: str | None = None,
+                  media_type: str = "text/plain") -> Document:
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return cls(id=DocumentId(f"doc:{sha[:16]}"), source=source, title=title or source,
+                   text=text, sha256=sha, media_type=media_type)
+
+
+class Chunk(Frozen):
+    """A piece of a document with the span it came from, so evidence can point back."""
+
+    id: ChunkId
+    document_id: DocumentId
+    index: Annotated[int, Field(ge=0)]
+    text: str
+    span: Span
+
+    @classmethod
+    def make(cls, document: Document, index: int, start: int, end: int) -> Chunk:
+        text = document.text[start:end]
+        cid = ChunkId(f"chunk:{stable_hash(document.id, str(start), str(end))}")
+        return cls(id=cid, document_id=document.id, index=index, text=text,
+                   span=Span(start=start, end=end))
+
+
+# --------------------------------------------------------------------------- ontology
+
+
+class OntologyClass(Frozen):
+    iri: IRI
+    label: str
+    parents: tuple[IRI, ...] = ()
+    comment: str = ""
+
+
+class PropertyKind(str, Enum):
+    OBJECT = "object"
+    DATATYPE = "datatype"
+
+
+class OntologyProperty(Frozen):
+    """An OWL property. ``range`` holds class IRIs (object) or XSD datatype IRIs (datatype)."""
+
+    iri: IRI
+    label: str
+    kind: PropertyKind
+    domain: tuple[IRI, ...] = ()
+    range: tuple[IRI, ...] = ()
+    functional: bool = False
+    comment: str = ""
+
+    @property
+    def local_name(self) -> str:
+        return local_name(self.iri)
+
+
+class CompetencyQuestion(Frozen):
+    id: str
+    text: str
+    sparql: str | None = None
+    answer_type: str | None = None
+
+
+def local_name(iri: str) -> str:
+    """The part of an IRI after the last ``#`` or ``/``."""
+    return re.split(r"[#/]", iri.rstrip("/#"))[-1]
+
+
+class Ontology(Frozen):
+    """The schema extraction works under: classes, properties and competency questions."""
+
+    iri: IRI
+    label: str
+    classes: tuple[OntologyClass, ...]
+    properties: tuple[OntologyProperty, ...]
+    competency_questions: tuple[CompetencyQuestion, ...] = ()
+    source: str = ""
+    sha256: str = ""
+
+    def get_class(self, iri: str) -> OntologyClass | None:
+        return next((c for c in self.classes if c.iri == iri), None)
+
+    def get_property(self, iri: str) -> OntologyProperty | None:
+        return next((p for p in self.properties if p.iri == iri), None)
+
+    def ancestors(self, iri: str) -> set[str]:
+        """``iri`` and every class above it (cycle-safe)."""
+        seen: set[str] = set()
+        todo = [iri]
+        while todo:
+            cur = todo.pop()
+            if cur in seen:
+                continue
+            seen.add(cur)
+            cls = self.get_class(cur)
+            if cls is not None:
+                todo.extend(cls.parents)
+        return seen
+
+    def is_subclass(self, sub: str, sup: str) -> bool:
+        return sup in self.ancestors(sub)
+
+    def class_label(self, iri: str) -> str:
+        cls = self.get_class(iri)
+        return cls.label if cls else local_name(iri)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+class CandidateTriple(BaseModel):
+    """One triple exactly as an LLM proposed it, before any check. Unknown keys are ignored
+    (models add commentary fields); everything else is validated by the contracts."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    subject: str
+    predicate: str
+    object: str
+    evidence: str | None = None
+
+
+class ViolationReason(str, Enum):
+    """Why an LLM output, or one triple of it, was refused. Stable codes: they are stored."""
+
+    MALFORMED_OUTPUT = "malformed-output"
+    EMPTY_OUTPUT = "empty-output"
+    EMPTY_FIELD = "empty-field"
+    UNKNOWN_PREDICATE = "unknown-predicate"
+    SUBJECT_NOT_IN_TEXT = "subject-not-in-text"
+    OBJECT_NOT_IN_TEXT = "object-not-in-text"
+    SELF_LOOP = "self-loop"
+    CLASS_AS_INSTANCE = "class-as-instance"
+    LITERAL_DATATYPE = "literal-datatype"
+    DOMAIN_MISMATCH = "domain-mismatch"
+    RANGE_MISMATCH = "range-mismatch"
+
+
+class Violation(Frozen):
+    reason: ViolationReason
+    check: str
+    detail: str
+
+
+class Evidence(Frozen):
+    """Where in the corpus a triple is stated."""
+
+    document_id: DocumentId
+    chunk_id: ChunkId
+    span: Span
+    quote: str
+
+
+class EntityRef(Frozen):
+    """A node of the knowledge graph: label plus ontology class; its id is derived from both."""
+
+    id: EntityId
+    label: str
+    type_iri: IRI
+
+    @classmethod
+    def make(cls, label: str, type_iri: str) -> EntityRef:
+        eid = EntityId(f"ent:{stable_hash(normalize_label(label), type_iri)}")
+        return cls(id=eid, label=label.strip(), type_iri=IRI(type_iri))
+
+
+class LiteralValue(Frozen):
+    value: str
+    datatype: IRI
+
+
+class Triple(Frozen):
+    """A checked triple: predicate is an ontology property, subject/object are typed."""
+
+    subject: EntityRef
+    predicate: IRI
+    object: EntityRef | LiteralValue
+
+    @property
+    def key(self) -> AssertionId:
+        obj = self.object.id if isinstance(self.object, EntityRef) else (
+            f"lit:{self.object.datatype}:{self.object.value}")
+        return AssertionId(f"asr:{stable_hash(self.subject.id, self.predicate, obj)}")
+
+    @property
+    def object_is_literal(self) -> bool:
+        return isinstance(self.object, LiteralValue)
+
+    @property
+    def object_label(self) -> str:
+        return self.object.value if isinstance(self.object, LiteralValue) else self.object.label
+
+
+class AssertionStatus(str, Enum):
+    DRAFT = "draft"
+    CERTIFIED = "certified"
+    QUARANTINED = "quarantined"
+
+
+class Provenance(Frozen):
+    """One independent statement of a triple: where, by which model and prompt, in which run."""
+
+    document_id: DocumentId
+    chunk_id: ChunkId
+    span: Span
+    quote: str
+    model: str
+    prompt_version: str
+    run_id: RunId
+    attempts: Annotated[int, Field(ge=1)]
+    samples_agreeing: Annotated[int, Field(ge=0)] = 1
+    samples_total: Annotated[int, Field(ge=1)] = 1
+
+
+class Assertion(Frozen):
+    """A triple in the graph with its confidence, lifecycle status and provenance."""
+
+    id: AssertionId
+    triple: Triple
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)]
+    status: AssertionStatus = AssertionStatus.DRAFT
+    provenance: tuple[Provenance, ...] = ()
+
+    @classmethod
+    def of(cls, triple: Triple, *, confidence: float, provenance: tuple[Provenance, ...],
+           status: AssertionStatus = AssertionStatus.DRAFT) -> Assertion:
+        return cls(id=triple.key, triple=triple, confidence=confidence, status=status,
+                   provenance=provenance)
+
+
+class QuarantinedCandidate(Frozen):
+    """An LLM proposal that failed its contract after every retry, kept with its reasons."""
+
+    id: QuarantineId
+    chunk_id: ChunkId
+    document_id: DocumentId
+    raw: str
+    candidate: CandidateTriple | None
+    violations: tuple[Violation, ...]
+    model: str
+    prompt_version: str
+    run_id: RunId
+    attempts: Annotated[int, Field(ge=1)]
+    sample_index: Annotated[int, Field(ge=0)]
+
+    @classmethod
+    def make(cls, *, chunk: Chunk, raw: str, candidate: CandidateTriple | None,
+             violations: tuple[Violation, ...], model: str, prompt_version: str,
+             run_id: RunId, attempts: int, sample_index: int) -> QuarantinedCandidate:
+        body = raw if candidate is None else (
+            f"{candidate.subject}\x00{candidate.predicate}\x00{candidate.object}")
+        qid = QuarantineId(f"q:{stable_hash(chunk.id, model, prompt_version, str(sample_index), body)}")
+        return cls(id=qid, chunk_id=chunk.id, document_id=chunk.document_id, raw=raw,
+                   candidate=candidate, violations=violations, model=model,
+                   prompt_version=prompt_version, run_id=run_id, attempts=attempts,
+                   sample_index=sample_index)
+
+    @property
+    def primary_reason(self) -> ViolationReason:
+        return self.violations[0].reason
+
+
+class AuditEntry(Frozen):
+    """One recorded change to the graph: who, when, what (KGCL text or a lifecycle action)."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: str = ""
+
+
+class WriteResult(Frozen):
+    """What a store write changed: brand-new items versus ones merged into existing ones."""
+
+    created: int = 0
+    updated: int = 0
+
+
+Role = Literal["reader", "curator", "certifier", "admin"]

@@ -1,0 +1,52 @@
+"""All settings in one place, read from the environment (prefix ``VERIKG_``) at the edges.
+
+Library code never reads the environment itself: the CLI and the flows build a ``Settings``
+and pass what each stage needs. Secrets are ``SecretStr`` and never printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VERIKG_", extra="ignore")
+
+    #: where runs keep their state: the embedded store, the index, the LLM response cache
+    data_dir: Path = Path(".verikg")
+
+    #: graph store descriptor: ``sqlite:PATH`` (embedded default; empty path = data_dir) or a
+    #: Bolt URI such as ``bolt://127.0.0.1:7687`` / ``neo4j+s://host`` for Neo4j
+    store: str = "sqlite:"
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("")
+    neo4j_database: str = "neo4j"
+
+    #: LLM: ``embedded`` (llama-cpp-python + Gemma 3 270M, offline, smoke-level quality) or
+    #: ``openai`` (any OpenAI-compatible endpoint: vLLM, Ollama, llama.cpp server, OpenAI)
+    llm: str = "embedded"
+    llm_model: str = "gpt-4o-mini"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr = SecretStr("")
+    llm_temperature: float = 0.7
+    llm_max_tokens: int = 256
+    llm_timeout_s: float = 120.0
+
+    #: extraction: samples per chunk (confidence = agreement) and corrective retries per sample
+    samples: int = Field(default=3, ge=1, le=20)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    chunk_chars: int = Field(default=1200, ge=200)
+    chunk_overlap: int = Field(default=0, ge=0)
+
+    #: embeddings: a sentence-transformers model path; empty = the packaged all-MiniLM-L6-v2
+    embedding_model: str = ""
+    embedding_batch_size: int = 64
+    device: str = "cpu"
+
+    def store_descriptor(self) -> str:
+        if self.store in ("sqlite:", "sqlite"):
+            return f"sqlite:{self.data_dir / 'kg.sqlite'}"
+        return self.store
