@@ -227,7 +227,11 @@ class Evidence(Frozen):
 
 
 class EntityRef(Frozen):
-    """A node of the knowledge graph: label plus ontology class; its id is derived from both."""
+    """A node of the knowledge graph: a label and its ontology class.
+
+    The id comes from the normalised label alone, so "NASA" met as the operator of one mission
+    and the builder of another is one node; its class is resolved when the graph is assembled
+    (the most specific class the ontology's domains and ranges give it)."""
 
     id: EntityId
     label: str
@@ -235,7 +239,7 @@ class EntityRef(Frozen):
 
     @classmethod
     def make(cls, label: str, type_iri: str) -> EntityRef:
-        eid = EntityId(f"ent:{stable_hash(normalize_label(label), type_iri)}")
+        eid = EntityId(f"ent:{stable_hash(normalize_label(label))}")
         return cls(id=eid, label=label.strip(), type_iri=IRI(type_iri))
 
 

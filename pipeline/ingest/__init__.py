@@ -1,0 +1,7 @@
+"""Ingest: documents in, sentence-aligned chunks with character spans out."""
+
+from pipeline.ingest.base import Chunker, DocumentLoader
+from pipeline.ingest.chunker import SentenceChunker
+from pipeline.ingest.loader import TextFileLoader
+
+__all__ = ["Chunker", "DocumentLoader", "SentenceChunker", "TextFileLoader"]

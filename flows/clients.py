@@ -1,0 +1,40 @@
+"""Building the clients each flow needs from ``Settings`` — the edge where I/O starts.
+
+Library stages take these objects as arguments; only flows and the command line build them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from pipeline.extract.prompt import EXTRACTION_JSON_SCHEMA
+from pipeline.index import SentenceTransformerEmbedder
+from pipeline.llm import SQLiteLLMCache, build_chat_model
+from pipeline.settings import Settings
+from pipeline.store import GraphStore, open_store
+
+
+def make_store(settings: Settings) -> GraphStore:
+    """An opened store for ``settings.store`` (embedded SQLite unless a Bolt URI is given)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.store_descriptor(), settings)
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    """The extraction LLM with a persistent response cache, so a rerun never asks twice."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    model = build_chat_model(settings, json_schema=EXTRACTION_JSON_SCHEMA)
+    model.cache = SQLiteLLMCache(settings.data_dir / "llm_cache.sqlite")
+    return model
+
+
+def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.embedding_model or None, device=settings.device,
+                                       batch_size=settings.embedding_batch_size,
+                                       cache_path=settings.data_dir / "embedding_cache.sqlite")
+
+
+def index_dir(settings: Settings) -> Path:
+    return settings.data_dir / "index"

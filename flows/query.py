@@ -1,0 +1,67 @@
+"""Answering hybrid queries over the built graph (text + an attribute predicate)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.clients import index_dir, make_embedder, make_store
+from pipeline.errors import ConfigurationError
+from pipeline.index import KGIndex
+from pipeline.models import Frozen
+from pipeline.ontology import load_ontology
+from pipeline.retrieval import Hit, HybridRetriever
+from pipeline.settings import Settings
+
+
+class Query(Frozen):
+    text: str
+    where: str | None = None
+    about: str = ""
+    k: int = 5
+
+
+class QueryAnswer(Frozen):
+    query: Query
+    hits: tuple[Hit, ...]
+
+
+def load_queries(path: Path) -> list[Query]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return [Query.model_validate(q) for q in raw]
+    except Exception as exc:
+        raise ConfigurationError(f"{path}: cannot read queries: {exc}") from exc
+
+
+@task(name="answer_queries", cache_policy=NO_CACHE)
+def answer_queries(queries: Sequence[Query], settings: Settings,
+                   ontology_path: Path | None = None) -> list[QueryAnswer]:
+    store = make_store(settings)
+    try:
+        ontology = load_ontology(ontology_path) if ontology_path else None
+        embedder = make_embedder(settings)
+        directory = index_dir(settings)
+        index = (KGIndex.load(directory) if (directory / "kg_index.json").exists()
+                 else KGIndex.build(store, embedder, ontology=ontology))
+        retriever = HybridRetriever(store, index, embedder, ontology=ontology)
+        answers = [QueryAnswer(query=q, hits=tuple(retriever.search(q.text, k=q.k,
+                                                                    where=q.where)))
+                   for q in queries]
+        if index.is_stale(store) is False:
+            index.save(directory)
+        return answers
+    finally:
+        store.close()
+
+
+@flow(name="query_kg")
+def query_kg(text: str, where: str | None = None, k: int = 5,
+             ontology: str | None = "ontologies/space") -> list[QueryAnswer]:
+    """Hybrid retrieval over the knowledge graph: ``text`` ranked by meaning, ``where`` exact."""
+    return answer_queries([Query(text=text, where=where, k=k)], Settings(),
+                          Path(ontology) if ontology else None)

@@ -1,0 +1,178 @@
+"""The named post-condition checks on one candidate triple.
+
+Each check reads a ``CandidateState`` (the candidate plus what earlier checks resolved: the
+ontology property, the matched spans) and returns a ``Violation`` or None. Checks are looked up
+by the names used in ``contracts/*.yaml``, so the file a domain expert reads is the one that
+runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipeline.contracts.grounding import find_mention, normalise
+from pipeline.models import (
+    CandidateTriple,
+    Chunk,
+    Ontology,
+    OntologyProperty,
+    PropertyKind,
+    Violation,
+    ViolationReason,
+)
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+@dataclass
+class CandidateState:
+    candidate: CandidateTriple
+    chunk: Chunk
+    ontology: Ontology
+    prop: OntologyProperty | None = None
+    subject_span: tuple[int, int] | None = None
+    object_span: tuple[int, int] | None = None
+    literal_value: str | None = None
+    repairs: list[str] = field(default_factory=list)
+
+
+Check = Callable[[CandidateState], Violation | None]
+
+
+def _v(reason: ViolationReason, check: str, detail: str) -> Violation:
+    return Violation(reason=reason, check=check, detail=detail)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", text).casefold()
+
+
+def resolve_property(ontology: Ontology, surface: str) -> OntologyProperty | None:
+    """Map a predicate as the model wrote it onto an ontology property: by IRI, label or local
+    name, ignoring case, spaces, underscores and hyphens."""
+    want = _key(surface.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if "://" in surface else surface)
+    for p in ontology.properties:
+        if want in (_key(p.label), _key(p.local_name)) or surface == p.iri:
+            return p
+    return None
+
+
+def fields_present(s: CandidateState) -> Violation | None:
+    c = s.candidate
+    empty = [n for n in ("subject", "predicate", "object") if not getattr(c, n).strip()]
+    if empty:
+        return _v(ViolationReason.EMPTY_FIELD, "fields-present",
+                  f"{', '.join(empty)} is empty")
+    return None
+
+
+def predicate_in_ontology(s: CandidateState) -> Violation | None:
+    prop = resolve_property(s.ontology, s.candidate.predicate)
+    if prop is None:
+        known = ", ".join(sorted(p.label for p in s.ontology.properties))
+        return _v(ViolationReason.UNKNOWN_PREDICATE, "predicate-in-ontology",
+                  f"'{s.candidate.predicate}' is not a property of the ontology; use one of: "
+                  f"{known}")
+    if s.candidate.predicate not in (prop.label, prop.local_name, prop.iri):
+        s.repairs.append(f"predicate '{s.candidate.predicate}' mapped to '{prop.label}'")
+    s.prop = prop
+    return None
+
+
+def subject_in_text(s: CandidateState) -> Violation | None:
+    s.subject_span = find_mention(s.chunk.text, s.candidate.subject)
+    if s.subject_span is None:
+        return _v(ViolationReason.SUBJECT_NOT_IN_TEXT, "subject-in-text",
+                  f"subject '{s.candidate.subject}' is not written in the text")
+    return None
+
+
+def object_in_text(s: CandidateState) -> Violation | None:
+    s.object_span = find_mention(s.chunk.text, s.candidate.object)
+    if s.object_span is None:
+        return _v(ViolationReason.OBJECT_NOT_IN_TEXT, "object-in-text",
+                  f"object '{s.candidate.object}' is not written in the text")
+    return None
+
+
+def not_a_class(s: CandidateState) -> Violation | None:
+    names = {normalise(c.label) for c in s.ontology.classes} | {
+        normalise(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", c.iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]))
+        for c in s.ontology.classes}
+    for role in ("subject", "object"):
+        if role == "object" and s.prop is not None and s.prop.kind is PropertyKind.DATATYPE:
+            continue
+        if normalise(getattr(s.candidate, role)) in names:
+            return _v(ViolationReason.CLASS_AS_INSTANCE, "not-a-class",
+                      f"{role} '{getattr(s.candidate, role)}' names an ontology class, not an "
+                      "individual")
+    return None
+
+
+def not_self_loop(s: CandidateState) -> Violation | None:
+    if normalise(s.candidate.subject) == normalise(s.candidate.object):
+        return _v(ViolationReason.SELF_LOOP, "not-self-loop",
+                  f"subject and object are both '{s.candidate.subject}'")
+    return None
+
+
+def parse_literal(raw: str, datatype: str) -> str | None:
+    """The canonical lexical form of ``raw`` as ``datatype``, or None if it does not parse."""
+    text = raw.strip()
+    local = datatype.removeprefix(XSD)
+    if local == "gYear":
+        m = re.fullmatch(r"(?:in\s+)?(\d{4})", text, re.IGNORECASE) or re.search(
+            r"\b(\d{4})\b", text)
+        return m.group(1) if m else None
+    if local in ("integer", "int", "long", "nonNegativeInteger", "positiveInteger"):
+        digits = text.replace(",", "")
+        if re.fullmatch(r"[+-]?\d+", digits):
+            return str(int(digits))
+        return str(_NUMBER_WORDS[text.casefold()]) if text.casefold() in _NUMBER_WORDS else None
+    if local in ("decimal", "double", "float"):
+        try:
+            return repr(float(text.replace(",", "")))
+        except ValueError:
+            return None
+    if local == "date":
+        for fmt in ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y"):
+            try:
+                return datetime.strptime(text, fmt).date().isoformat()
+            except ValueError:
+                continue
+        return None
+    if local == "boolean":
+        return {"true": "true", "false": "false", "yes": "true", "no": "false"}.get(
+            text.casefold())
+    return text or None  # string, anyURI, rdfs:Literal
+
+
+def literal_datatype(s: CandidateState) -> Violation | None:
+    if s.prop is None or s.prop.kind is not PropertyKind.DATATYPE:
+        return None
+    datatype = s.prop.range[0] if s.prop.range else XSD + "string"
+    value = parse_literal(s.candidate.object, datatype)
+    if value is None:
+        return _v(ViolationReason.LITERAL_DATATYPE, "literal-datatype",
+                  f"'{s.candidate.object}' is not a valid {datatype.removeprefix(XSD)} for "
+                  f"'{s.prop.label}'")
+    s.literal_value = value
+    return None
+
+
+CHECKS: dict[str, Check] = {
+    "fields-present": fields_present,
+    "predicate-in-ontology": predicate_in_ontology,
+    "subject-in-text": subject_in_text,
+    "object-in-text": object_in_text,
+    "not-a-class": not_a_class,
+    "not-self-loop": not_self_loop,
+    "literal-datatype": literal_datatype,
+}
+
+__all__ = ["CHECKS", "CandidateState", "Check", "parse_literal", "resolve_property"]

@@ -1,0 +1,74 @@
+"""Finding where a mention is written in a text, tolerant of case, whitespace and punctuation.
+
+The evidence check against hallucination: a subject or object counts as grounded only when it
+is written in the chunk. The match is made on a normalised copy of both texts that keeps a map
+back to the original offsets, so the matched span is exact in the source document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """Casefold, turn punctuation into spaces and collapse spaces, keeping original offsets."""
+    out: list[str] = []
+    pos: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).casefold():
+            if _WORD.match(c):
+                out.append(c)
+                pos.append(i)
+            elif out and out[-1] != " ":
+                out.append(" ")
+                pos.append(i)
+    while out and out[-1] == " ":
+        out.pop()
+        pos.pop()
+    return "".join(out), pos
+
+
+def normalise(text: str) -> str:
+    return _normalise_with_map(text)[0].strip()
+
+
+def _variants(mention: str) -> list[str]:
+    base = normalise(mention)
+    out = [base]
+    if base.endswith(" s"):  # possessive "Nasa's" → "nasa s" → "nasa"
+        out.append(base[:-2])
+    if base.startswith("the "):
+        out.append(base[4:])
+    return [v for v in out if v]
+
+
+def find_mention(text: str, mention: str) -> tuple[int, int] | None:
+    """Span ``(start, end)`` of ``mention`` in ``text`` on word boundaries, or None."""
+    norm, pos = _normalise_with_map(text)
+    for variant in _variants(mention):
+        start = 0
+        while True:
+            i = norm.find(variant, start)
+            if i < 0:
+                break
+            j = i + len(variant)
+            left_ok = i == 0 or norm[i - 1] == " "
+            right_ok = j == len(norm) or norm[j] == " "
+            if left_ok and right_ok:
+                return pos[i], pos[j - 1] + 1
+            start = i + 1
+    return None
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``[start, end)`` to the sentence(s) containing it, for a readable quote."""
+    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
+    s = 0 if left < 0 else left + 1
+    while s < start and text[s].isspace():
+        s += 1
+    m = re.search(r"[.!?](\s|$)|\n", text[end:])
+    e = len(text) if m is None else end + m.start() + 1
+    return s, min(e, len(text))

@@ -1,0 +1,181 @@
+"""Enforcing an extraction contract on one LLM output.
+
+``TripleContract.check_output`` parses the raw answer (output checks), runs the enabled
+post-conditions on every candidate, and returns an ``OutputReport``: accepted triples with their
+evidence, rejected candidates with every violation. It never raises for bad LLM output — bad
+output is data; only a failed pre-condition (the caller's input) raises.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from pipeline.contracts.checks import CHECKS, CandidateState
+from pipeline.contracts.grounding import sentence_around
+from pipeline.contracts.spec import ContractSpec
+from pipeline.errors import ConfigurationError, ContractViolationError
+from pipeline.models import (
+    IRI,
+    CandidateTriple,
+    Chunk,
+    EntityRef,
+    Evidence,
+    Frozen,
+    LiteralValue,
+    Ontology,
+    PropertyKind,
+    Span,
+    Triple,
+    Violation,
+    ViolationReason,
+)
+
+OWL_THING = IRI("http://www.w3.org/2002/07/owl#Thing")
+XSD_STRING = IRI("http://www.w3.org/2001/XMLSchema#string")
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+class AcceptedTriple(Frozen):
+    candidate: CandidateTriple
+    triple: Triple
+    evidence: Evidence
+    repairs: tuple[str, ...] = ()
+
+
+class RejectedCandidate(Frozen):
+    candidate: CandidateTriple | None
+    violations: tuple[Violation, ...]
+
+
+class OutputReport(Frozen):
+    """The verdict on one LLM answer."""
+
+    raw: str
+    accepted: tuple[AcceptedTriple, ...] = ()
+    rejected: tuple[RejectedCandidate, ...] = ()
+    output_violations: tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected and not self.output_violations
+
+    def violation_messages(self) -> list[str]:
+        msgs = [f"[{v.reason.value}] {v.detail}" for v in self.output_violations]
+        for r in self.rejected:
+            what = (f"({r.candidate.subject} | {r.candidate.predicate} | {r.candidate.object})"
+                    if r.candidate else "(unparsed item)")
+            msgs.extend(f"{what}: [{v.reason.value}] {v.detail}" for v in r.violations)
+        return msgs
+
+
+def _coerce_item(item: Any) -> Any:
+    if isinstance(item, dict):
+        return {k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
+                for k, v in item.items()}
+    if isinstance(item, list | tuple) and len(item) == 3:  # ["s", "p", "o"] is common
+        return _coerce_item({"subject": item[0], "predicate": item[1], "object": item[2]})
+    return item
+
+
+def parse_output(raw: str) -> tuple[list[Any], Violation | None]:
+    """The list of raw candidate items in an answer, or an output-level violation."""
+    text = raw.strip()
+    if not text:
+        return [], Violation(reason=ViolationReason.EMPTY_OUTPUT, check="output-not-empty",
+                             detail="the model returned nothing")
+    fenced = _FENCE.search(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    data: Any = None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+        if start >= 0:
+            try:
+                data, _ = json.JSONDecoder().raw_decode(text[start:])
+            except json.JSONDecodeError:
+                data = None
+    if isinstance(data, dict) and isinstance(data.get("triples"), list):
+        return data["triples"], None
+    if isinstance(data, list):
+        return data, None
+    return [], Violation(reason=ViolationReason.MALFORMED_OUTPUT, check="output-is-json",
+                         detail='the answer is not a JSON object of the form '
+                                '{"triples": [{"subject": ..., "predicate": ..., "object": ...}]}')
+
+
+class TripleContract:
+    """The extraction contract of ``contracts/extraction.yaml``, made executable."""
+
+    def __init__(self, spec: ContractSpec) -> None:
+        unknown = [c.check for c in spec.postconditions if c.check not in CHECKS]
+        if unknown:
+            raise ConfigurationError(f"contract {spec.tag} names unknown checks: {unknown}; "
+                                     f"known: {sorted(CHECKS)}")
+        self.spec = spec
+        self._checks = [(c.check, CHECKS[c.check]) for c in spec.enabled("postconditions")]
+
+    @property
+    def check_names(self) -> list[str]:
+        return [name for name, _ in self._checks]
+
+    def check_preconditions(self, chunk: Chunk, ontology: Ontology) -> None:
+        if not chunk.text.strip():
+            raise ContractViolationError(f"{chunk.id}: pre-condition chunk-has-text failed "
+                                         "(the chunk is blank)")
+        if not ontology.properties:
+            raise ContractViolationError(f"{ontology.iri}: pre-condition ontology-has-properties "
+                                         "failed")
+
+    def check_output(self, raw: str, chunk: Chunk, ontology: Ontology) -> OutputReport:
+        items, violation = parse_output(raw)
+        if violation is not None:
+            return OutputReport(raw=raw, output_violations=(violation,))
+        accepted: list[AcceptedTriple] = []
+        rejected: list[RejectedCandidate] = []
+        seen: set[str] = set()
+        for item in items:
+            try:
+                cand = CandidateTriple.model_validate(_coerce_item(item))
+            except ValidationError as exc:
+                rejected.append(RejectedCandidate(candidate=None, violations=(Violation(
+                    reason=ViolationReason.MALFORMED_OUTPUT, check="output-is-json",
+                    detail=f"item {str(item)[:120]!r} is not a subject/predicate/object "
+                           f"object: {exc.errors()[0]['msg']}"),)))
+                continue
+            state = CandidateState(candidate=cand, chunk=chunk, ontology=ontology)
+            found = [v for _, check in self._checks if (v := check(state)) is not None]
+            if found:
+                rejected.append(RejectedCandidate(candidate=cand, violations=tuple(found)))
+                continue
+            acc = self._accept(state)
+            if acc.triple.key not in seen:  # exact duplicates within one answer count once
+                seen.add(acc.triple.key)
+                accepted.append(acc)
+        return OutputReport(raw=raw, accepted=tuple(accepted), rejected=tuple(rejected))
+
+    def _accept(self, s: CandidateState) -> AcceptedTriple:
+        prop = s.prop
+        assert prop is not None and s.subject_span is not None
+        subject = EntityRef.make(s.candidate.subject, prop.domain[0] if prop.domain else OWL_THING)
+        obj: EntityRef | LiteralValue
+        if prop.kind is PropertyKind.DATATYPE:
+            obj = LiteralValue(value=s.literal_value or s.candidate.object,
+                               datatype=prop.range[0] if prop.range else XSD_STRING)
+        else:
+            obj = EntityRef.make(s.candidate.object, prop.range[0] if prop.range else OWL_THING)
+        spans = [s.subject_span] + ([s.object_span] if s.object_span else [])
+        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+        qs, qe = sentence_around(s.chunk.text, lo, hi)
+        base = s.chunk.span.start
+        evidence = Evidence(document_id=s.chunk.document_id, chunk_id=s.chunk.id,
+                            span=Span(start=base + qs, end=base + qe),
+                            quote=s.chunk.text[qs:qe])
+        return AcceptedTriple(candidate=s.candidate,
+                              triple=Triple(subject=subject, predicate=prop.iri, object=obj),
+                              evidence=evidence, repairs=tuple(s.repairs))

@@ -1,0 +1,109 @@
+"""Contract-checked extraction with any langchain-core chat model.
+
+For each chunk: k independent samples; in each, the model's answer goes through the contract;
+failed post-conditions come back to the model as a corrective prompt naming every violation,
+up to ``max_retries`` times; an LLM that is away is retried with exponential backoff. What
+still fails is returned as quarantined candidates with their reasons — never dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from langchain_core.language_models import BaseChatModel
+
+from pipeline.contracts.grounding import normalise
+from pipeline.contracts.runner import AcceptedTriple, RejectedCandidate, TripleContract
+from pipeline.errors import LLMUnavailableError
+from pipeline.extract.base import ChunkExtraction, Extractor, SampleResult
+from pipeline.extract.prompt import PROMPT_VERSION, build_messages
+from pipeline.llm import invoke_llm, model_id
+from pipeline.models import Chunk, Ontology, QuarantinedCandidate, RunId, Violation
+
+
+def _pair(c: object) -> tuple[str, str] | None:
+    subject, obj = getattr(c, "subject", None), getattr(c, "object", None)
+    return (normalise(subject), normalise(obj)) if subject and obj else None
+
+
+class LLMExtractor(Extractor):
+    def __init__(self, chat_model: BaseChatModel, contract: TripleContract, *,
+                 samples: int | None = None, max_retries: int | None = None,
+                 model_name: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.chat_model = chat_model
+        self.contract = contract
+        self.samples = samples if samples is not None else contract.spec.samples.count
+        self.max_retries = (max_retries if max_retries is not None
+                            else contract.spec.retry.max_retries)
+        self.model_name = model_name or model_id(chat_model)
+        self._sleep = sleep
+
+    def extract(self, chunk: Chunk, ontology: Ontology, *, run_id: RunId) -> ChunkExtraction:
+        self.contract.check_preconditions(chunk, ontology)
+        samples = tuple(self._sample(chunk, ontology, i, run_id) for i in range(self.samples))
+        return ChunkExtraction(chunk=chunk, model=self.model_name, prompt_version=PROMPT_VERSION,
+                               contract=self.contract.spec.tag, run_id=run_id, samples=samples)
+
+    def _call(self, messages: list, seed: int) -> str:
+        policy = self.contract.spec.retry
+        delay = policy.backoff_seconds
+        for attempt in range(policy.unavailable_retries + 1):
+            try:
+                return invoke_llm(self.chat_model, messages, seed=seed)
+            except LLMUnavailableError:
+                if attempt == policy.unavailable_retries:
+                    raise
+                self._sleep(delay)
+                delay *= policy.backoff_factor
+        raise AssertionError("unreachable")
+
+    def _sample(self, chunk: Chunk, ontology: Ontology, index: int,
+                run_id: RunId) -> SampleResult:
+        accepted: dict[str, AcceptedTriple] = {}
+        pending: dict[object, tuple[RejectedCandidate, str]] = {}
+        output_failure: tuple[str, tuple[Violation, ...]] | None = None
+        failures: Counter[str] = Counter()
+        corrections: list[tuple[str, list[str]]] = []
+        proposed = 0
+        attempts = 0
+        for attempt in range(self.max_retries + 1):
+            attempts = attempt + 1
+            messages = build_messages(chunk.text, ontology, corrections=corrections)
+            raw = self._call(messages, seed=index * 1000 + attempt)
+            report = self.contract.check_output(raw, chunk, ontology)
+            proposed += len(report.accepted) + len(report.rejected)
+            for v in report.output_violations:
+                failures[v.check] += 1
+            output_failure = (raw, report.output_violations) if report.output_violations else None
+            for acc in report.accepted:
+                accepted.setdefault(acc.triple.key, acc)
+                pending.pop(_pair(acc.candidate), None)
+            for rej in report.rejected:
+                for v in rej.violations:
+                    failures[v.check] += 1
+                key = _pair(rej.candidate) or ("raw", raw, len(pending))
+                if key not in {_pair(a.candidate) for a in accepted.values()}:
+                    pending[key] = (rej, raw)
+            if report.ok:
+                break
+            corrections.append((raw, report.violation_messages()))
+        quarantined = [
+            QuarantinedCandidate.make(chunk=chunk, raw=raw, candidate=rej.candidate,
+                                      violations=rej.violations, model=self.model_name,
+                                      prompt_version=PROMPT_VERSION, run_id=run_id,
+                                      attempts=attempts, sample_index=index)
+            for rej, raw in pending.values()]
+        if output_failure is not None:
+            raw, violations = output_failure
+            quarantined.append(QuarantinedCandidate.make(
+                chunk=chunk, raw=raw, candidate=None, violations=violations,
+                model=self.model_name, prompt_version=PROMPT_VERSION, run_id=run_id,
+                attempts=attempts, sample_index=index))
+        unique = {q.id: q for q in quarantined}
+        return SampleResult(sample_index=index, attempts=attempts,
+                            accepted=tuple(accepted.values()),
+                            quarantined=tuple(unique.values()),
+                            check_failures=dict(failures), proposed=proposed)

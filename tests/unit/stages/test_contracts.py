@@ -1,0 +1,138 @@
+"""Every named check with a passing and a failing case, and the output parser."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.contracts import (
+    TripleContract,
+    find_mention,
+    load_contract,
+    parse_literal,
+    parse_output,
+)
+from pipeline.models import Chunk, LiteralValue, Ontology, ViolationReason
+
+
+@pytest.fixture()
+def contract() -> TripleContract:
+    return TripleContract(load_contract("extraction"))
+
+
+def answer(*triples: tuple[str, str, str]) -> str:
+    return json.dumps({"triples": [{"subject": s, "predicate": p, "object": o}
+                                   for s, p, o in triples]})
+
+
+def reasons(report) -> list[ViolationReason]:  # type: ignore[no-untyped-def]
+    return [v.reason for r in report.rejected for v in r.violations] + [
+        v.reason for v in report.output_violations]
+
+
+def test_good_triples_accepted_with_evidence(contract: TripleContract, chunk: Chunk,
+                                             toy: Ontology) -> None:
+    rep = contract.check_output(answer(("Acme Rockets", "founded by", "Ada Byron"),
+                                       ("Acme Rockets", "founding year", "1998"),
+                                       ("Acme Rockets", "employees", "250")), chunk, toy)
+    assert rep.ok and len(rep.accepted) == 3
+    first = rep.accepted[0]
+    assert first.triple.subject.type_iri.endswith("#Company")
+    assert first.triple.object.type_iri.endswith("#Person")  # type: ignore[union-attr]
+    ev = first.evidence
+    doc_text = "# Acme\n\n" + chunk.text
+    assert doc_text[ev.span.start:ev.span.end] == ev.quote
+    assert "founded by Ada Byron" in ev.quote
+    year = rep.accepted[1].triple.object
+    assert isinstance(year, LiteralValue) and year.value == "1998"
+
+
+@pytest.mark.parametrize(("triple", "reason"), [
+    (("Acme Rockets", "", "Ada Byron"), ViolationReason.EMPTY_FIELD),
+    (("Acme Rockets", "invented", "Ada Byron"), ViolationReason.UNKNOWN_PREDICATE),
+    (("Globex", "founded by", "Ada Byron"), ViolationReason.SUBJECT_NOT_IN_TEXT),
+    (("Acme Rockets", "founded by", "Grace Hopper"), ViolationReason.OBJECT_NOT_IN_TEXT),
+    (("Acme Rockets", "based in", "Company"), ViolationReason.CLASS_AS_INSTANCE),
+    (("Seattle", "based in", "Seattle"), ViolationReason.SELF_LOOP),
+    (("Acme Rockets", "founding year", "Seattle"), ViolationReason.LITERAL_DATATYPE),
+    (("Acme Rockets", "employees", "company"), ViolationReason.LITERAL_DATATYPE),
+])
+def test_each_check_rejects_its_case(contract: TripleContract, chunk: Chunk, toy: Ontology,
+                                     triple: tuple[str, str, str],
+                                     reason: ViolationReason) -> None:
+    rep = contract.check_output(answer(triple), chunk, toy)
+    assert not rep.accepted
+    assert reasons(rep)[0] is reason
+
+
+@pytest.mark.parametrize("surface", ["founded_by", "FoundedBy", "founded-by", "FOUNDED BY",
+                                     "foundedBy", "https://example.org/toy#foundedBy"])
+def test_predicate_surface_forms_are_mapped_and_recorded(contract: TripleContract, chunk: Chunk,
+                                                         toy: Ontology, surface: str) -> None:
+    rep = contract.check_output(answer(("Acme Rockets", surface, "Ada Byron")), chunk, toy)
+    assert len(rep.accepted) == 1
+    assert rep.accepted[0].triple.predicate == "https://example.org/toy#foundedBy"
+    if surface not in ("foundedBy", "https://example.org/toy#foundedBy"):
+        assert rep.accepted[0].repairs
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "not json at all", '{"triples": 5}',
+                                 '{"facts": []}', "[[[", '{"triples": [{"subject": "a"'])
+def test_malformed_or_empty_output_is_an_output_violation(contract: TripleContract,
+                                                          chunk: Chunk, toy: Ontology,
+                                                          raw: str) -> None:
+    rep = contract.check_output(raw, chunk, toy)
+    assert not rep.accepted and rep.output_violations
+    assert rep.output_violations[0].reason in (ViolationReason.MALFORMED_OUTPUT,
+                                               ViolationReason.EMPTY_OUTPUT)
+
+
+def test_fenced_json_list_form_and_numbers_are_tolerated(contract: TripleContract,
+                                                          chunk: Chunk, toy: Ontology) -> None:
+    raw = 'Sure!\n```json\n[["Acme Rockets", "employees", 250]]\n```'
+    rep = contract.check_output(raw, chunk, toy)
+    assert len(rep.accepted) == 1
+
+
+def test_item_that_is_not_a_triple_is_rejected_not_dropped(contract: TripleContract,
+                                                           chunk: Chunk, toy: Ontology) -> None:
+    rep = contract.check_output('{"triples": [{"subject": "Acme Rockets"}, "hello"]}',
+                                chunk, toy)
+    assert len(rep.rejected) == 2
+    assert all(r.violations[0].reason is ViolationReason.MALFORMED_OUTPUT for r in rep.rejected)
+
+
+def test_duplicates_in_one_answer_count_once(contract: TripleContract, chunk: Chunk,
+                                             toy: Ontology) -> None:
+    rep = contract.check_output(answer(("Acme Rockets", "founded by", "Ada Byron"),
+                                       ("acme rockets", "founded_by", "Ada Byron.")), chunk, toy)
+    assert len(rep.accepted) == 1
+
+
+def test_find_mention_is_tolerant_and_exact() -> None:
+    text = "The  Cassini–Huygens probe reached Saturn's rings. NASA's team cheered."
+    s, e = find_mention(text, "cassini huygens")  # type: ignore[misc]
+    assert text[s:e] == "Cassini–Huygens"
+    s, e = find_mention(text, "Saturn")  # type: ignore[misc]
+    assert text[s:e] == "Saturn"
+    assert find_mention(text, "NASA's") is not None
+    assert find_mention(text, "Sat") is None  # word boundaries
+    assert find_mention(text, "Jupiter") is None
+
+
+@pytest.mark.parametrize(("raw", "dt", "want"), [
+    ("1969", "gYear", "1969"), ("in 1969", "gYear", "1969"), ("soon", "gYear", None),
+    ("3", "integer", "3"), ("three", "integer", "3"), ("1,200", "integer", "1200"),
+    ("2.5", "decimal", "2.5"), ("20 July 1969", "date", "1969-07-20"),
+    ("1969-07-20", "date", "1969-07-20"), ("yesterday", "date", None), ("abc", "string", "abc"),
+])
+def test_literal_parsing(raw: str, dt: str, want: str | None) -> None:
+    assert parse_literal(raw, "http://www.w3.org/2001/XMLSchema#" + dt) == want
+
+
+def test_contract_file_is_readable_and_complete() -> None:
+    spec = load_contract("extraction")
+    names = [c.check for c in spec.postconditions]
+    assert names[:3] == ["fields-present", "predicate-in-ontology", "subject-in-text"]
+    assert spec.retry.max_retries >= 1 and spec.samples.count == 3

@@ -1,0 +1,145 @@
+"""``verikg``: the command line. The outermost layer: it parses arguments and runs flows."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from verikg_cli._env import configure
+
+configure()
+
+from pipeline.errors import VeriKGError  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+
+app = typer.Typer(help="VeriKG: verified knowledge graphs from documents.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+ontology_app = typer.Typer(help="Ontology commands.", no_args_is_help=True)
+app.add_typer(ontology_app, name="ontology")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _settings(store: str | None, data_dir: Path | None) -> Settings:
+    overrides: dict[str, object] = {}
+    if store:
+        overrides["store"] = store
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+class _Bars:
+    """Rich progress bars fed by the flows' ``progress(stage, done, total)`` callback."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+StoreOpt = Annotated[str | None, typer.Option(help="store descriptor: sqlite:PATH or a Bolt "
+                                              "URI (default: embedded SQLite in --data-dir)")]
+DataOpt = Annotated[Path | None, typer.Option(help="state folder (default .verikg)")]
+
+
+@app.command()
+def demo(corpus: Path = Path("data/sample"), ontology: Path = Path("ontologies/space"),
+         queries: Path = Path("data/sample/queries.yaml"), store: StoreOpt = None,
+         data_dir: DataOpt = None) -> None:
+    """Build the sample knowledge graph and answer the sample hybrid queries."""
+    from flows.demo import demo as demo_flow
+    from verikg_cli.render import print_answers, print_report
+
+    settings = _settings(store, data_dir)
+    try:
+        with _progress() as p:
+            result = demo_flow(str(corpus), str(ontology), str(queries), settings=settings,
+                               progress=_Bars(p))
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    print_report(console, result.build)
+    print_answers(console, result.answers)
+
+
+@app.command()
+def build(corpus: Annotated[Path, typer.Option(help="file or folder of documents")],
+          ontology: Annotated[Path, typer.Option(help="ontology file or folder")],
+          store: StoreOpt = None, data_dir: DataOpt = None,
+          as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")]
+          = False) -> None:
+    """Build or update a knowledge graph from documents under an ontology."""
+    from flows.build_kg import build_kg
+    from verikg_cli.render import print_report
+
+    settings = _settings(store, data_dir)
+    try:
+        with _progress() as p:
+            report = build_kg(str(corpus), str(ontology), settings=settings, progress=_Bars(p))
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        print_report(console, report)
+
+
+@app.command()
+def query(text: str, where: Annotated[str | None, typer.Option(help='filter, e.g. '
+                                                               '\'type == "Mission"\'')] = None,
+          k: int = 5, ontology: Path | None = Path("ontologies/space"), store: StoreOpt = None,
+          data_dir: DataOpt = None) -> None:
+    """Hybrid search: rank by meaning, filter exactly by attributes, show evidence."""
+    from flows.query import Query, answer_queries
+    from verikg_cli.render import print_answers
+
+    settings = _settings(store, data_dir)
+    try:
+        answers = answer_queries.fn([Query(text=text, where=where, k=k)], settings, ontology)
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    print_answers(console, answers)
+
+
+@ontology_app.command("check")
+def ontology_check(path: Path, fmt: Annotated[str, typer.Option("--format")] = "text") -> None:
+    """Check an ontology; exit 1 if any finding is an error."""
+    from pipeline.ontology import check_ontology, load_ontology
+
+    try:
+        issues = check_ontology(load_ontology(path))
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    if fmt == "json":
+        sys.stdout.write(json.dumps([i.model_dump(mode="json") for i in issues], indent=2) + "\n")
+    else:
+        for i in issues:
+            console.print(f"{i.severity}: [{i.code.value}] {i.message} ({', '.join(i.iris)})",
+                          highlight=False)
+        console.print(f"{len(issues)} finding(s)")
+    if any(i.severity == "error" for i in issues):
+        raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()

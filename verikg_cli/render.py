@@ -1,0 +1,67 @@
+"""Rendering results for the terminal with rich."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from flows.build_kg import BuildReport
+from flows.query import QueryAnswer
+
+
+def print_report(console: Console, r: BuildReport) -> None:
+    table = Table(title="VeriKG build summary", show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    rows = [
+        ("store", r.store), ("run", r.run_id),
+        ("documents", f"{r.documents} ({r.new_documents} new)"), ("chunks", str(r.chunks)),
+        ("triples proposed", str(r.proposed)), ("triples accepted", str(r.accepted)),
+        ("triples quarantined", str(r.quarantined)), ("entities", str(r.entities)),
+        ("assertions in store", str(r.assertions_in_store)), ("index size", str(r.index_size)),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+    if r.quarantined_by_reason:
+        q = Table(title="quarantined by reason", title_justify="left")
+        q.add_column("reason")
+        q.add_column("count", justify="right")
+        for reason, n in r.quarantined_by_reason.items():
+            q.add_row(reason, str(n))
+        console.print(q)
+    if r.check_failures:
+        c = Table(title="contract checks failed (all attempts)", title_justify="left")
+        c.add_column("check")
+        c.add_column("failures", justify="right")
+        for check, n in r.check_failures.items():
+            c.add_row(check, str(n))
+        console.print(c)
+    s = Table(title="time per stage (s)", title_justify="left")
+    s.add_column("stage")
+    s.add_column("seconds", justify="right")
+    for stage, secs in r.stage_seconds.items():
+        s.add_row(stage, f"{secs:.2f}")
+    console.print(s)
+    # plain lines that scripts (and the second demo run's check) can grep
+    console.print(f"triples proposed: {r.proposed}, accepted: {r.accepted}, "
+                  f"quarantined: {r.quarantined}", highlight=False)
+    console.print(f"new assertions: {r.new_assertions}", highlight=False)
+
+
+def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:
+    for n, a in enumerate(answers, 1):
+        where = f"  where {a.query.where}" if a.query.where else ""
+        console.print(f"\n[bold]Query {n}:[/bold] {a.query.text}{where}", highlight=False)
+        if not a.hits:
+            console.print("  (no hits)")
+        for rank, hit in enumerate(a.hits, 1):
+            console.print(f"  {rank}. [{hit.score:.3f}] {hit.label}"
+                          + (f"  (confidence {hit.confidence:.2f}, {hit.status})"
+                             if hit.confidence is not None else ""), highlight=False)
+            for ev in hit.evidence[:2]:
+                console.print(f"       evidence: {ev.document_source} "
+                              f"[{ev.span.start}:{ev.span.end}] \"{ev.quote.strip()}\"",
+                              highlight=False)
