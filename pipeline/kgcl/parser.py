@@ -49,6 +49,22 @@ def _restore(change: Change, mapping: dict[str, str]) -> None:
             setattr(change, name, mapping[value])
 
 
+_CURIE = re.compile(r"^[A-Za-z_][\w.-]*:[^\s'\"<>]*$")
+
+
+def _check_references(change: Change, text: str, line: int) -> None:
+    """kgcl-schema accepts some malformed references (``delete 'x`` parses, with an id of
+    ``'x``); refuse any node reference that is neither a CURIE, an IRI nor a quoted label."""
+    for name in ("about_node", "subject", "predicate", "object"):
+        value = getattr(change, name, None)
+        if not isinstance(value, str) or not value:
+            continue
+        quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+        if not (quoted or _CURIE.match(value) or "://" in value or value.startswith("urn:")):
+            raise ChangeRequestError(f"line {line}: cannot parse KGCL command {text!r}: "
+                                     f"{name} {value!r} is not a CURIE, <IRI> or quoted label")
+
+
 def parse_command(text: str, *, line: int = 1) -> ParsedChange:
     protected, mapping = _protect_iris(text.strip())
     try:
@@ -58,6 +74,7 @@ def parse_command(text: str, *, line: int = 1) -> ParsedChange:
         raise ChangeRequestError(f"line {line}: cannot parse KGCL command {text.strip()!r}: "
                                  f"{first}") from exc
     _restore(change, mapping)
+    _check_references(change, text.strip(), line)
     return ParsedChange(line=line, text=text.strip(), change=change)
 
 
