@@ -1,0 +1,29 @@
+"""Embeddings and exact filtered vector search over the knowledge graph.
+
+``Embedder`` (``SentenceTransformerEmbedder``: offline MiniLM by default, with a persistent
+cache) turns text into vectors; ``VectorIndex`` does exact top-k under ``where`` filters
+(parsed safely by ``parse_where``); ``KGIndex`` indexes a ``GraphStore``'s assertions and
+entities and knows when it is stale.
+"""
+
+from __future__ import annotations
+
+from pipeline.index.base import Embedder, l2_normalise
+from pipeline.index.embedder import SentenceTransformerEmbedder, default_model_path
+from pipeline.index.kg_index import IndexRow, KGIndex
+from pipeline.index.vector_index import VectorIndex
+from pipeline.index.where import CategoricalColumn, WhereExpr, compile_where, parse_where
+
+__all__ = [
+    "CategoricalColumn",
+    "Embedder",
+    "IndexRow",
+    "KGIndex",
+    "SentenceTransformerEmbedder",
+    "VectorIndex",
+    "WhereExpr",
+    "compile_where",
+    "default_model_path",
+    "l2_normalise",
+    "parse_where",
+]

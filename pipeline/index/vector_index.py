@@ -1,0 +1,365 @@
+"""Exact filtered vector search: FAISS flat search plus attribute columns and a tiny planner.
+
+Every answer equals brute-force filtered search: the top ``k`` rows by score among the rows
+that satisfy the filter, ties broken by smaller id. The planner only picks the cheaper way
+to get that answer:
+
+- ``flat``: no filter; FAISS ``IndexFlat`` search.
+- ``prefilter-exact``: the filter keeps few rows (``<= prefilter_fraction`` of N); gather
+  them and score with one BLAS matrix product + ``argpartition``.
+- ``postfilter-ann``: the filter keeps many rows; FAISS search with over-fetch sized from
+  the selectivity, filter, and double the over-fetch for the queries still short of ``k``
+  (or whose k-th score ties the last fetched one) until all rows are scanned.
+
+Scores are "higher is better": inner product for ``metric="ip"``, minus the squared L2
+distance for ``metric="l2"``. String columns are stored as categorical codes. The last
+search's plan is kept in ``last_plan`` (tests and benchmarks read it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+import faiss
+import numpy as np
+
+from pipeline.errors import ConfigurationError, IndexError_
+from pipeline.index.where import CategoricalColumn, Column, WhereExpr, parse_where
+
+Metric = Literal["ip", "l2"]
+Plan = Literal["empty", "flat", "prefilter-exact", "postfilter-ann"]
+FORMAT_VERSION = 1
+_BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plan
+
+
+class VectorIndex:
+    """Vectors with integer ids and attribute columns; exact top-k under a filter."""
+
+    def __init__(self, dim: int, *, metric: Metric = "ip", device: str = "cpu",
+                 prefilter_fraction: float = 0.25) -> None:
+        if metric not in ("ip", "l2"):
+            raise ConfigurationError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
+        if device != "cpu" and (not device.startswith("cuda")
+                                or not hasattr(faiss, "StandardGpuResources")):
+            raise ConfigurationError(f"device {device!r} needs FAISS with GPU support "
+                                     "(install the 'gpu' extra) or use device='cpu'")
+        self.dim = int(dim)
+        self.metric: Metric = metric
+        self.device = device
+        self.prefilter_fraction = float(prefilter_fraction)
+        self.last_plan: Plan = "empty"
+        self._vectors = np.zeros((0, self.dim), dtype=np.float32)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._columns: dict[str, Column] = {}
+        self._next_id = 0
+        self._faiss: faiss.Index | None = None  # rebuilt lazily after add/remove
+        self._gpu_res: object | None = None
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def build(cls, vectors: np.ndarray, attributes: Mapping[str, np.ndarray | Sequence[object]],
+              *, metric: Metric = "ip", ids: np.ndarray | Sequence[int] | None = None,
+              device: str = "cpu", prefilter_fraction: float = 0.25) -> VectorIndex:
+        """A new index over ``vectors`` (n, dim) with one attribute array of length n each."""
+        vecs = np.asarray(vectors, dtype=np.float32)
+        if vecs.ndim != 2:
+            raise IndexError_(f"vectors must be a 2-d array (n, dim), got shape {vecs.shape}")
+        index = cls(vecs.shape[1], metric=metric, device=device,
+                    prefilter_fraction=prefilter_fraction)
+        index._columns = {name: _empty_like_column(values) for name, values in attributes.items()}
+        index.add(vecs, attributes, ids=ids)
+        return index
+
+    def __len__(self) -> int:
+        return int(self._ids.shape[0])
+
+    @property
+    def size(self) -> int:
+        return len(self)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self._ids.copy()
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The stored vectors, row-aligned with ``ids`` (a read-only view)."""
+        view = self._vectors.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(self._columns)
+
+    def column(self, name: str) -> np.ndarray:
+        """The decoded values of one attribute column, row-aligned with ``ids``."""
+        col = self._columns[name]
+        return col.decode() if isinstance(col, CategoricalColumn) else col.copy()
+
+    def add(self, vectors: np.ndarray, attributes: Mapping[str, np.ndarray | Sequence[object]],
+            ids: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
+        """Append rows; ``ids`` default to consecutive integers. Returns the new ids."""
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape[1] != self.dim:
+            raise IndexError_(f"vectors must have shape (n, {self.dim}), got {vecs.shape}")
+        if not np.isfinite(vecs).all():
+            raise IndexError_("vectors contain NaN or infinity")
+        n = vecs.shape[0]
+        if set(attributes) != set(self._columns):
+            raise IndexError_(f"attribute columns {sorted(attributes)} differ from the "
+                              f"index's columns {sorted(self._columns)}")
+        new_ids = (np.arange(self._next_id, self._next_id + n, dtype=np.int64) if ids is None
+                   else np.asarray(ids, dtype=np.int64).reshape(-1))
+        if new_ids.shape[0] != n:
+            raise IndexError_(f"{new_ids.shape[0]} ids for {n} vectors")
+        if np.unique(new_ids).shape[0] != n or np.isin(new_ids, self._ids).any():
+            raise IndexError_("ids must be unique and not already in the index")
+        if (new_ids < 0).any():
+            raise IndexError_("ids must be non-negative (-1 marks padding in results)")
+        columns: dict[str, Column] = {}
+        for name, values in attributes.items():
+            arr = np.asarray(values)
+            if arr.shape != (n,):
+                raise IndexError_(f"attribute {name!r} has shape {arr.shape}, expected ({n},)")
+            columns[name] = _append(self._columns[name], arr, name)
+        self._vectors = np.ascontiguousarray(np.concatenate([self._vectors, vecs]))
+        self._ids = np.concatenate([self._ids, new_ids])
+        self._columns = columns
+        if n:
+            self._next_id = max(self._next_id, int(new_ids.max()) + 1)
+        self._faiss = None
+        return new_ids
+
+    def remove(self, ids: np.ndarray | Sequence[int]) -> int:
+        """Delete rows by id; unknown ids raise ``IndexError_``. Returns the count removed."""
+        gone = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
+        hit = np.isin(self._ids, gone)
+        if int(hit.sum()) != gone.shape[0]:
+            missing = np.setdiff1d(gone, self._ids)[:5].tolist()
+            raise IndexError_(f"ids not in the index: {missing}")
+        keep = ~hit
+        self._vectors = np.ascontiguousarray(self._vectors[keep])
+        self._ids = self._ids[keep]
+        self._columns = {name: _take(col, keep) for name, col in self._columns.items()}
+        self._faiss = None
+        return int(gone.shape[0])
+
+    # ---------------------------------------------------------------- search
+    def search(self, queries: np.ndarray, k: int = 10, where: str | WhereExpr | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` ids (int64) and scores (float32), each (nq, k), best first; rows with
+        fewer than ``k`` matches are padded with id -1 and score -inf."""
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        if q.ndim == 1:
+            q = q.reshape(1, -1)
+        if q.ndim != 2 or q.shape[1] != self.dim:
+            raise IndexError_(f"queries must have shape (nq, {self.dim}), got {q.shape}")
+        nq, n = q.shape[0], len(self)
+        out_ids = np.full((nq, k), -1, dtype=np.int64)
+        out_scores = np.full((nq, k), -np.inf, dtype=np.float32)
+        mask: np.ndarray | None = None
+        if where is not None:
+            expr = where if isinstance(where, WhereExpr) else parse_where(where)
+            mask = expr.evaluate(self._columns, n)
+        selected = n if mask is None else int(mask.sum())
+        if n == 0 or nq == 0 or selected == 0:
+            self.last_plan = "empty"
+            return out_ids, out_scores
+        if mask is None:
+            self.last_plan = "flat"
+            self._faiss_search(q, k, None, out_ids, out_scores)
+        elif selected <= self.prefilter_fraction * n:
+            self.last_plan = "prefilter-exact"
+            self._exact_search(q, k, np.flatnonzero(mask), out_ids, out_scores)
+        else:
+            self.last_plan = "postfilter-ann"
+            self._faiss_search(q, k, mask, out_ids, out_scores)
+        return out_ids, out_scores
+
+    def _exact_search(self, q: np.ndarray, k: int, rows: np.ndarray, out_ids: np.ndarray,
+                      out_scores: np.ndarray) -> None:
+        m = rows.shape[0]
+        block = max(1, _BLOCK_FLOATS // max(m, 1))
+        row_ids = self._ids[rows]
+        selected = self._vectors[rows]  # one gather; each query block is one BLAS product
+        sq = np.einsum("ij,ij->i", selected, selected) if self.metric == "l2" else None
+        for start in range(0, q.shape[0], block):
+            qb = q[start:start + block]
+            s = qb @ selected.T
+            if sq is not None:  # -|q - x|^2 = 2 q.x - |x|^2 - |q|^2
+                s = 2.0 * s - sq[None, :] - np.einsum("ij,ij->i", qb, qb)[:, None]
+            s = s.astype(np.float32, copy=False)
+            for j in range(s.shape[0]):
+                _write_topk(s[j], row_ids, k, out_ids[start + j], out_scores[start + j])
+
+    def _faiss_search(self, q: np.ndarray, k: int, mask: np.ndarray | None,
+                      out_ids: np.ndarray, out_scores: np.ndarray) -> None:
+        index = self._faiss_index()
+        n = len(self)
+        selected = n if mask is None else int(mask.sum())
+        fetch = min(n, int(np.ceil(k * n / selected * 1.25)) + 8)
+        pending = np.arange(q.shape[0])
+        while pending.size:
+            dist, pos = index.search(q[pending], fetch)
+            scores = dist if self.metric == "ip" else -dist
+            valid = pos >= 0
+            if mask is not None:
+                valid &= mask[np.where(valid, pos, 0)]
+            done = _settled(scores, valid, k, exhausted=fetch >= n)
+            for j in np.flatnonzero(done):
+                keep = valid[j]
+                _write_topk(scores[j][keep], self._ids[pos[j][keep]], k,
+                            out_ids[pending[j]], out_scores[pending[j]])
+            pending = pending[~done]
+            fetch = min(n, fetch * 2)
+
+    def _faiss_index(self) -> faiss.Index:
+        if self._faiss is None:
+            cpu = (faiss.IndexFlatIP(self.dim) if self.metric == "ip"
+                   else faiss.IndexFlatL2(self.dim))
+            try:
+                cpu.add(self._vectors)
+                if self.device.startswith("cuda"):
+                    gpu_no = int(self.device.partition(":")[2] or 0)
+                    self._gpu_res = faiss.StandardGpuResources()
+                    self._faiss = faiss.index_cpu_to_gpu(self._gpu_res, gpu_no, cpu)
+                else:
+                    self._faiss = cpu
+            except RuntimeError as exc:
+                raise IndexError_(f"FAISS could not build the flat index: {exc}") from exc
+        return self._faiss
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write vectors, ids, columns and a manifest (written last) into ``directory``."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {"vectors": self._vectors, "ids": self._ids}
+        columns: dict[str, dict[str, object]] = {}
+        for name, col in self._columns.items():
+            if isinstance(col, CategoricalColumn):
+                arrays[f"col__{name}"] = col.codes
+                columns[name] = {"kind": "categorical", "vocabulary": list(col.vocabulary)}
+            else:
+                arrays[f"col__{name}"] = col
+                columns[name] = {"kind": "numeric"}
+        tmp = path / "arrays.npz.tmp"
+        with tmp.open("wb") as fh:
+            np.savez(fh, allow_pickle=False, **arrays)
+        os.replace(tmp, path / "arrays.npz")
+        manifest = {"format": FORMAT_VERSION, "dim": self.dim, "metric": self.metric,
+                    "next_id": self._next_id, "prefilter_fraction": self.prefilter_fraction,
+                    "columns": columns}
+        (path / "index.json.tmp").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        os.replace(path / "index.json.tmp", path / "index.json")
+        return path
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], *, device: str = "cpu") -> VectorIndex:
+        """Read an index written by ``save``; a missing or inconsistent one raises."""
+        path = Path(directory)
+        try:
+            manifest = json.loads((path / "index.json").read_text(encoding="utf-8"))
+            with np.load(path / "arrays.npz", allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexError_(f"no readable vector index in {path}: {exc}") from exc
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexError_(f"index in {path} has format {manifest.get('format')!r}; "
+                              f"expected {FORMAT_VERSION}: rebuild it")
+        index = cls(manifest["dim"], metric=manifest["metric"], device=device,
+                    prefilter_fraction=manifest.get("prefilter_fraction", 0.25))
+        vectors, ids = arrays["vectors"], arrays["ids"]
+        n = ids.shape[0]
+        if vectors.shape != (n, index.dim):
+            raise IndexError_(f"index in {path} is inconsistent: {vectors.shape} vectors "
+                              f"for {n} ids")
+        for name, spec in manifest["columns"].items():
+            values = arrays.get(f"col__{name}")
+            if values is None or values.shape != (n,):
+                raise IndexError_(f"index in {path} is inconsistent: column {name!r}")
+            index._columns[name] = (
+                CategoricalColumn(values.astype(np.int32), tuple(spec["vocabulary"]))
+                if spec["kind"] == "categorical" else values)
+        index._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index._ids = ids.astype(np.int64)
+        index._next_id = int(manifest["next_id"])
+        return index
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _settled(scores: np.ndarray, valid: np.ndarray, k: int, *, exhausted: bool) -> np.ndarray:
+    """Which queries' fetched candidates already contain their exact top-k: at least k
+    matches, and the k-th match scores strictly above the last fetched candidate (so no
+    unfetched row can tie it). Everything is settled once all rows were fetched."""
+    if exhausted:
+        return np.ones(scores.shape[0], dtype=bool)
+    counts = valid.sum(axis=1)
+    kth_pos = np.argmax(np.cumsum(valid, axis=1) >= k, axis=1)
+    kth = scores[np.arange(scores.shape[0]), kth_pos]
+    return (counts >= k) & (kth > scores[:, -1])
+
+
+def _write_topk(scores: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,
+                out_scores: np.ndarray) -> None:
+    """Top ``k`` of one query by (score desc, id asc) into the padded output rows."""
+    if scores.shape[0] > k:
+        # keep everything tying the k-th score, so the id tie-break sees all candidates
+        kth = np.partition(scores, scores.shape[0] - k)[scores.shape[0] - k]
+        keep = np.flatnonzero(scores >= kth)
+        scores, ids = scores[keep], ids[keep]
+    order = np.lexsort((ids, -scores))[:k]
+    out_ids[: order.shape[0]] = ids[order]
+    out_scores[: order.shape[0]] = scores[order]
+
+
+def _is_text(arr: np.ndarray) -> bool:
+    return arr.dtype.kind in "USO"
+
+
+def _empty_like_column(values: np.ndarray | Sequence[object]) -> Column:
+    arr = np.asarray(values)
+    if _is_text(arr):
+        return CategoricalColumn(np.zeros(0, dtype=np.int32), ())
+    if arr.dtype.kind not in "biuf":
+        raise IndexError_(f"unsupported attribute dtype {arr.dtype}: use str, int or float")
+    return np.zeros(0, dtype=arr.dtype)
+
+
+def _append(col: Column, arr: np.ndarray, name: str) -> Column:
+    if isinstance(col, CategoricalColumn):
+        if not _is_text(arr) and arr.shape[0]:
+            raise IndexError_(f"attribute {name!r} is a string column; got {arr.dtype}")
+        strings = arr.astype(str)
+        known = {v: i for i, v in enumerate(col.vocabulary)}
+        vocab = list(col.vocabulary)
+        for value in dict.fromkeys(strings.tolist()):
+            if value not in known:
+                known[value] = len(vocab)
+                vocab.append(value)
+        codes = np.fromiter((known[s] for s in strings.tolist()), dtype=np.int32,
+                            count=strings.shape[0])
+        return CategoricalColumn(np.concatenate([col.codes, codes]), tuple(vocab))
+    if _is_text(arr) and arr.shape[0]:
+        raise IndexError_(f"attribute {name!r} is a numeric column; got strings")
+    if arr.shape[0] == 0:
+        return col
+    return np.concatenate([col, arr.astype(np.result_type(col.dtype, arr.dtype))])
+
+
+def _take(col: Column, keep: np.ndarray) -> Column:
+    if isinstance(col, CategoricalColumn):
+        return CategoricalColumn(col.codes[keep], col.vocabulary)
+    return col[keep]
+
+
+__all__ = ["Metric", "Plan", "VectorIndex"]

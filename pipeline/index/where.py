@@ -1,0 +1,330 @@
+"""A safe filter language over attribute columns, evaluated as numpy boolean masks.
+
+``type == "Mission" and confidence >= 0.5`` or ``predicate in ["operatedBy"] or not status ==
+"draft"``: comparisons (``== != < <= > >= in``, ``not in``, chained ``0.2 < x <= 0.8``) between
+one column and one literal (string, int, float or a list of them), combined with ``and``,
+``or``, ``not`` and parentheses. That is the whole language.
+
+Why ``ast`` and a whitelist rather than ``eval``: filter text comes from users and from LLM
+tools, so it must never run code. Python's own parser gives precise positions for free; every
+node type outside the whitelist (calls, attributes, subscripts, lambdas, arithmetic, ...) is
+refused with its source text and column. Parsing yields a small immutable tree (``WhereExpr``)
+that is checked against the columns and evaluated vectorised: one numpy operation per
+comparison, however many rows there are.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import InputError
+
+MAX_EXPRESSION_CHARS = 10_000
+MAX_DEPTH = 64
+
+Literal_ = str | int | float
+
+
+@dataclass(frozen=True)
+class CategoricalColumn:
+    """A string column stored as int32 codes into a vocabulary (compact, fast to compare).
+
+    A comparison is evaluated once per vocabulary entry and gathered through the codes, so
+    ``type == "Mission"`` costs one pass over int32 codes whatever the string lengths.
+    """
+
+    codes: np.ndarray
+    vocabulary: tuple[str, ...]
+    _vocab_array: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_vocab_array", np.array(self.vocabulary, dtype=object))
+
+    @classmethod
+    def encode(cls, values: Sequence[str] | np.ndarray) -> CategoricalColumn:
+        vocab, codes = np.unique(np.asarray(values, dtype=str), return_inverse=True)
+        return cls(codes.astype(np.int32).reshape(-1), tuple(str(v) for v in vocab))
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    def decode(self) -> np.ndarray:
+        return self._vocab_array[self.codes] if len(self.vocabulary) else np.array([], object)
+
+    def apply(self, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``fn`` evaluated on the vocabulary, then gathered row by row through the codes."""
+        if not self.vocabulary:
+            return np.zeros(len(self), dtype=bool)
+        per_value = np.asarray(fn(self._vocab_array), dtype=bool)
+        return per_value[self.codes]
+
+
+Column = np.ndarray | CategoricalColumn
+"""What a filter evaluates over: a plain numpy array or a categorical string column."""
+
+_COMPARE: dict[type[ast.cmpop], tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Eq: ("==", operator.eq), ast.NotEq: ("!=", operator.ne),
+    ast.Lt: ("<", operator.lt), ast.LtE: ("<=", operator.le),
+    ast.Gt: (">", operator.gt), ast.GtE: (">=", operator.ge),
+}
+_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    sym: fn for sym, fn in _COMPARE.values()}
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+class WhereExpr:
+    """A parsed, validated filter. ``evaluate(columns)`` returns a boolean row mask."""
+
+    source: str
+
+    @property
+    def columns(self) -> frozenset[str]:
+        raise NotImplementedError
+
+    def _eval(self, columns: Mapping[str, Column], n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def evaluate(self, columns: Mapping[str, Column], n: int | None = None) -> np.ndarray:
+        """The mask of rows that satisfy the filter; unknown columns raise ``InputError``."""
+        unknown = sorted(self.columns - set(columns))
+        if unknown:
+            known = ", ".join(sorted(columns)) or "(none)"
+            raise InputError(f"unknown column {unknown[0]!r} in filter {self.source!r}; "
+                             f"known columns: {known}")
+        if n is None:
+            n = len(next(iter(columns.values()))) if columns else 0
+        return self._eval(columns, n)
+
+    def __and__(self, other: WhereExpr) -> WhereExpr:
+        """Conjunction built on the tree, never by pasting strings (no injection)."""
+        return _BoolOp("and", (self, other), f"({self.source}) and ({other.source})")
+
+    def __or__(self, other: WhereExpr) -> WhereExpr:
+        return _BoolOp("or", (self, other), f"({self.source}) or ({other.source})")
+
+
+@dataclass(frozen=True)
+class _BoolOp(WhereExpr):
+    op: str  # "and" | "or"
+    parts: tuple[WhereExpr, ...]
+    source: str
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return frozenset().union(*(p.columns for p in self.parts))
+
+    def _eval(self, columns: Mapping[str, Column], n: int) -> np.ndarray:
+        masks = [p._eval(columns, n) for p in self.parts]
+        fn = np.logical_and if self.op == "and" else np.logical_or
+        return np.asarray(fn.reduce(masks), dtype=bool)
+
+
+@dataclass(frozen=True)
+class _Not(WhereExpr):
+    part: WhereExpr
+    source: str
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return self.part.columns
+
+    def _eval(self, columns: Mapping[str, Column], n: int) -> np.ndarray:
+        return ~self.part._eval(columns, n)
+
+
+@dataclass(frozen=True)
+class _Compare(WhereExpr):
+    column: str
+    op: str  # one of _OPS, or "in" / "not in"
+    value: Literal_ | tuple[Literal_, ...]
+    source: str
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return frozenset({self.column})
+
+    def _eval(self, columns: Mapping[str, Column], n: int) -> np.ndarray:
+        col = columns[self.column]
+        values = self.value if isinstance(self.value, tuple) else (self.value,)
+        is_text = _is_text_column(col)
+        for v in values:
+            if isinstance(v, str) != is_text:
+                kind = "a string" if is_text else "a numeric"
+                raise InputError(f"column {self.column!r} is {kind} column; cannot compare it "
+                                 f"with {v!r} in filter {self.source!r}")
+        if self.op in ("in", "not in"):
+            def test(arr: np.ndarray) -> np.ndarray:
+                hit = np.isin(arr, np.array(values, dtype=object if is_text else None))
+                return hit if self.op == "in" else ~hit
+        else:
+            fn = _OPS[self.op]
+            value = self.value
+
+            def test(arr: np.ndarray) -> np.ndarray:
+                return np.asarray(fn(arr, value), dtype=bool)
+        try:
+            if isinstance(col, CategoricalColumn):
+                return col.apply(test)
+            arr = np.asarray(col)
+            return test(arr.astype(object) if is_text else arr).reshape(n)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InputError(f"cannot evaluate {self.source!r} on column {self.column!r}: "
+                             f"{exc}") from exc
+
+
+def _is_text_column(col: Column) -> bool:
+    if isinstance(col, CategoricalColumn):
+        return True
+    arr = np.asarray(col)
+    return arr.dtype.kind in "USO"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Parser:
+    """Turns a whitelisted Python expression tree into a ``WhereExpr``."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, node: ast.AST, what: str) -> InputError:
+        piece = ast.get_source_segment(self.source, node) or type(node).__name__
+        line = getattr(node, "lineno", 1)
+        text = self.source.splitlines()[line - 1] if self.source else ""
+        # ast counts UTF-8 bytes; people count characters
+        col = len(text.encode()[:getattr(node, "col_offset", 0)].decode(errors="ignore")) + 1
+        where = f"column {col}" if line == 1 else f"line {line}, column {col}"
+        return InputError(f"{what} {piece!r} at {where} of filter {self.source!r}; "
+                          "allowed: column == literal (also != < <= > >=), column in [...], "
+                          "column not in [...], and, or, not, parentheses")
+
+    def seg(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source, node) or ""
+
+    def expr(self, node: ast.AST, depth: int = 0) -> WhereExpr:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, "filter nested too deeply at")
+        if isinstance(node, ast.BoolOp):
+            op = "and" if isinstance(node.op, ast.And) else "or"
+            parts = tuple(self.expr(v, depth + 1) for v in node.values)
+            return _BoolOp(op, parts, self.seg(node))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return _Not(self.expr(node.operand, depth + 1), self.seg(node))
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Name | ast.Constant):
+            raise self.fail(node, "a bare column or literal is not a condition:")
+        raise self.fail(node, f"unsupported {_describe(node)}")
+
+    def compare(self, node: ast.Compare) -> WhereExpr:
+        operands = [node.left, *node.comparators]
+        parts: list[WhereExpr] = []
+        for left, op, right in zip(operands[:-1], node.ops, operands[1:], strict=True):
+            parts.append(self.one_comparison(node, left, op, right))
+        if len(parts) == 1:
+            return parts[0]
+        return _BoolOp("and", tuple(parts), self.seg(node))
+
+    def one_comparison(self, node: ast.Compare, left: ast.expr, op: ast.cmpop,
+                       right: ast.expr) -> WhereExpr:
+        src = self.seg(node)
+        if isinstance(op, ast.In | ast.NotIn):
+            if not isinstance(left, ast.Name):
+                raise self.fail(left, "the left side of 'in' must be a column, not")
+            values = self.list_literal(right)
+            return _Compare(left.id, "in" if isinstance(op, ast.In) else "not in", values, src)
+        if type(op) not in _COMPARE:
+            raise self.fail(node, f"unsupported operator {type(op).__name__!r} in")
+        sym = _COMPARE[type(op)][0]
+        if isinstance(left, ast.Name) and not isinstance(right, ast.Name):
+            return _Compare(left.id, sym, self.literal(right), src)
+        if isinstance(right, ast.Name) and not isinstance(left, ast.Name):
+            return _Compare(right.id, _FLIP[sym], self.literal(left), src)
+        if isinstance(left, ast.Name):
+            raise self.fail(node, "comparing two columns is not supported:")
+        for side in (left, right):
+            if not _literal_shaped(side):
+                raise self.fail(side, f"unsupported {_describe(side)}")
+        raise self.fail(node, "a comparison needs a column on one side:")
+
+    def literal(self, node: ast.expr) -> Literal_:
+        if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd)
+                and isinstance(node.operand, ast.Constant)):
+            value = self.literal(node.operand)
+            if isinstance(value, str):
+                raise self.fail(node, "a sign before a string is not allowed:")
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.Constant):
+            const = node.value
+            if isinstance(const, bool) or not isinstance(const, str | int | float):
+                raise self.fail(node, "unsupported literal (strings, ints, floats only):")
+            return const
+        if isinstance(node, ast.List):
+            raise self.fail(node, "a list is only allowed after 'in' / 'not in':")
+        raise self.fail(node, f"unsupported {_describe(node)}")
+
+    def list_literal(self, node: ast.expr) -> tuple[Literal_, ...]:
+        if not isinstance(node, ast.List):
+            raise self.fail(node, "'in' needs a list literal such as [\"a\", \"b\"], not")
+        values = tuple(self.literal(e) for e in node.elts)
+        if len({isinstance(v, str) for v in values}) > 1:
+            raise self.fail(node, "a list mixing strings and numbers:")
+        return values
+
+
+def _literal_shaped(node: ast.AST) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        return isinstance(node.operand, ast.Constant)
+    return isinstance(node, ast.Constant | ast.List)
+
+
+def _describe(node: ast.AST) -> str:
+    names = {ast.Call: "function call", ast.Attribute: "attribute access",
+             ast.Subscript: "subscript", ast.Lambda: "lambda", ast.BinOp: "arithmetic",
+             ast.JoinedStr: "f-string", ast.IfExp: "conditional expression",
+             ast.NamedExpr: "assignment expression", ast.Starred: "starred expression",
+             ast.Dict: "dict literal", ast.Set: "set literal", ast.Tuple: "tuple",
+             ast.ListComp: "comprehension", ast.GeneratorExp: "generator",
+             ast.SetComp: "comprehension", ast.DictComp: "comprehension",
+             ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
+             ast.UnaryOp: "unary operator", ast.Name: "name", ast.Slice: "slice"}
+    return names.get(type(node), type(node).__name__) + ":"
+
+
+@lru_cache(maxsize=512)
+def parse_where(source: str) -> WhereExpr:
+    """Parse and validate ``source``; raises ``InputError`` naming the offending piece."""
+    if not isinstance(source, str) or not source.strip():
+        raise InputError("empty filter expression")
+    if len(source) > MAX_EXPRESSION_CHARS:
+        raise InputError(f"filter expression longer than {MAX_EXPRESSION_CHARS} characters")
+    source = source.strip()
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        col = exc.offset or len(source) + 1
+        raise InputError(f"filter {source!r} is not valid Python-style syntax: {exc.msg} "
+                         f"at line {exc.lineno or 1}, column {col}") from exc
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise InputError(f"filter {source[:80]!r}... is too deeply nested or malformed") from exc
+    return _Parser(source).expr(tree.body)
+
+
+def compile_where(source: str | WhereExpr) -> Callable[[Mapping[str, Column]], np.ndarray]:
+    """A function from attribute columns to the boolean mask of matching rows."""
+    expr = source if isinstance(source, WhereExpr) else parse_where(source)
+    return expr.evaluate
+
+
+__all__ = ["CategoricalColumn", "Column", "WhereExpr", "compile_where", "parse_where"]

@@ -1,0 +1,302 @@
+"""VectorIndex: every plan returns exactly what brute-force filtered search returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.errors import ConfigurationError, IndexError_, InputError
+from pipeline.index.vector_index import VectorIndex
+
+Row = dict[str, object]
+Pred = tuple[str, Callable[[Row], bool]]
+
+
+def brute_force(vectors: np.ndarray, ids: np.ndarray, rows: list[Row], queries: np.ndarray,
+                k: int, pred: Callable[[Row], bool] | None, metric: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The reference: score every matching row in float64, order by (score desc, id asc)."""
+    v, q = vectors.astype(np.float64), queries.astype(np.float64)
+    out_ids = np.full((len(q), k), -1, dtype=np.int64)
+    out_scores = np.full((len(q), k), -np.inf)
+    keep = [i for i, r in enumerate(rows) if pred is None or pred(r)]
+    for j, qv in enumerate(q):
+        if metric == "ip":
+            scores = [float(v[i] @ qv) for i in keep]
+        else:
+            scores = [-float(((v[i] - qv) ** 2).sum()) for i in keep]
+        order = sorted(range(len(keep)), key=lambda t: (-scores[t], ids[keep[t]]))[:k]
+        out_ids[j, : len(order)] = [ids[keep[t]] for t in order]
+        out_scores[j, : len(order)] = [scores[t] for t in order]
+    return out_ids, out_scores
+
+
+# ---------------------------------------------------------------- strategies
+
+LEAVES: list[Pred] = [
+    ('type == "A"', lambda r: r["type"] == "A"),
+    ("type != 'B'", lambda r: r["type"] != "B"),
+    ('type in ["A", "C"]', lambda r: r["type"] in ("A", "C")),
+    ('type not in ["C"]', lambda r: r["type"] != "C"),
+    ('type == "Z"', lambda r: False),
+    ("conf >= 0.3", lambda r: r["conf"] >= 0.3),
+    ("conf < 0.7", lambda r: r["conf"] < 0.7),
+    ("conf == 0.5", lambda r: r["conf"] == 0.5),
+    ("0.2 <= conf <= 0.8", lambda r: 0.2 <= r["conf"] <= 0.8),
+    ("year in [1, 2]", lambda r: r["year"] in (1, 2)),
+    ("year > 2", lambda r: r["year"] > 2),
+]
+
+
+def _and(a: Pred, b: Pred) -> Pred:
+    return f"({a[0]}) and ({b[0]})", lambda r: a[1](r) and b[1](r)
+
+
+def _or(a: Pred, b: Pred) -> Pred:
+    return f"({a[0]}) or ({b[0]})", lambda r: a[1](r) or b[1](r)
+
+
+def _not(a: Pred) -> Pred:
+    return f"not ({a[0]})", lambda r: not a[1](r)
+
+
+predicates = st.recursive(
+    st.sampled_from(LEAVES),
+    lambda inner: st.one_of(st.builds(_and, inner, inner), st.builds(_or, inner, inner),
+                            st.builds(_not, inner)),
+    max_leaves=4)
+
+
+@dataclass
+class Case:
+    vectors: np.ndarray
+    queries: np.ndarray
+    rows: list[Row]
+    ids: np.ndarray | None
+    pred: Pred | None
+    k: int
+    metric: str
+    fraction: float
+    integral: bool
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    n = draw(st.integers(0, 50))
+    dim = draw(st.integers(1, 6))
+    nq = draw(st.integers(1, 4))
+    integral = draw(st.booleans())  # small ints: exact arithmetic, so exact ties
+    if integral:
+        elements = st.integers(-2, 2).map(float)
+    else:
+        elements = st.floats(-1, 1, width=32, allow_subnormal=False)
+    vecs = draw(st.lists(st.lists(elements, min_size=dim, max_size=dim),
+                         min_size=n + nq, max_size=n + nq))
+    arr = np.array(vecs, dtype=np.float32).reshape(n + nq, dim)
+    rows = [{"type": draw(st.sampled_from("ABC")),
+             "conf": draw(st.integers(0, 10)) / 10,
+             "year": draw(st.integers(0, 4))} for _ in range(n)]
+    ids = draw(st.one_of(st.none(), st.lists(st.integers(0, 10_000), min_size=n,
+                                             max_size=n, unique=True)))
+    return Case(arr[:n], arr[n:], rows, None if ids is None else np.array(ids),
+                draw(st.one_of(st.none(), predicates)), draw(st.integers(1, n + 5)),
+                draw(st.sampled_from(["ip", "l2"])), draw(st.sampled_from([0.0, 0.25, 1.0])),
+                integral)
+
+
+def attributes(rows: list[Row]) -> dict[str, np.ndarray]:
+    return {"type": np.array([r["type"] for r in rows], dtype=str),
+            "conf": np.array([r["conf"] for r in rows], dtype=np.float64),
+            "year": np.array([r["year"] for r in rows], dtype=np.int64)}
+
+
+def assert_same_as_brute_force(case: Case, index: VectorIndex) -> None:
+    where, fn = case.pred if case.pred else (None, None)
+    got_ids, got_scores = index.search(case.queries, case.k, where)
+    ids = case.ids if case.ids is not None else np.arange(len(case.rows))
+    ref_ids, ref_scores = brute_force(case.vectors, ids, case.rows, case.queries, case.k, fn,
+                                      case.metric)
+    assert got_ids.dtype == np.int64 and got_scores.dtype == np.float32
+    assert got_ids.shape == got_scores.shape == (len(case.queries), case.k)
+    assert ((got_ids == -1) == np.isneginf(got_scores)).all()  # padding is paired
+    assert ((got_ids == -1) == (ref_ids == -1)).all()
+    if case.integral:  # exact arithmetic: identical ids (id tie-break) and scores
+        np.testing.assert_array_equal(got_ids, ref_ids)
+        np.testing.assert_array_equal(got_scores, ref_scores.astype(np.float32))
+        return
+    # float rounding may reorder near-ties: compare score lists, and check each id's score
+    np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-5, atol=1e-5)
+    truth = {int(i): n for n, i in enumerate(ids)}
+    allowed = {int(ids[n]) for n, r in enumerate(case.rows) if fn is None or fn(r)}
+    for j, row in enumerate(got_ids):
+        real = [int(i) for i in row if i >= 0]
+        assert len(set(real)) == len(real) and set(real) <= allowed
+        for i, s in zip(real, got_scores[j], strict=False):
+            _, true = brute_force(case.vectors[[truth[i]]], np.array([i]),
+                                  [case.rows[truth[i]]], case.queries[[j]], 1, None,
+                                  case.metric)
+            assert s == pytest.approx(true[0, 0], rel=1e-5, abs=1e-5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases())
+def test_search_equals_brute_force(case: Case) -> None:
+    index = VectorIndex.build(case.vectors, attributes(case.rows), metric=case.metric,
+                              ids=case.ids, prefilter_fraction=case.fraction)
+    assert_same_as_brute_force(case, index)
+
+
+# ---------------------------------------------------------------- plans and padding
+
+
+def _demo(n: int = 200, dim: int = 8, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    attrs = {"type": np.array(["Mission" if i % 10 else "Agency" for i in range(n)]),
+             "confidence": np.linspace(0, 1, n)}
+    return vecs, attrs
+
+
+def test_plans_are_recorded() -> None:
+    vecs, attrs = _demo()
+    index = VectorIndex.build(vecs, attrs)
+    index.search(vecs[:3], 5)
+    assert index.last_plan == "flat"
+    index.search(vecs[:3], 5, 'type == "Agency"')  # 10% of rows
+    assert index.last_plan == "prefilter-exact"
+    index.search(vecs[:3], 5, 'type == "Mission"')  # 90% of rows
+    assert index.last_plan == "postfilter-ann"
+    index.search(vecs[:3], 5, 'type == "Nobody"')
+    assert index.last_plan == "empty"
+
+
+def test_padding_when_fewer_rows_match() -> None:
+    vecs, attrs = _demo(n=20)
+    index = VectorIndex.build(vecs, attrs)
+    ids, scores = index.search(vecs[0], k=5, where='type == "Agency"')  # rows 0 and 10
+    assert ids.shape == (1, 5)
+    assert sorted(ids[0, :2].tolist()) == [0, 10]
+    assert ids[0, 2:].tolist() == [-1, -1, -1]
+    assert np.isneginf(scores[0, 2:]).all() and np.isfinite(scores[0, :2]).all()
+    ids, scores = index.search(vecs[:2], k=30)  # more than the index holds
+    assert (ids[:, 20:] == -1).all() and (ids[:, :20] >= 0).all()
+    empty = VectorIndex.build(np.zeros((0, 4), np.float32), {"type": np.array([], dtype=str)})
+    ids, scores = empty.search(np.ones((2, 4), np.float32), k=3, where='type == "x"')
+    assert (ids == -1).all() and np.isneginf(scores).all()
+
+
+def test_overfetch_doubles_until_exact() -> None:
+    # 40% of rows match, but they are the *least* similar to the query: the first FAISS
+    # fetch finds none of them, so the planner must keep doubling
+    n, dim = 1000, 4
+    rng = np.random.default_rng(1)
+    q = np.array([1, 0, 0, 0], dtype=np.float32)
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
+    vecs[:, 0] = np.abs(vecs[:, 0])
+    far = np.arange(n) < 400
+    vecs[far, 0] = -vecs[far, 0] - 1
+    attrs = {"side": np.where(far, "far", "near")}
+    index = VectorIndex.build(vecs, attrs)
+    ids, scores = index.search(q, k=7, where='side == "far"')
+    assert index.last_plan == "postfilter-ann"
+    expect = np.argsort(-(vecs[far] @ q), kind="stable")[:7]
+    assert ids[0].tolist() == np.flatnonzero(far)[expect].tolist()
+
+
+def test_ties_break_by_smaller_id_across_fetch_rounds() -> None:
+    vecs = np.ones((300, 3), dtype=np.float32)
+    ids = np.arange(300)[::-1] * 3  # ids descend with position
+    attrs = {"keep": np.array(["y" if i % 3 else "n" for i in range(300)])}
+    index = VectorIndex.build(vecs, attrs, ids=ids)
+    got, _ = index.search(np.ones(3, np.float32), k=4, where='keep == "y"')
+    kept = np.sort(ids[[i for i in range(300) if i % 3]])
+    assert got[0].tolist() == kept[:4].tolist()
+    got, _ = index.search(np.ones(3, np.float32), k=4)
+    assert got[0].tolist() == [0, 3, 6, 9]
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    vecs, attrs = _demo()
+    index = VectorIndex.build(vecs, attrs, metric="l2", ids=np.arange(200) * 7)
+    before = index.search(vecs[:5], 6, 'type == "Mission" and confidence > 0.3')
+    index.save(tmp_path / "ix")
+    loaded = VectorIndex.load(tmp_path / "ix")
+    assert loaded.metric == "l2" and len(loaded) == 200 and loaded.dim == 8
+    after = loaded.search(vecs[:5], 6, 'type == "Mission" and confidence > 0.3')
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])
+    assert loaded.column("type").tolist() == attrs["type"].tolist()
+    assert loaded.add(vecs[:1], {k: v[:1] for k, v in attrs.items()}).tolist() == [1394]
+
+
+def test_load_refuses_missing_or_inconsistent(tmp_path: Path) -> None:
+    with pytest.raises(IndexError_, match="no readable vector index"):
+        VectorIndex.load(tmp_path / "nothing")
+    vecs, attrs = _demo(n=10)
+    VectorIndex.build(vecs, attrs).save(tmp_path / "ix")
+    other = VectorIndex.build(vecs[:5], {k: v[:5] for k, v in attrs.items()})
+    other.save(tmp_path / "ix5")
+    (tmp_path / "ix" / "arrays.npz").write_bytes((tmp_path / "ix5" / "arrays.npz").read_bytes())
+    VectorIndex.load(tmp_path / "ix")  # consistent by itself: 5 rows with 5 ids
+    (tmp_path / "ix" / "arrays.npz").write_bytes(b"garbage")
+    with pytest.raises(IndexError_):
+        VectorIndex.load(tmp_path / "ix")
+
+
+def test_add_and_remove_keep_search_exact() -> None:
+    vecs, attrs = _demo(n=60)
+    index = VectorIndex.build(vecs[:40], {k: v[:40] for k, v in attrs.items()})
+    extra = {"type": np.array(["Planet"] * 20), "confidence": attrs["confidence"][40:]}
+    new_ids = index.add(vecs[40:], extra)
+    assert new_ids.tolist() == list(range(40, 60))
+    assert index.remove([0, 5, 41]) == 3
+    assert len(index) == 57
+    types = np.concatenate([attrs["type"][:40], extra["type"]])
+    alive = np.setdiff1d(np.arange(60), [0, 5, 41])
+    for where, pred in [(None, lambda i: True), ('type == "Planet"', lambda i: i >= 40),
+                        ('type != "Agency"', lambda i: types[i] != "Agency")]:
+        got, scores = index.search(vecs[:3], 5, where)
+        for j in range(3):
+            cand = [i for i in alive if pred(i)]
+            s = vecs[cand] @ vecs[j]
+            expect = [cand[t] for t in np.argsort(-s, kind="stable")[:5]]
+            assert got[j].tolist() == expect
+    with pytest.raises(IndexError_, match="not in the index"):
+        index.remove([0])
+    with pytest.raises(IndexError_, match="unique"):
+        index.add(vecs[:1], {k: v[:1] for k, v in attrs.items()}, ids=[1])
+
+
+def test_bad_input_is_refused() -> None:
+    vecs, attrs = _demo(n=10)
+    with pytest.raises(IndexError_, match="2-d"):
+        VectorIndex.build(vecs[0], attrs)
+    with pytest.raises(IndexError_, match="shape"):
+        VectorIndex.build(vecs, {"type": attrs["type"][:3]})
+    bad = vecs.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(IndexError_, match="NaN"):
+        VectorIndex.build(bad, attrs)
+    index = VectorIndex.build(vecs, attrs)
+    with pytest.raises(IndexError_, match="columns"):
+        index.add(vecs[:1], {"type": attrs["type"][:1]})
+    with pytest.raises(IndexError_, match="string column"):
+        index.add(vecs[:1], {"type": np.array([1]), "confidence": np.array([0.5])})
+    with pytest.raises(IndexError_, match="shape"):
+        index.search(np.ones((1, 3), np.float32))
+    with pytest.raises(InputError, match="known columns: confidence, type"):
+        index.search(vecs[:1], 3, "colour == 'red'")
+    with pytest.raises(ValueError):
+        index.search(vecs[:1], 0)
+    with pytest.raises(ConfigurationError):
+        VectorIndex.build(vecs, attrs, metric="cosine")  # type: ignore[arg-type]
