@@ -99,10 +99,16 @@ def store_assertions(store: GraphStore, scored: ScoredGraph) -> int:
 @task(name="build_index", cache_policy=NO_CACHE)
 def build_index(store: GraphStore, ontology: Ontology, settings: Settings) -> int:
     directory = index_dir(settings)
-    index = KGIndex.load(directory) if (directory / "kg_index.json").exists() else None
-    if index is None or index.is_stale(store):
-        index = KGIndex.build(store, make_embedder(settings), ontology=ontology)
-        index.save(directory)
+    embedder = make_embedder(settings)
+    if (directory / "kg_index.json").exists():
+        index = KGIndex.load(directory, ontology=ontology)
+        if index.model_id != embedder.model_id:
+            index = KGIndex.build(store, embedder, ontology=ontology)
+        elif not index.refresh(store, embedder=embedder):
+            return index.size  # up to date: nothing to embed or write
+    else:
+        index = KGIndex.build(store, embedder, ontology=ontology)
+    index.save(directory)
     return index.size
 
 
@@ -134,8 +140,8 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
 
         t = time.perf_counter()
         contract = TripleContract(load_contract("extraction"))
-        extractor = LLMExtractor(chat_model or make_chat_model(settings), contract, samples=settings.samples,
-                                 max_retries=settings.max_retries)
+        extractor = LLMExtractor(chat_model or make_chat_model(settings), contract,
+                                 samples=settings.samples, max_retries=settings.max_retries)
         extractions: list[ChunkExtraction] = []
         for i, chunk in enumerate(chunks):
             extractions.append(extract_chunk(extractor, chunk, ontology, run_id))

@@ -46,14 +46,20 @@ def answer_queries(queries: Sequence[Query], settings: Settings,
         ontology = load_ontology(ontology_path) if ontology_path else None
         embedder = make_embedder(settings)
         directory = index_dir(settings)
-        index = (KGIndex.load(directory) if (directory / "kg_index.json").exists()
-                 else KGIndex.build(store, embedder, ontology=ontology))
+        index = None
+        if (directory / "kg_index.json").exists():
+            index = KGIndex.load(directory, ontology=ontology)
+            if index.model_id != embedder.model_id:
+                index = None
+        if index is None:
+            index = KGIndex.build(store, embedder, ontology=ontology)
+        before = index.version
         retriever = HybridRetriever(store, index, embedder, ontology=ontology)
         answers = [QueryAnswer(query=q, hits=tuple(retriever.search(q.text, k=q.k,
                                                                     where=q.where)))
                    for q in queries]
-        if index.is_stale(store) is False:
-            index.save(directory)
+        if index.version != before or not (directory / "kg_index.json").exists():
+            index.save(directory)  # the retriever refreshed a stale index: keep the result
         return answers
     finally:
         store.close()

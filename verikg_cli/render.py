@@ -58,9 +58,10 @@ def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:
         if not a.hits:
             console.print("  (no hits)")
         for rank, hit in enumerate(a.hits, 1):
-            console.print(f"  {rank}. [{hit.score:.3f}] {hit.label}"
-                          + (f"  (confidence {hit.confidence:.2f}, {hit.status})"
-                             if hit.confidence is not None else ""), highlight=False)
+            a = hit.assertion
+            extra = f"  (confidence {a.confidence:.2f}, {a.status.value})" if a else (
+                f"  ({hit.kind})")
+            console.print(f"  {rank}. [{hit.score:.3f}] {hit.label}{extra}", highlight=False)
             for ev in hit.evidence[:2]:
                 console.print(f"       evidence: {ev.document_source} "
                               f"[{ev.span.start}:{ev.span.end}] \"{ev.quote.strip()}\"",

@@ -1,0 +1,78 @@
+"""The graph store: assertions with provenance, lifecycle status, roles and an audit log.
+
+Pick a backend with a descriptor (as oaklib's ``get_adapter``): ``sqlite:PATH`` for the
+embedded default, or a Bolt URI (``bolt://``, ``neo4j://``, ``+s``/``+ssc`` variants) for
+Neo4j. ``open_store`` returns the store already opened; close it (or use ``with``) when done.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from pipeline.errors import ConfigurationError
+from pipeline.settings import Settings
+from pipeline.store.base import (
+    ROLE_RIGHTS,
+    AddAssertion,
+    GraphStore,
+    RemoveAssertion,
+    RenameEntity,
+    SetStatus,
+    StoreChange,
+    StoreCounts,
+)
+from pipeline.store.neo4j import Neo4jGraphStore
+from pipeline.store.rules import canonical
+from pipeline.store.sqlite import SQLiteGraphStore
+
+_BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+def open_store(descriptor: str, settings: Settings | None = None) -> GraphStore:
+    """Build the store ``descriptor`` names and open it.
+
+    ``settings`` supplies the Neo4j user, password and database (the defaults when omitted:
+    user ``neo4j``, no password, database ``neo4j``) and, for a bare ``sqlite:``, the data
+    directory. Raises ConfigurationError for a descriptor no backend understands and
+    StoreUnavailableError when the store cannot be reached.
+    """
+    store = _build(descriptor.strip(), settings)
+    store.open()
+    return store
+
+
+def _build(descriptor: str, settings: Settings | None) -> GraphStore:
+    scheme, sep, rest = descriptor.partition(":")
+    if sep and scheme.lower() == "sqlite":
+        if rest:
+            return SQLiteGraphStore(rest)
+        if settings is None:
+            raise ConfigurationError(
+                "the descriptor 'sqlite:' names no file; write sqlite:PATH or pass settings "
+                "whose data_dir holds the store")
+        return SQLiteGraphStore(settings.data_dir / "kg.sqlite")
+    if sep and scheme.lower() in _BOLT_SCHEMES and rest.startswith("//") and len(rest) > 2:
+        if settings is None:
+            return Neo4jGraphStore(descriptor, user="neo4j", password=SecretStr(""))
+        return Neo4jGraphStore(descriptor, user=settings.neo4j_user,
+                               password=settings.neo4j_password,
+                               database=settings.neo4j_database)
+    raise ConfigurationError(
+        f"unknown graph store descriptor {descriptor!r}: use sqlite:PATH for the embedded store "
+        "or a Neo4j URI such as bolt://127.0.0.1:7687 (set VERIKG_STORE)")
+
+
+__all__ = [
+    "ROLE_RIGHTS",
+    "AddAssertion",
+    "GraphStore",
+    "Neo4jGraphStore",
+    "RemoveAssertion",
+    "RenameEntity",
+    "SQLiteGraphStore",
+    "SetStatus",
+    "StoreChange",
+    "StoreCounts",
+    "canonical",
+    "open_store",
+]

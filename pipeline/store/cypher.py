@@ -1,0 +1,240 @@
+"""Every Cypher statement VeriKG runs, in one place, always parameterised.
+
+Values travel only as parameters. Labels and relationship types cannot be parameters, so the
+few statements that need one are built by functions here from ontology terms that pass
+``identifier`` (``^[A-Za-z_][A-Za-z0-9_]*$``); anything else raises ``StoreError`` before a
+query string exists. The graph model:
+
+    (:Entity:<ClassLocalName> {id, label, type_iri})
+    (:Entity)-[:<predicateLocalName> {id, confidence, status}]->(:Entity)   entity objects only
+    (:Assertion {id, predicate, confidence, status, literal_value?, literal_datatype?})
+    (:Assertion)-[:SUBJECT]->(:Entity)   (:Assertion)-[:OBJECT]->(:Entity)
+    (:Assertion)-[:STATED_IN {model, prompt_version, run_id, attempts, span_*, quote}]->(:Chunk)
+    (:Chunk {id, document_id, chunk_index, text, span_start, span_end})-[:PART_OF]->(:Document)
+    (:Quarantined {id, chunk_id, document_id, run_id, reason, payload})
+    (:AuditEntry {seq, at, actor, action, target, detail})
+    (:StoreMeta {id, version, audit_seq})
+
+A :Chunk that provenance names before its text is stored exists with only its id; reads and
+counts skip such placeholders (``text IS NULL``) until ``upsert_documents`` fills them in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.errors import StoreError
+from pipeline.store.rules import graph_name
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: labels and relationship types of the store's own structure; an ontology term with one of
+#: these names gets a prefix, so an ontology class called "Document" never joins the documents
+RESERVED = frozenset({"Entity", "Assertion", "Chunk", "Document", "Quarantined", "AuditEntry",
+                      "StoreMeta", "SUBJECT", "OBJECT", "STATED_IN", "PART_OF"})
+RESERVED_PREFIX = "Onto_"
+
+META_ID = "verikg"
+
+
+def identifier(name: str) -> str:
+    """``name`` quoted for use as a label or relationship type, if it is a safe identifier."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise StoreError(f"{name!r} cannot be a Neo4j label or relationship type")
+    return f"`{name}`"
+
+
+def _ontology_name(iri: str, what: str) -> str:
+    name = graph_name(iri, what)
+    return identifier(RESERVED_PREFIX + name if name in RESERVED else name)
+
+
+def class_label(type_iri: str) -> str:
+    """The extra label an entity node carries for its ontology class."""
+    return _ontology_name(type_iri, "class")
+
+
+def relationship_type(predicate_iri: str) -> str:
+    """The type of the relationship an assertion draws between two entity nodes."""
+    return _ontology_name(predicate_iri, "predicate")
+
+
+# --------------------------------------------------------------------------- schema
+
+CONSTRAINTS = tuple(
+    f"CREATE CONSTRAINT verikg_{name.lower()}_{key} IF NOT EXISTS "
+    f"FOR (n:{name}) REQUIRE n.{key} IS UNIQUE"
+    for name, key in (("Entity", "id"), ("Assertion", "id"), ("Document", "id"),
+                      ("Chunk", "id"), ("Quarantined", "id"), ("AuditEntry", "seq"),
+                      ("StoreMeta", "id")))
+
+# --------------------------------------------------------------------------- writes
+
+BUMP_VERSION = """
+MERGE (m:StoreMeta {id: $meta})
+ON CREATE SET m.version = 0, m.audit_seq = 0
+SET m.version = m.version + 1
+WITH m, m.audit_seq AS base
+SET m.audit_seq = base + size($entries)
+WITH base
+UNWIND range(0, size($entries) - 1) AS i
+CREATE (e:AuditEntry)
+SET e = $entries[i], e.seq = base + i + 1
+"""
+
+EXISTING_DOCUMENTS = "UNWIND $ids AS id MATCH (d:Document {id: id}) RETURN d.id AS id"
+
+EXISTING_CHUNKS = """
+UNWIND $ids AS id MATCH (c:Chunk {id: id}) WHERE c.text IS NOT NULL RETURN c.id AS id
+"""
+
+MERGE_DOCUMENTS = "UNWIND $rows AS r MERGE (d:Document {id: r.id}) ON CREATE SET d += r"
+
+# only chunks not yet stored arrive here, so filling in a placeholder is safe
+MERGE_CHUNKS = """
+UNWIND $rows AS r
+MERGE (c:Chunk {id: r.id})
+SET c += r
+WITH c, r
+MATCH (d:Document {id: r.document_id})
+MERGE (c)-[:PART_OF]->(d)
+"""
+
+EXISTING_QUARANTINE = "UNWIND $ids AS id MATCH (q:Quarantined {id: id}) RETURN q.id AS id"
+
+MERGE_QUARANTINE = "UNWIND $rows AS r MERGE (q:Quarantined {id: r.id}) ON CREATE SET q += r"
+
+EXISTING_ASSERTIONS = """
+UNWIND $ids AS id
+MATCH (a:Assertion {id: id})
+RETURN a.id AS id, a.confidence AS confidence, a.status AS status,
+       [(a)-[p:STATED_IN]->(c:Chunk) | [c.id, p.model, p.prompt_version]] AS keys
+"""
+
+ENTITY_TYPES = """
+UNWIND $ids AS id MATCH (e:Entity {id: id}) RETURN e.id AS id, e.type_iri AS type_iri
+"""
+
+
+def create_entities(label: str) -> str:
+    """Create entities of one class (``label`` comes from ``class_label``)."""
+    return ("UNWIND $rows AS r MERGE (e:Entity {id: r.id}) "
+            f"ON CREATE SET e.label = r.label, e.type_iri = r.type_iri SET e:{_checked(label)}")
+
+
+def retype_entities(old_label: str, new_label: str) -> str:
+    """Move entities from one class label to another (the pipeline resolved a new class)."""
+    return ("UNWIND $rows AS r MATCH (e:Entity {id: r.id}) SET e.type_iri = r.type_iri "
+            f"REMOVE e:{_checked(old_label)} SET e:{_checked(new_label)}")
+
+
+CREATE_ASSERTIONS = """
+UNWIND $rows AS r
+MATCH (s:Entity {id: r.subject_id})
+MERGE (a:Assertion {id: r.id})
+ON CREATE SET a.predicate = r.predicate, a.confidence = r.confidence, a.status = r.status,
+              a.literal_value = r.literal_value, a.literal_datatype = r.literal_datatype
+MERGE (a)-[:SUBJECT]->(s)
+WITH a, r
+OPTIONAL MATCH (o:Entity {id: r.object_id})
+FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END | MERGE (a)-[:OBJECT]->(o))
+"""
+
+
+def link_entities(rel_type: str) -> str:
+    """Draw the typed relationship of assertions with one predicate between their entities."""
+    return ("UNWIND $rows AS r "
+            "MATCH (s:Entity {id: r.subject_id}), (o:Entity {id: r.object_id}) "
+            f"MERGE (s)-[x:{_checked(rel_type)} {{id: r.id}}]->(o) "
+            "ON CREATE SET x.confidence = r.confidence, x.status = r.status")
+
+
+ADD_PROVENANCE = """
+UNWIND $rows AS r
+MATCH (a:Assertion {id: r.assertion_id})
+MERGE (c:Chunk {id: r.chunk_id})
+MERGE (a)-[p:STATED_IN {model: r.model, prompt_version: r.prompt_version}]->(c)
+ON CREATE SET p += r.props
+"""
+
+# the typed entity relationship of an assertion, found from the assertion (never by a scan)
+_TYPED_EDGE = ("OPTIONAL MATCH (a)-[:SUBJECT]->(:Entity)-[x]->(:Entity)<-[:OBJECT]-(a) "
+               "WHERE x.id = a.id")
+
+SET_CONFIDENCE = f"""
+UNWIND $rows AS r
+MATCH (a:Assertion {{id: r.id}})
+SET a.confidence = r.confidence
+WITH a, r
+{_TYPED_EDGE}
+SET x.confidence = r.confidence
+"""
+
+SET_STATUS = f"""
+MATCH (a:Assertion {{id: $id}})
+SET a.status = $status
+WITH a
+{_TYPED_EDGE}
+SET x.status = $status
+RETURN count(DISTINCT a) AS n
+"""
+
+REMOVE_ASSERTION = f"""
+MATCH (a:Assertion {{id: $id}})
+{_TYPED_EDGE}
+DELETE x
+DETACH DELETE a
+RETURN count(*) AS n
+"""
+
+RENAME_ENTITY = "MATCH (e:Entity {id: $id}) SET e.label = $label RETURN count(e) AS n"
+
+# deletes in slices so a large graph does not need one huge transaction; the version node
+# stays, so the version keeps growing across a reset
+RESET_SLICE = """
+MATCH (n) WHERE NOT n:StoreMeta
+WITH n LIMIT $limit
+DETACH DELETE n
+RETURN count(*) AS n
+"""
+
+# --------------------------------------------------------------------------- reads
+
+_ASSERTION_PROJECTION = """
+MATCH (a)-[:SUBJECT]->(s:Entity)
+OPTIONAL MATCH (a)-[:OBJECT]->(o:Entity)
+RETURN a {.*} AS a, s {.id, .label, .type_iri} AS s, o {.id, .label, .type_iri} AS o,
+       [(a)-[p:STATED_IN]->(c:Chunk) | p {.*, chunk_id: c.id}] AS provenance
+"""
+
+ASSERTIONS = ("MATCH (a:Assertion) WHERE $status IS NULL OR a.status = $status WITH a"
+              + _ASSERTION_PROJECTION)
+
+ASSERTION = "MATCH (a:Assertion {id: $id}) WITH a" + _ASSERTION_PROJECTION
+
+NEIGHBOURS = ("MATCH (:Entity {id: $id})<-[:SUBJECT|OBJECT]-(a:Assertion) WITH DISTINCT a"
+              + _ASSERTION_PROJECTION)
+
+ENTITIES = "MATCH (e:Entity) RETURN e.id AS id, e.label AS label, e.type_iri AS type_iri"
+
+QUARANTINED = "MATCH (q:Quarantined) RETURN q.payload AS payload"
+
+CHUNKS = "UNWIND $ids AS id MATCH (c:Chunk {id: id}) WHERE c.text IS NOT NULL RETURN c {.*} AS c"
+
+DOCUMENTS = "UNWIND $ids AS id MATCH (d:Document {id: id}) RETURN d {.*} AS d"
+
+AUDIT_LOG = "MATCH (e:AuditEntry) RETURN e {.*} AS e ORDER BY e.seq"
+
+COUNT_DOCUMENTS = "MATCH (d:Document) RETURN count(d) AS n"
+COUNT_CHUNKS = "MATCH (c:Chunk) WHERE c.text IS NOT NULL RETURN count(c) AS n"
+COUNT_ENTITIES = "MATCH (e:Entity) RETURN count(e) AS n"
+COUNT_BY_STATUS = "MATCH (a:Assertion) RETURN a.status AS status, count(*) AS n"
+
+VERSION = "OPTIONAL MATCH (m:StoreMeta {id: $meta}) RETURN coalesce(m.version, 0) AS version"
+
+
+def _checked(quoted: str) -> str:
+    """Re-check a quoted name at the point it enters a query (defence in depth)."""
+    if not (quoted.startswith("`") and quoted.endswith("`")):
+        raise StoreError(f"{quoted!r} was not produced by identifier()")
+    return identifier(quoted[1:-1])

@@ -1,0 +1,344 @@
+"""The semantics every ``GraphStore`` backend shares, written once.
+
+Both backends read the existing state inside their transaction, ask this module what a write
+means (what is new, what changed, who may do it, what the audit log says), and then only carry
+the plan out. Keeping the decisions here is what makes SQLite and Neo4j behave identically:
+the compliance suite proves it, this module makes it cheap to keep true.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline.errors import PermissionDeniedError, StoreError
+from pipeline.models import (
+    IRI,
+    Assertion,
+    AssertionId,
+    AssertionStatus,
+    AuditEntry,
+    Chunk,
+    ChunkId,
+    Document,
+    DocumentId,
+    EntityId,
+    EntityRef,
+    LiteralValue,
+    Provenance,
+    RunId,
+    Span,
+    Triple,
+    WriteResult,
+    local_name,
+)
+from pipeline.store.base import (
+    ROLE_RIGHTS,
+    AddAssertion,
+    RemoveAssertion,
+    RenameEntity,
+    SetStatus,
+)
+
+Change = AddAssertion | RemoveAssertion | RenameEntity | SetStatus
+#: the key provenance merges by, within one assertion
+ProvenanceKey = tuple[str, str, str]
+
+_GRAPH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def graph_name(iri: str, what: str) -> str:
+    """The local name of ``iri`` if it may become a Neo4j label or relationship type.
+
+    Both backends apply this check so that an ontology term Neo4j would refuse is refused
+    everywhere. ``fullmatch`` on purpose: ``re.match`` with ``$`` accepts a trailing newline.
+    """
+    name = local_name(iri)
+    if not _GRAPH_NAME.fullmatch(name):
+        raise StoreError(
+            f"the {what} {iri!r} has the local name {name!r}, which cannot be a graph label or "
+            "relationship type (allowed: a letter or '_' then letters, digits, '_'); rename the "
+            "term in the ontology")
+    return name
+
+
+def check_graph_names(assertions: Iterable[Assertion]) -> None:
+    """Refuse a batch naming any predicate or entity class that cannot be a graph name."""
+    for a in assertions:
+        graph_name(a.triple.predicate, "predicate")
+        graph_name(a.triple.subject.type_iri, "class")
+        if isinstance(a.triple.object, EntityRef):
+            graph_name(a.triple.object.type_iri, "class")
+
+
+def now() -> datetime:
+    """The timestamp for audit entries: UTC, stored as ISO text by both backends."""
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def provenance_key(p: Provenance) -> ProvenanceKey:
+    return (p.chunk_id, p.model, p.prompt_version)
+
+
+def provenance_order(p: Provenance) -> tuple[str, str, str, str]:
+    """The order reads return provenance in: by document, chunk, model, prompt version.
+    (chunk, model, prompt version) is unique per assertion, so the order is total."""
+    return (p.document_id, p.chunk_id, p.model, p.prompt_version)
+
+
+def canonical(assertion: Assertion) -> Assertion:
+    """``assertion`` as a store returns it: provenance deduplicated (first wins) and ordered."""
+    seen: dict[ProvenanceKey, Provenance] = {}
+    for p in assertion.provenance:
+        seen.setdefault(provenance_key(p), p)
+    ordered = tuple(sorted(seen.values(), key=provenance_order))
+    if ordered == assertion.provenance:
+        return assertion
+    return assertion.model_copy(update={"provenance": ordered})
+
+
+def merge_batch(assertions: Sequence[Assertion]) -> list[Assertion]:
+    """One assertion per id, as if the batch were written item by item: the first occurrence
+    gives status and entities, the last gives confidence, provenance is the union."""
+    merged: dict[AssertionId, Assertion] = {}
+    for a in assertions:
+        first = merged.get(a.id)
+        if first is None:
+            merged[a.id] = a
+            continue
+        merged[a.id] = first.model_copy(update={
+            "confidence": a.confidence, "provenance": first.provenance + a.provenance})
+    return [canonical(merged[k]) for k in sorted(merged)]
+
+
+# --------------------------------------------------------------------------- write planning
+
+
+@dataclass(frozen=True)
+class ExistingAssertion:
+    """What a backend must read back about an assertion to plan a merge into it."""
+
+    confidence: float
+    status: AssertionStatus
+    provenance_keys: frozenset[ProvenanceKey]
+
+
+@dataclass
+class WritePlan:
+    """What a write of assertions must do; backends carry it out inside one transaction."""
+
+    new: list[Assertion] = field(default_factory=list)
+    #: entities to create, and existing ones whose class the pipeline now resolves differently
+    new_entities: list[EntityRef] = field(default_factory=list)
+    retyped: list[EntityRef] = field(default_factory=list)
+    confidence: dict[AssertionId, float] = field(default_factory=dict)
+    provenance: list[tuple[AssertionId, Provenance]] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+
+    def result(self) -> WriteResult:
+        return WriteResult(created=self.created, updated=self.updated)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def plan_write(batch: Sequence[Assertion], existing: Mapping[AssertionId, ExistingAssertion],
+               stored_types: Mapping[EntityId, str], *, may_certify: bool) -> WritePlan:
+    """Decide what merging ``batch`` (already ``merge_batch``-ed) into the store means.
+
+    New assertions are created with their status, except that only a certifier may create a
+    certified one. An existing assertion keeps its status, takes the new confidence, and gains
+    only provenance whose (chunk, model, prompt version) it lacks: a rerun under another run id
+    adds nothing. ``stored_types`` maps the existing entities among those mentioned to their
+    class: an existing entity keeps its label (a curator may have renamed it) and takes the
+    class of its last mention. ``updated`` counts existing assertions and entities that changed.
+    """
+    plan = WritePlan()
+    mentioned: dict[EntityId, EntityRef] = {}
+    for a in batch:
+        for ent in _entities_of(a):
+            mentioned[ent.id] = ent
+        old = existing.get(a.id)
+        if old is None:
+            if a.status is AssertionStatus.CERTIFIED and not may_certify:
+                raise PermissionDeniedError(
+                    f"assertion {a.id} would be created as certified; a write stores drafts. "
+                    "Certify through apply_changes(SetStatus(...)) as a certifier or admin")
+            plan.new.append(a)
+            plan.created += 1
+            continue
+        changed = False
+        if a.confidence != old.confidence:
+            plan.confidence[a.id] = a.confidence
+            changed = True
+        for p in a.provenance:
+            if provenance_key(p) not in old.provenance_keys:
+                plan.provenance.append((a.id, p))
+                changed = True
+        plan.updated += changed
+    for eid in sorted(mentioned):
+        ent = mentioned[eid]
+        if eid not in stored_types:
+            plan.new_entities.append(ent)
+        elif stored_types[eid] != ent.type_iri:
+            plan.retyped.append(ent)
+    plan.updated += len(plan.retyped)
+    return plan
+
+
+def mentioned_entities(batch: Iterable[Assertion]) -> list[EntityId]:
+    """Ids of every entity a batch mentions, so a backend can read their stored classes."""
+    return sorted({e.id for a in batch for e in _entities_of(a)})
+
+
+def _entities_of(a: Assertion) -> list[EntityRef]:
+    obj = a.triple.object
+    return [a.triple.subject, obj] if isinstance(obj, EntityRef) else [a.triple.subject]
+
+
+def missing_documents(chunks: Sequence[Chunk], documents: Sequence[Document],
+                      existing: Iterable[str]) -> list[str]:
+    """Document ids that chunks point to but neither the batch nor the store holds."""
+    have = {d.id for d in documents} | set(existing)
+    return sorted({c.document_id for c in chunks} - have)
+
+
+# --------------------------------------------------------------------------- role gating
+
+
+def required_right(change: Change) -> str:
+    """The right (see ``ROLE_RIGHTS``) a change needs. Certifying needs ``certify``, and so does
+    adding an assertion that is already certified, which would otherwise bypass review."""
+    if isinstance(change, SetStatus) and change.status is AssertionStatus.CERTIFIED:
+        return "certify"
+    if isinstance(change, AddAssertion) and change.assertion.status is AssertionStatus.CERTIFIED:
+        return "certify"
+    return change.op
+
+
+def check_rights(changes: Sequence[Change], *, actor: str, role: str) -> None:
+    """Refuse the whole batch if ``role`` lacks the right for any change in it."""
+    rights = ROLE_RIGHTS.get(role)  # type: ignore[call-overload]
+    if rights is None:
+        raise PermissionDeniedError(
+            f"unknown role {role!r} for {actor!r}; roles are {', '.join(ROLE_RIGHTS)}")
+    for i, change in enumerate(changes):
+        need = required_right(change)
+        if need not in rights:
+            raise PermissionDeniedError(
+                f"{actor!r} (role {role}) may not {need.replace('_', ' ')} (change {i + 1} of "
+                f"{len(changes)}: {describe(change)}); nothing was changed. Ask a user whose "
+                "role allows it" + (" (certifier or admin)" if need == "certify" else ""))
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def describe(change: Change) -> str:
+    """A short human description of a change, used when it carries no KGCL text."""
+    if isinstance(change, AddAssertion):
+        t = change.assertion.triple
+        return f"add {t.subject.label!r} {local_name(t.predicate)} {t.object_label!r}"
+    if isinstance(change, RemoveAssertion):
+        return f"remove {change.assertion_id}"
+    if isinstance(change, RenameEntity):
+        return f"rename {change.entity_id} to {change.new_label!r}"
+    return f"set status of {change.assertion_id} to {change.status.value}"
+
+
+def audit_action(change: Change) -> str:
+    """The op name, except that certifying is recorded as ``certify``. (A certified
+    ``AddAssertion`` stays ``add_assertion``: merged into an existing one it keeps that one's
+    status, so it does not necessarily certify anything.)"""
+    if isinstance(change, SetStatus) and change.status is AssertionStatus.CERTIFIED:
+        return "certify"
+    return change.op
+
+
+def audit_target(change: Change) -> str:
+    if isinstance(change, AddAssertion):
+        return change.assertion.id
+    if isinstance(change, RenameEntity):
+        return change.entity_id
+    return change.assertion_id
+
+
+def audit_for_change(change: Change, *, actor: str, at: datetime) -> AuditEntry:
+    """The entry for one applied change; ``detail`` is its KGCL text when it has one."""
+    return AuditEntry(at=at, actor=actor, action=audit_action(change),
+                      target=audit_target(change), detail=change.kgcl or describe(change))
+
+
+def audit_for_write(plan: WritePlan, *, actor: str, at: datetime) -> AuditEntry:
+    """One entry per pipeline write that changed something (per batch, not per assertion)."""
+    return AuditEntry(at=at, actor=actor, action="write_assertions", target="assertions",
+                      detail=f"created={plan.created} updated={plan.updated}")
+
+
+def audit_row(entry: AuditEntry) -> dict[str, str]:
+    return {"at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
+            "target": entry.target, "detail": entry.detail}
+
+
+def audit_from_row(row: Mapping[str, Any]) -> AuditEntry:
+    return AuditEntry(at=datetime.fromisoformat(row["at"]), actor=row["actor"],
+                      action=row["action"], target=row["target"], detail=row["detail"])
+
+
+# --------------------------------------------------------------------------- flat rows
+
+
+def provenance_row(p: Provenance) -> dict[str, Any]:
+    """Provenance as flat, primitive properties (a SQL row or a relationship's properties)."""
+    return {"document_id": p.document_id, "chunk_id": p.chunk_id, "span_start": p.span.start,
+            "span_end": p.span.end, "quote": p.quote, "model": p.model,
+            "prompt_version": p.prompt_version, "run_id": p.run_id, "attempts": p.attempts,
+            "samples_agreeing": p.samples_agreeing, "samples_total": p.samples_total}
+
+
+def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
+    return Provenance(
+        document_id=DocumentId(row["document_id"]), chunk_id=ChunkId(row["chunk_id"]),
+        span=Span(start=row["span_start"], end=row["span_end"]), quote=row["quote"],
+        model=row["model"], prompt_version=row["prompt_version"], run_id=RunId(row["run_id"]),
+        attempts=row["attempts"], samples_agreeing=row["samples_agreeing"],
+        samples_total=row["samples_total"])
+
+
+def assertion_row(a: Assertion) -> dict[str, Any]:
+    """An assertion's own properties; the object is an entity id or a literal, never both."""
+    obj = a.triple.object
+    return {"id": a.id, "subject_id": a.triple.subject.id, "predicate": a.triple.predicate,
+            "object_id": obj.id if isinstance(obj, EntityRef) else None,
+            "literal_value": obj.value if isinstance(obj, LiteralValue) else None,
+            "literal_datatype": obj.datatype if isinstance(obj, LiteralValue) else None,
+            "confidence": a.confidence, "status": a.status.value}
+
+
+def entity_from_row(row: Mapping[str, Any]) -> EntityRef:
+    return EntityRef(id=EntityId(row["id"]), label=row["label"], type_iri=IRI(row["type_iri"]))
+
+
+def assertion_from_rows(row: Mapping[str, Any], subject: Mapping[str, Any],
+                        obj: Mapping[str, Any] | None,
+                        provenance: Iterable[Mapping[str, Any]]) -> Assertion:
+    """Rebuild an assertion from its stored parts, provenance in ``provenance_order``."""
+    target: EntityRef | LiteralValue
+    if obj is not None:
+        target = entity_from_row(obj)
+    else:
+        target = LiteralValue(value=row["literal_value"], datatype=IRI(row["literal_datatype"]))
+    prov = sorted((provenance_from_row(p) for p in provenance), key=provenance_order)
+    return Assertion(id=AssertionId(row["id"]),
+                     triple=Triple(subject=entity_from_row(subject),
+                                   predicate=IRI(row["predicate"]), object=target),
+                     confidence=row["confidence"], status=AssertionStatus(row["status"]),
+                     provenance=tuple(prov))

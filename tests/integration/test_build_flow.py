@@ -1,0 +1,97 @@
+"""The build_kg Prefect flow end to end (ephemeral Prefect, embedded store, real embedder),
+with langchain-core's fake chat model standing in for the LLM."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from flows.build_kg import build_kg
+from pipeline.errors import DocumentError, OntologyError
+from pipeline.settings import Settings
+from pipeline.store import open_store
+
+ONTO = """
+@prefix : <https://example.org/toy#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://example.org/toy> a owl:Ontology .
+:Company a owl:Class ; rdfs:label "Company" .
+:Person a owl:Class ; rdfs:label "Person" .
+:City a owl:Class ; rdfs:label "City" .
+:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ; rdfs:domain :Company ;
+    rdfs:range :Person .
+:basedIn a owl:ObjectProperty ; rdfs:label "based in" ; rdfs:domain :Company ;
+    rdfs:range :City .
+"""
+
+
+def answer(*triples: tuple[str, str, str]) -> str:
+    return json.dumps({"triples": [{"subject": s, "predicate": p, "object": o}
+                                   for s, p, o in triples]})
+
+
+RESPONSES = [
+    answer(("Acme Rockets", "founded by", "Ada Byron"), ("Acme Rockets", "based in", "Seattle")),
+    answer(("Globex", "based in", "Springfield"), ("Globex", "founded by", "Hank Scorpio"),
+           ("Globex", "founded by", "Nobody Mentioned")),
+]
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> tuple[Path, Path, Settings]:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Acme\n\nAcme Rockets was founded by Ada Byron. "
+                                 "Acme Rockets is based in Seattle.", encoding="utf-8")
+    (corpus / "b.md").write_text("# Globex\n\nGlobex is based in Springfield. Globex was "
+                                 "founded by Hank Scorpio.", encoding="utf-8")
+    onto = tmp_path / "onto.ttl"
+    onto.write_text(ONTO, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0)
+    return corpus, onto, settings
+
+
+def test_build_then_rebuild_adds_nothing(project: tuple[Path, Path, Settings]) -> None:
+    corpus, onto, settings = project
+    first = build_kg(str(corpus), str(onto), settings=settings,
+                     chat_model=FakeListChatModel(responses=RESPONSES))
+    assert (first.documents, first.new_documents, first.chunks) == (2, 2, 2)
+    assert first.accepted == 4 and first.new_assertions == 4
+    assert first.quarantined_by_reason == {"object-not-in-text": 1}
+    assert first.index_size >= 4 + first.entities
+    assert set(first.stage_seconds) >= {"ingest", "extract", "store", "index"}
+
+    second = build_kg(str(corpus), str(onto), settings=settings,
+                      chat_model=FakeListChatModel(responses=RESPONSES))
+    assert second.new_documents == 0 and second.new_assertions == 0
+    assert second.assertions_in_store == first.assertions_in_store == 4
+
+    store = open_store(settings.store_descriptor(), settings)
+    try:
+        quarantined = store.quarantined()
+        assert [q.candidate.object for q in quarantined if q.candidate] == ["Nobody Mentioned"]
+        a = store.assertions()
+        assert all(x.provenance and x.provenance[0].quote for x in a)
+    finally:
+        store.close()
+
+
+def test_bad_inputs_fail_clearly_and_write_nothing(project: tuple[Path, Path, Settings],
+                                                   tmp_path: Path) -> None:
+    corpus, onto, settings = project
+    (corpus / "bad.txt").write_bytes(b"\xff\xfe binary \x00")
+    with pytest.raises(DocumentError, match="bad.txt"):
+        build_kg(str(corpus), str(onto), settings=settings,
+                 chat_model=FakeListChatModel(responses=RESPONSES))
+    (corpus / "bad.txt").unlink()
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("@prefix : <x#> . :a :b", encoding="utf-8")
+    with pytest.raises(OntologyError, match="broken.ttl"):
+        build_kg(str(corpus), str(broken), settings=settings,
+                 chat_model=FakeListChatModel(responses=RESPONSES))
+    assert not (settings.data_dir / "kg.sqlite").exists()
