@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal, NewType
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -108,7 +108,7 @@ class OntologyClass(Frozen):
     comment: str = ""
 
 
-class PropertyKind(str, Enum):
+class PropertyKind(StrEnum):
     OBJECT = "object"
     DATATYPE = "datatype"
 
@@ -195,7 +195,7 @@ class CandidateTriple(BaseModel):
     evidence: str | None = None
 
 
-class ViolationReason(str, Enum):
+class ViolationReason(StrEnum):
     """Why an LLM output, or one triple of it, was refused. Stable codes: they are stored."""
 
     MALFORMED_OUTPUT = "malformed-output"
@@ -270,7 +270,7 @@ class Triple(Frozen):
         return self.object.value if isinstance(self.object, LiteralValue) else self.object.label
 
 
-class AssertionStatus(str, Enum):
+class AssertionStatus(StrEnum):
     DRAFT = "draft"
     CERTIFIED = "certified"
     QUARANTINED = "quarantined"
@@ -328,7 +328,8 @@ class QuarantinedCandidate(Frozen):
              run_id: RunId, attempts: int, sample_index: int) -> QuarantinedCandidate:
         body = raw if candidate is None else (
             f"{candidate.subject}\x00{candidate.predicate}\x00{candidate.object}")
-        qid = QuarantineId(f"q:{stable_hash(chunk.id, model, prompt_version, str(sample_index), body)}")
+        digest = stable_hash(chunk.id, model, prompt_version, str(sample_index), body)
+        qid = QuarantineId(f"q:{digest}")
         return cls(id=qid, chunk_id=chunk.id, document_id=chunk.document_id, raw=raw,
                    candidate=candidate, violations=violations, model=model,
                    prompt_version=prompt_version, run_id=run_id, attempts=attempts,

@@ -26,7 +26,8 @@ from pipeline.models import (
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve"])}
 
 
 @dataclass

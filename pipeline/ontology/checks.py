@@ -7,7 +7,7 @@ sees every problem at once. Errors stop a build; warnings are reported.
 from __future__ import annotations
 
 from collections import Counter
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from rdflib.plugins.sparql import prepareQuery
@@ -18,7 +18,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDFS_LITERAL = "http://www.w3.org/2000/01/rdf-schema#Literal"
 
 
-class OntologyIssueCode(str, Enum):
+class OntologyIssueCode(StrEnum):
     MISSING_DOMAIN = "missing-domain"
     MISSING_RANGE = "missing-range"
     UNDECLARED_TERM = "undeclared-term"

@@ -11,7 +11,6 @@ from pipeline.contracts import (
     find_mention,
     load_contract,
     parse_literal,
-    parse_output,
 )
 from pipeline.models import Chunk, LiteralValue, Ontology, ViolationReason
 
