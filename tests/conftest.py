@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,3 +110,15 @@ def neo4j_uri(neo4j_server: Neo4jServer) -> str:
 @pytest.fixture(scope="session")
 def neo4j_password(neo4j_server: Neo4jServer) -> SecretStr:
     return neo4j_server.password
+
+
+# ---- Prefect: flows run in ephemeral mode against a throwaway home, offline and quiet.
+# Set at import time, before any test module imports Prefect (its settings are read once).
+if "PREFECT_API_URL" not in os.environ:
+    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="verikg-prefect-"))
+for _name, _value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                      "PREFECT_LOGGING_LEVEL": "WARNING",
+                      "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+                      "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+                      "TOKENIZERS_PARALLELISM": "false"}.items():
+    os.environ.setdefault(_name, _value)
