@@ -59,6 +59,10 @@ def _check_references(change: Change, text: str, line: int) -> None:
         value = getattr(change, name, None)
         if not isinstance(value, str) or not value:
             continue
+        kind = getattr(change, f"{name}_type", None) or getattr(
+            change, f"{name}_representation", None)
+        if kind == "label":
+            continue
         quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
         if not (quoted or _CURIE.match(value) or "://" in value or value.startswith("urn:")):
             raise ChangeRequestError(f"line {line}: cannot parse KGCL command {text!r}: "
