@@ -91,11 +91,13 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory,
     """The Neo4j for this test session: the one ``make test`` started, or our own."""
     uri = os.environ.get("VERIKG_TEST_NEO4J_URI")
     if uri:
+        _NEO4J_URIS.add(uri)
         yield Neo4jServer(uri=uri,
                           password=SecretStr(os.environ.get("VERIKG_TEST_NEO4J_PASSWORD", "")))
         return
     home = tmp_path_factory.mktemp("neo4j")
     server = neo4j_launcher.start(home)
+    _NEO4J_URIS.add(server.uri)
     try:
         yield server
     finally:
@@ -122,3 +124,26 @@ for _name, _value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                       "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                       "TOKENIZERS_PARALLELISM": "false"}.items():
     os.environ.setdefault(_name, _value)
+
+
+# ---- A closing line on the real-Neo4j tests, so a run's output shows they ran (not skipped).
+_NEO4J_OUTCOMES: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+_NEO4J_URIS: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "neo4j" not in report.keywords:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _NEO4J_OUTCOMES[report.outcome] = _NEO4J_OUTCOMES.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    total = sum(_NEO4J_OUTCOMES.values())
+    if not total:
+        return
+    where = ", ".join(sorted(_NEO4J_URIS)) or "the Neo4j this session started"
+    terminalreporter.write_sep("-", "real Neo4j 5.26")
+    terminalreporter.write_line(
+        f"Neo4j tests against {where}: {_NEO4J_OUTCOMES['passed']} passed, "
+        f"{_NEO4J_OUTCOMES['failed']} failed, {_NEO4J_OUTCOMES['skipped']} skipped")
