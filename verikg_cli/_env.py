@@ -1,7 +1,7 @@
 """Process-wide defaults for the command line, set before Prefect is imported.
 
 Prefect runs flows in ephemeral mode unless ``PREFECT_API_URL`` points at a server; offline,
-its analytics must stay off, and its INFO chatter would bury the command's own output.
+its analytics must stay off, and its log chatter would bury the command's own output.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import os
 
 def configure() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # a failing task is reported once, by the command, as a one-line error: Prefect's own
+    # traceback log would bury it (set PREFECT_LOGGING_LEVEL=INFO to see Prefect's logs)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

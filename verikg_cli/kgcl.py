@@ -49,10 +49,11 @@ def validate(changes: ChangesOpt = None, command: CommandArg = None) -> None:
     try:
         parsed = parse_change_request(_request(changes, command))
     except VeriKGError as exc:
-        err.print(f"rejected: {exc}", highlight=False)
+        err.print(f"rejected: {exc}", highlight=False, markup=False)
         raise typer.Exit(code=1) from exc
     for p in parsed:
-        console.print(f"ok  line {p.line}: {type(p.change).__name__}: {p.text}", highlight=False)
+        console.print(f"ok  line {p.line}: {type(p.change).__name__}: {p.text}",
+                      highlight=False, markup=False)
 
 
 @app.command()
@@ -81,10 +82,10 @@ def apply(store: Annotated[str, typer.Option(help="sqlite:PATH or a Bolt URI")],
         finally:
             st.close()
     except VeriKGError as exc:
-        err.print(f"rejected: {exc}", highlight=False)
+        err.print(f"rejected: {exc}", highlight=False, markup=False)
         raise typer.Exit(code=1) from exc
     verb = "would apply" if dry_run else "applied"
-    console.print(f"{verb} {n} change(s)", highlight=False)
+    console.print(f"{verb} {n} change(s)", highlight=False, markup=False)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from verikg_cli._env import configure
 
@@ -27,7 +28,7 @@ err = Console(stderr=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+    err.print(Text.assemble(("error: ", "bold red"), str(exc)))
     return typer.Exit(code=1)
 
 
@@ -135,7 +136,7 @@ def ontology_check(path: Path, fmt: Annotated[str, typer.Option("--format")] = "
     else:
         for i in issues:
             console.print(f"{i.severity}: [{i.code.value}] {i.message} ({', '.join(i.iris)})",
-                          highlight=False)
+                          highlight=False, markup=False)
         console.print(f"{len(issues)} finding(s)")
     if any(i.severity == "error" for i in issues):
         raise typer.Exit(code=1)

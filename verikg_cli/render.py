@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from flows.build_kg import BuildReport
 from flows.query import QueryAnswer
@@ -47,22 +48,23 @@ def print_report(console: Console, r: BuildReport) -> None:
     console.print(s)
     # plain lines that scripts (and the second demo run's check) can grep
     console.print(f"triples proposed: {r.proposed}, accepted: {r.accepted}, "
-                  f"quarantined: {r.quarantined}", highlight=False)
-    console.print(f"new assertions: {r.new_assertions}", highlight=False)
+                  f"quarantined: {r.quarantined}", highlight=False, markup=False)
+    console.print(f"new assertions: {r.new_assertions}", highlight=False, markup=False)
 
 
 def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:
     for n, a in enumerate(answers, 1):
         where = f"  where {a.query.where}" if a.query.where else ""
-        console.print(f"\n[bold]Query {n}:[/bold] {a.query.text}{where}", highlight=False)
+        console.print(Text.assemble("\n", (f"Query {n}: ", "bold"), f"{a.query.text}{where}"))
         if not a.hits:
             console.print("  (no hits)")
         for rank, hit in enumerate(a.hits, 1):
             a = hit.assertion
             extra = f"  (confidence {a.confidence:.2f}, {a.status.value})" if a else (
                 f"  ({hit.kind})")
-            console.print(f"  {rank}. [{hit.score:.3f}] {hit.label}{extra}", highlight=False)
+            console.print(f"  {rank}. [{hit.score:.3f}] {hit.label}{extra}", highlight=False,
+                          markup=False)
             for ev in hit.evidence[:2]:
                 console.print(f"       evidence: {ev.document_source} "
                               f"[{ev.span.start}:{ev.span.end}] \"{ev.quote.strip()}\"",
-                              highlight=False)
+                              highlight=False, markup=False)

@@ -1,0 +1,100 @@
+"""The console scripts as a user runs them: exit codes, messages, effects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.models import (
+    IRI,
+    Assertion,
+    Chunk,
+    Document,
+    EntityRef,
+    Provenance,
+    RunId,
+    Triple,
+)
+from pipeline.store import SQLiteGraphStore
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SP = "https://verikg.dev/ontology/space#"
+
+
+def run(tool: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    # the user's environment, not the test session's Prefect logging settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_LOGGING")}
+    return subprocess.run([str(BIN / tool), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False, env=env)
+
+
+@pytest.fixture()
+def store_path(tmp_path: Path) -> Path:
+    doc = Document.from_text("Juno was operated by NASA.", source="juno.md", title="Juno")
+    chunk = Chunk.make(doc, 0, 0, len(doc.text))
+    juno = EntityRef.make("Juno", SP + "RoboticMission")
+    nasa = EntityRef.make("NASA", SP + "SpaceAgency")
+    triple = Triple(subject=juno, predicate=IRI(SP + "operatedBy"), object=nasa)
+    prov = Provenance(document_id=doc.id, chunk_id=chunk.id, span=chunk.span, quote=doc.text,
+                      model="fake", prompt_version="v1", run_id=RunId("r1"), attempts=1)
+    path = tmp_path / "kg.sqlite"
+    with SQLiteGraphStore(path) as st:
+        st.upsert_documents([doc], [chunk])
+        st.write_assertions([Assertion.of(triple, confidence=0.9, provenance=(prov,))])
+    return path
+
+
+def test_kgcl_validate_exit_codes(tmp_path: Path) -> None:
+    ok = run("kgcl", "validate", "rename ent:abc from 'a' to 'b'")
+    assert ok.returncode == 0 and "NodeRename" in ok.stdout
+    bad = run("kgcl", "validate", "rename ent:abc from 'a' to 'b'", "flibber the node")
+    assert bad.returncode == 1
+    assert "line 2" in bad.stderr and "flibber" in bad.stderr
+    assert run("kgcl", "validate").returncode == 2
+    assert run("kgcl", "validate", "--no-such-flag").returncode == 2
+
+
+def test_kgcl_apply_to_store_and_reject_whole_request(store_path: Path, tmp_path: Path) -> None:
+    changes = tmp_path / "fix.kgcl"
+    changes.write_text("rename 'NASA' to 'National Aeronautics and Space Administration'\n",
+                       encoding="utf-8")
+    dry = run("kgcl", "apply", "--store", f"sqlite:{store_path}", "--changes", str(changes),
+              "--dry-run")
+    assert dry.returncode == 0 and "would apply 1" in dry.stdout
+    with SQLiteGraphStore(store_path) as st:
+        assert "NASA" in {e.label for e in st.entities()}
+    done = run("kgcl", "apply", "--store", f"sqlite:{store_path}", "--changes", str(changes))
+    assert done.returncode == 0, done.stderr
+    bad = run("kgcl", "apply", "--store", f"sqlite:{store_path}",
+              "rename 'Juno' to 'Juno probe'",
+              "delete edge 'Juno' sp:launchedOn 'National Aeronautics and Space Administration'")
+    assert bad.returncode == 1 and "line 2" in bad.stderr and "no such edge" in bad.stderr
+    with SQLiteGraphStore(store_path) as st:
+        labels = {e.label for e in st.entities()}
+    assert labels == {"Juno", "National Aeronautics and Space Administration"}
+
+
+def test_ontology_check_cli(tmp_path: Path) -> None:
+    good = run("verikg", "ontology", "check", "ontologies/space/ontology.ttl")
+    assert good.returncode == 0, good.stdout + good.stderr
+    broken = tmp_path / "bad.ttl"
+    broken.write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<x:A> a owl:Class .\n<x:p> a owl:ObjectProperty ; rdfs:domain <x:A> .\n",
+        encoding="utf-8")
+    res = run("verikg", "ontology", "check", str(broken))
+    assert res.returncode == 1 and "missing-range" in res.stdout
+
+
+def test_build_with_a_missing_corpus_is_one_clear_error(tmp_path: Path) -> None:
+    res = run("verikg", "build", "--corpus", str(tmp_path / "nope"), "--ontology",
+              "ontologies/space", "--data-dir", str(tmp_path / "state"))
+    assert res.returncode == 1
+    assert "no such file or directory" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
