@@ -21,7 +21,7 @@ from pipeline.errors import VeriKGError  # noqa: E402
 app = typer.Typer(help="KGCL change requests for VeriKG graphs.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ChangesOpt = Annotated[Path | None, typer.Option("--changes", help="file of KGCL commands, "
                                                  "one per line")]

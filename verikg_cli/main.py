@@ -24,7 +24,7 @@ app = typer.Typer(help="VeriKG: verified knowledge graphs from documents.", no_a
 ontology_app = typer.Typer(help="Ontology commands.", no_args_is_help=True)
 app.add_typer(ontology_app, name="ontology")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
