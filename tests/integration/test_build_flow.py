@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import SecretStr
 
 from flows.build_kg import build_kg
 from pipeline.errors import DocumentError, OntologyError
@@ -95,3 +96,32 @@ def test_bad_inputs_fail_clearly_and_write_nothing(project: tuple[Path, Path, Se
         build_kg(str(corpus), str(broken), settings=settings,
                  chat_model=FakeListChatModel(responses=RESPONSES))
     assert not (settings.data_dir / "kg.sqlite").exists()
+
+
+@pytest.mark.neo4j
+def test_the_same_build_into_neo4j_gives_the_same_graph(
+        project: tuple[Path, Path, Settings], neo4j_uri: str, neo4j_password: SecretStr) -> None:
+    corpus, onto, settings = project
+    lite = build_kg(str(corpus), str(onto), settings=settings,
+                    chat_model=FakeListChatModel(responses=RESPONSES))
+    neo_settings = settings.model_copy(update={
+        "store": neo4j_uri, "neo4j_password": neo4j_password,
+        "data_dir": settings.data_dir.parent / "neo-state"})
+    with open_store(neo4j_uri, neo_settings) as neo:
+        neo.reset()
+    neo_report = build_kg(str(corpus), str(onto), settings=neo_settings,
+                          chat_model=FakeListChatModel(responses=RESPONSES))
+    assert neo_report.store == neo4j_uri
+    assert (neo_report.new_assertions, neo_report.quarantined) == (lite.new_assertions,
+                                                                   lite.quarantined)
+    again = build_kg(str(corpus), str(onto), settings=neo_settings,
+                     chat_model=FakeListChatModel(responses=RESPONSES))
+    assert again.new_assertions == 0
+    with open_store(settings.store_descriptor(), settings) as a, \
+            open_store(neo4j_uri, neo_settings) as b:
+        strip = [(x.id, x.triple, x.confidence, x.status) for x in a.assertions()]
+        assert strip == [(x.id, x.triple, x.confidence, x.status) for x in b.assertions()]
+        def q(st):  # type: ignore[no-untyped-def]  # two runs: run ids differ, nothing else
+            return [x.model_dump(exclude={"run_id"}) for x in st.quarantined()]
+        assert q(a) == q(b)
+        b.reset()
