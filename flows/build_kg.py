@@ -140,7 +140,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
 
         t = time.perf_counter()
         contract = TripleContract(load_contract("extraction"))
-        extractor = LLMExtractor(chat_model or make_chat_model(settings), contract,
+        extractor = LLMExtractor(chat_model or make_chat_model(settings, ontology), contract,
                                  samples=settings.samples, max_retries=settings.max_retries)
         extractions: list[ChunkExtraction] = []
         for i, chunk in enumerate(chunks):

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from pipeline.extract.prompt import EXTRACTION_JSON_SCHEMA
+from pipeline.extract.prompt import extraction_json_schema
 from pipeline.index import SentenceTransformerEmbedder
 from pipeline.llm import SQLiteLLMCache, build_chat_model
+from pipeline.models import Ontology
 from pipeline.settings import Settings
 from pipeline.store import GraphStore, open_store
 
@@ -22,12 +23,13 @@ def make_store(settings: Settings) -> GraphStore:
     return open_store(settings.store_descriptor(), settings)
 
 
-def make_chat_model(settings: Settings) -> BaseChatModel:
-    """The extraction LLM with a persistent response cache, so a rerun never asks twice."""
+def make_chat_model(settings: Settings, ontology: Ontology) -> BaseChatModel:
+    """The extraction LLM, its answers shaped by the ontology's schema (predicates limited to
+    its labels where the backend enforces schemas), with a persistent response cache so a
+    rerun never asks twice."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    model = build_chat_model(settings, json_schema=EXTRACTION_JSON_SCHEMA)
-    model.cache = SQLiteLLMCache(settings.data_dir / "llm_cache.sqlite")
-    return model
+    return build_chat_model(settings, json_schema=extraction_json_schema(ontology),
+                            cache=SQLiteLLMCache(settings.data_dir / "llm_cache.sqlite"))
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:

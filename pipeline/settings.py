@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr = SecretStr("")
     llm_temperature: float = 0.7
-    llm_max_tokens: int = 256
+    llm_max_tokens: int = 384
     llm_timeout_s: float = 120.0
 
     #: extraction: samples per chunk (confidence = agreement) and corrective retries per sample
