@@ -32,12 +32,17 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _settings(store: str | None, data_dir: Path | None) -> Settings:
+def _settings(store: str | None, data_dir: Path | None, *, samples: int | None = None,
+              max_retries: int | None = None) -> Settings:
     overrides: dict[str, object] = {}
     if store:
         overrides["store"] = store
     if data_dir:
         overrides["data_dir"] = data_dir
+    if samples is not None:
+        overrides["samples"] = samples
+    if max_retries is not None:
+        overrides["max_retries"] = max_retries
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
@@ -62,17 +67,24 @@ def _progress() -> Progress:
 StoreOpt = Annotated[str | None, typer.Option(help="store descriptor: sqlite:PATH or a Bolt "
                                               "URI (default: embedded SQLite in --data-dir)")]
 DataOpt = Annotated[Path | None, typer.Option(help="state folder (default .verikg)")]
+SamplesOpt = Annotated[int | None, typer.Option(help="samples per chunk (default: "
+                                                "VERIKG_SAMPLES, 3)")]
+RetriesOpt = Annotated[int | None, typer.Option(help="corrective re-prompts per sample "
+                                                "(default: VERIKG_MAX_RETRIES, 2)")]
 
 
 @app.command()
 def demo(corpus: Path = Path("data/sample"), ontology: Path = Path("ontologies/space"),
          queries: Path = Path("data/sample/queries.yaml"), store: StoreOpt = None,
-         data_dir: DataOpt = None) -> None:
+         data_dir: DataOpt = None, samples: SamplesOpt = None,
+         max_retries: Annotated[int, typer.Option(
+             help="corrective re-prompts per sample; 1 keeps the CPU demo to minutes")] = 1,
+         ) -> None:
     """Build the sample knowledge graph and answer the sample hybrid queries."""
     from flows.demo import demo as demo_flow
     from verikg_cli.render import print_answers, print_report
 
-    settings = _settings(store, data_dir)
+    settings = _settings(store, data_dir, samples=samples, max_retries=max_retries)
     try:
         with _progress() as p:
             result = demo_flow(str(corpus), str(ontology), str(queries), settings=settings,
@@ -86,14 +98,15 @@ def demo(corpus: Path = Path("data/sample"), ontology: Path = Path("ontologies/s
 @app.command()
 def build(corpus: Annotated[Path, typer.Option(help="file or folder of documents")],
           ontology: Annotated[Path, typer.Option(help="ontology file or folder")],
-          store: StoreOpt = None, data_dir: DataOpt = None,
+          store: StoreOpt = None, data_dir: DataOpt = None, samples: SamplesOpt = None,
+          max_retries: RetriesOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")]
           = False) -> None:
     """Build or update a knowledge graph from documents under an ontology."""
     from flows.build_kg import build_kg
     from verikg_cli.render import print_report
 
-    settings = _settings(store, data_dir)
+    settings = _settings(store, data_dir, samples=samples, max_retries=max_retries)
     try:
         with _progress() as p:
             report = build_kg(str(corpus), str(ontology), settings=settings, progress=_Bars(p))
