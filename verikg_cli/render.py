@@ -59,8 +59,8 @@ def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:
         if not a.hits:
             console.print("  (no hits)")
         for rank, hit in enumerate(a.hits, 1):
-            a = hit.assertion
-            extra = f"  (confidence {a.confidence:.2f}, {a.status.value})" if a else (
+            asr = hit.assertion
+            extra = f"  (confidence {asr.confidence:.2f}, {asr.status.value})" if asr else (
                 f"  ({hit.kind})")
             console.print(f"  {rank}. [{hit.score:.3f}] {hit.label}{extra}", highlight=False,
                           markup=False)

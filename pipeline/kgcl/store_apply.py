@@ -12,7 +12,7 @@ anything is written; one unknown entity or unsupported command rejects the whole
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from kgcl_schema.datamodel.kgcl import EdgeCreation, EdgeDeletion, NodeRename
 
@@ -31,7 +31,7 @@ from pipeline.models import (
 from pipeline.store.base import AddAssertion, GraphStore, RemoveAssertion, RenameEntity
 
 
-def _entity(store_entities: dict[str, EntityRef], by_label: dict[str, list[EntityRef]],
+def _entity(store_entities: Mapping[str, EntityRef], by_label: dict[str, list[EntityRef]],
             ref: str | None, pc: ParsedChange) -> EntityRef:
     if not ref:
         raise ChangeRequestError(f"line {pc.line}: {pc.text!r} names no entity")
@@ -49,7 +49,7 @@ def _entity(store_entities: dict[str, EntityRef], by_label: dict[str, list[Entit
 
 def compile_changes(parsed: Sequence[ParsedChange], store: GraphStore,
                     ontology: Ontology) -> list[AddAssertion | RemoveAssertion | RenameEntity]:
-    entities = {e.id: e for e in store.entities()}
+    entities: dict[str, EntityRef] = {e.id: e for e in store.entities()}
     by_label: dict[str, list[EntityRef]] = {}
     for e in entities.values():
         by_label.setdefault(normalize_label(e.label), []).append(e)

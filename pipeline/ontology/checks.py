@@ -70,11 +70,12 @@ def check_ontology(onto: Ontology) -> list[OntologyIssue]:
             issues.append(OntologyIssue(code=OntologyIssueCode.SUBCLASS_CYCLE, severity="error",
                                         iris=(c.iri,), message=f"'{c.label}' is its own "
                                         "superclass through the hierarchy"))
-    labels = Counter(normalize_label(t.label) for t in (*onto.classes, *onto.properties))
+    terms: list[tuple[str, str]] = [(str(t.iri), t.label) for t in onto.classes] + [
+        (str(t.iri), t.label) for t in onto.properties]
+    labels = Counter(normalize_label(label) for _, label in terms)
     for lbl, n in labels.items():
         if n > 1:
-            iris = tuple(t.iri for t in (*onto.classes, *onto.properties)
-                         if normalize_label(t.label) == lbl)
+            iris = tuple(iri for iri, label in terms if normalize_label(label) == lbl)
             issues.append(OntologyIssue(code=OntologyIssueCode.DUPLICATE_LABEL,
                                         severity="warning", iris=iris,
                                         message=f"label '{lbl}' names {n} terms"))
