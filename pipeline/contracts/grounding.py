@@ -11,6 +11,8 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"\w", re.UNICODE)
+# where a sentence ends: . ! ? before whitespace, or a line break (headings, list items)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 
 def _normalise_with_map(text: str) -> tuple[str, list[int]]:
@@ -45,9 +47,10 @@ def _variants(mention: str) -> list[str]:
     return [v for v in out if v]
 
 
-def find_mention(text: str, mention: str) -> tuple[int, int] | None:
-    """Span ``(start, end)`` of ``mention`` in ``text`` on word boundaries, or None."""
+def find_mentions(text: str, mention: str) -> list[tuple[int, int]]:
+    """Every span ``(start, end)`` of ``mention`` in ``text`` on word boundaries, in order."""
     norm, pos = _normalise_with_map(text)
+    found: list[tuple[int, int]] = []
     for variant in _variants(mention):
         start = 0
         while True:
@@ -58,9 +61,34 @@ def find_mention(text: str, mention: str) -> tuple[int, int] | None:
             left_ok = i == 0 or norm[i - 1] == " "
             right_ok = j == len(norm) or norm[j] == " "
             if left_ok and right_ok:
-                return pos[i], pos[j - 1] + 1
+                found.append((pos[i], pos[j - 1] + 1))
             start = i + 1
-    return None
+        if found:
+            return found
+    return found
+
+
+def find_mention(text: str, mention: str) -> tuple[int, int] | None:
+    """The first span of ``mention`` in ``text`` on word boundaries, or None."""
+    spans = find_mentions(text, mention)
+    return spans[0] if spans else None
+
+
+def closest_pair(text: str, first: str, second: str) -> tuple[tuple[int, int],
+                                                              tuple[int, int]] | None:
+    """The occurrences of two mentions that lie closest together (the likeliest statement of
+    a fact naming both), or None if either is missing."""
+    a, b = find_mentions(text, first), find_mentions(text, second)
+    if not a or not b:
+        return None
+    ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+
+    def sentence(span: tuple[int, int]) -> int:
+        return sum(1 for e in ends if e < span[0])
+
+    return min(((x, y) for x in a for y in b),
+               key=lambda p: (sentence(p[0]) != sentence(p[1]),
+                              max(p[0][1], p[1][1]) - min(p[0][0], p[1][0]), p[0][0]))
 
 
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:

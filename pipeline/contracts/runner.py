@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.contracts.checks import CHECKS, CandidateState
-from pipeline.contracts.grounding import sentence_around
+from pipeline.contracts.grounding import closest_pair, sentence_around
 from pipeline.contracts.spec import ContractSpec
 from pipeline.errors import ConfigurationError, ContractViolationError
 from pipeline.models import (
@@ -170,6 +170,9 @@ class TripleContract:
         else:
             obj = EntityRef.make(s.candidate.object, prop.range[0] if prop.range else OWL_THING)
         spans = [s.subject_span] + ([s.object_span] if s.object_span else [])
+        pair = closest_pair(s.chunk.text, s.candidate.subject, s.candidate.object)
+        if pair is not None:  # the sentence naming both, not a heading that names one
+            spans = list(pair)
         lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
         qs, qe = sentence_around(s.chunk.text, lo, hi)
         base = s.chunk.span.start

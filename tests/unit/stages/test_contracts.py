@@ -12,7 +12,7 @@ from pipeline.contracts import (
     load_contract,
     parse_literal,
 )
-from pipeline.models import Chunk, LiteralValue, Ontology, ViolationReason
+from pipeline.models import Chunk, Document, LiteralValue, Ontology, ViolationReason
 
 
 @pytest.fixture()
@@ -135,3 +135,12 @@ def test_contract_file_is_readable_and_complete() -> None:
     names = [c.check for c in spec.postconditions]
     assert names[:3] == ["fields-present", "predicate-in-ontology", "subject-in-text"]
     assert spec.retry.max_retries >= 1 and spec.samples.count == 3
+
+
+def test_evidence_is_the_sentence_naming_both_not_a_heading(contract: TripleContract,
+                                                             toy: Ontology) -> None:
+    text = "# Acme Rockets\n\nSeattle is rainy. Acme Rockets is based in Seattle."
+    doc = Document.from_text(text, source="a.md")
+    ch = Chunk.make(doc, 0, 0, len(text))
+    rep = contract.check_output(answer(("Acme Rockets", "based in", "Seattle")), ch, toy)
+    assert rep.accepted[0].evidence.quote == "Acme Rockets is based in Seattle."
