@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.clients import index_dir, make_chat_model, make_embedder, make_store
 from pipeline.confidence import AgreementScorer, ScoredGraph
-from pipeline.contracts import TripleContract, load_contract
+from pipeline.contracts import TripleContract, check_types, load_contract
 from pipeline.errors import OntologyError
 from pipeline.extract import ChunkExtraction, LLMExtractor
 from pipeline.index import KGIndex
@@ -89,6 +89,16 @@ def score_assertions(extractions: Sequence[ChunkExtraction], ontology: Ontology)
     return AgreementScorer().score(extractions, ontology)
 
 
+@task(name="check_graph", cache_policy=NO_CACHE)
+def check_graph(scored: ScoredGraph, ontology: Ontology, contract: TripleContract) -> ScoredGraph:
+    if not any(c.check == "types-fit-domain-range" for c in contract.spec.enabled("graph")):
+        return scored
+    kept, refused = check_types(scored.assertions, ontology)
+    merged = {q.id: q for q in (*scored.quarantined, *refused)}
+    return ScoredGraph(assertions=tuple(kept),
+                       quarantined=tuple(sorted(merged.values(), key=lambda q: q.id)))
+
+
 @task(name="store_assertions", cache_policy=NO_CACHE)
 def store_assertions(store: GraphStore, scored: ScoredGraph) -> int:
     # quarantine first: if the assertion write fails, a rerun still finds every reason stored
@@ -152,6 +162,9 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
         t = time.perf_counter()
         scored = score_assertions(extractions, ontology)
         timed("confidence", t)
+        t = time.perf_counter()
+        scored = check_graph(scored, ontology, contract)
+        timed("graph_checks", t)
         t = time.perf_counter()
         new_assertions = store_assertions(store, scored)
         timed("store", t)

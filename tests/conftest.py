@@ -121,6 +121,8 @@ if "PREFECT_API_URL" not in os.environ:
 for _name, _value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                       "PREFECT_LOGGING_LEVEL": "WARNING",
                       "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+                      # a loaded 2-core machine can take longer than the default 20 s
+                      "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
                       "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                       "TOKENIZERS_PARALLELISM": "false"}.items():
     os.environ.setdefault(_name, _value)

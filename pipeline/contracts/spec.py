@@ -41,6 +41,7 @@ class ContractSpec(Frozen):
     preconditions: tuple[CheckSpec, ...] = ()
     output: tuple[CheckSpec, ...] = ()
     postconditions: tuple[CheckSpec, ...] = ()
+    graph: tuple[CheckSpec, ...] = ()
     retry: RetryPolicy = RetryPolicy()
     samples: SamplePolicy = SamplePolicy()
 
