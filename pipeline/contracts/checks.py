@@ -115,6 +115,21 @@ def not_a_class(s: CandidateState) -> Violation | None:
     return None
 
 
+_VALUE_LIKE = re.compile(r"^(?:in\s+|about\s+|around\s+)?[+-]?\d", re.IGNORECASE)
+
+
+def object_is_individual(s: CandidateState) -> Violation | None:
+    """An object property links two things; "2018" or "1.5 million km" is a value, not a
+    launch vehicle or a planet."""
+    if s.prop is None or s.prop.kind is not PropertyKind.OBJECT:
+        return None
+    if _VALUE_LIKE.match(s.candidate.object.strip()):
+        return _v(ViolationReason.RANGE_MISMATCH, "object-is-individual",
+                  f"'{s.candidate.object}' is a value, but '{s.prop.label}' links to a "
+                  f"{' or '.join(s.ontology.class_label(r) for r in s.prop.range) or 'thing'}")
+    return None
+
+
 def not_self_loop(s: CandidateState) -> Violation | None:
     if normalise(s.candidate.subject) == normalise(s.candidate.object):
         return _v(ViolationReason.SELF_LOOP, "not-self-loop",
@@ -172,6 +187,7 @@ CHECKS: dict[str, Check] = {
     "subject-in-text": subject_in_text,
     "object-in-text": object_in_text,
     "not-a-class": not_a_class,
+    "object-is-individual": object_is_individual,
     "not-self-loop": not_self_loop,
     "literal-datatype": literal_datatype,
 }

@@ -56,6 +56,8 @@ def test_good_triples_accepted_with_evidence(contract: TripleContract, chunk: Ch
     (("Seattle", "based in", "Seattle"), ViolationReason.SELF_LOOP),
     (("Acme Rockets", "founding year", "Seattle"), ViolationReason.LITERAL_DATATYPE),
     (("Acme Rockets", "employees", "company"), ViolationReason.LITERAL_DATATYPE),
+    (("Acme Rockets", "based in", "1998"), ViolationReason.RANGE_MISMATCH),
+    (("Acme Rockets", "founded by", "in 1998"), ViolationReason.RANGE_MISMATCH),
 ])
 def test_each_check_rejects_its_case(contract: TripleContract, chunk: Chunk, toy: Ontology,
                                      triple: tuple[str, str, str],
