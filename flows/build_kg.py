@@ -18,12 +18,11 @@ from langchain_core.language_models import BaseChatModel
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clients import index_dir, make_chat_model, make_embedder, make_store
+from flows.clients import index_dir, make_chat_model, make_embedder, make_store, open_index
 from pipeline.confidence import AgreementScorer, ScoredGraph
 from pipeline.contracts import TripleContract, check_types, load_contract
 from pipeline.errors import OntologyError
 from pipeline.extract import ChunkExtraction, LLMExtractor
-from pipeline.index import KGIndex
 from pipeline.ingest import SentenceChunker, TextFileLoader
 from pipeline.models import Chunk, Document, Frozen, Ontology, RunId
 from pipeline.ontology import check_ontology, load_ontology
@@ -108,17 +107,9 @@ def store_assertions(store: GraphStore, scored: ScoredGraph) -> int:
 
 @task(name="build_index", cache_policy=NO_CACHE)
 def build_index(store: GraphStore, ontology: Ontology, settings: Settings) -> int:
-    directory = index_dir(settings)
-    embedder = make_embedder(settings)
-    if (directory / "kg_index.json").exists():
-        index = KGIndex.load(directory, ontology=ontology)
-        if index.model_id != embedder.model_id:
-            index = KGIndex.build(store, embedder, ontology=ontology)
-        elif not index.refresh(store, embedder=embedder):
-            return index.size  # up to date: nothing to embed or write
-    else:
-        index = KGIndex.build(store, embedder, ontology=ontology)
-    index.save(directory)
+    index, changed = open_index(settings, store, make_embedder(settings), ontology)
+    if changed:
+        index.save(index_dir(settings))
     return index.size
 
 

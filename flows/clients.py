@@ -10,7 +10,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 
 from pipeline.extract.prompt import extraction_json_schema
-from pipeline.index import SentenceTransformerEmbedder
+from pipeline.index import Embedder, KGIndex, SentenceTransformerEmbedder
 from pipeline.llm import SQLiteLLMCache, build_chat_model
 from pipeline.models import Ontology
 from pipeline.settings import Settings
@@ -40,3 +40,15 @@ def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 
 def index_dir(settings: Settings) -> Path:
     return settings.data_dir / "index"
+
+
+def open_index(settings: Settings, store: GraphStore, embedder: Embedder,
+               ontology: Ontology | None) -> tuple[KGIndex, bool]:
+    """The saved index if it was built with this embedder, else a new one built from
+    ``store``; the flag says whether it must be saved (new, or refreshed because stale)."""
+    directory = index_dir(settings)
+    if (directory / "kg_index.json").exists():
+        index = KGIndex.load(directory, ontology=ontology)
+        if index.model_id == embedder.model_id:
+            return index, index.refresh(store, embedder=embedder)
+    return KGIndex.build(store, embedder, ontology=ontology), True

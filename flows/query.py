@@ -9,9 +9,8 @@ import yaml
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clients import index_dir, make_embedder, make_store
+from flows.clients import index_dir, make_embedder, make_store, open_index
 from pipeline.errors import ConfigurationError
-from pipeline.index import KGIndex
 from pipeline.models import Frozen
 from pipeline.ontology import load_ontology
 from pipeline.retrieval import Hit, HybridRetriever
@@ -45,21 +44,14 @@ def answer_queries(queries: Sequence[Query], settings: Settings,
     try:
         ontology = load_ontology(ontology_path) if ontology_path else None
         embedder = make_embedder(settings)
-        directory = index_dir(settings)
-        index = None
-        if (directory / "kg_index.json").exists():
-            index = KGIndex.load(directory, ontology=ontology)
-            if index.model_id != embedder.model_id:
-                index = None
-        if index is None:
-            index = KGIndex.build(store, embedder, ontology=ontology)
-        before = index.version
+        index, changed = open_index(settings, store, embedder, ontology)
         retriever = HybridRetriever(store, index, embedder, ontology=ontology)
+        before = index.version
         answers = [QueryAnswer(query=q, hits=tuple(retriever.search(q.text, k=q.k,
                                                                     where=q.where)))
                    for q in queries]
-        if index.version != before or not (directory / "kg_index.json").exists():
-            index.save(directory)  # the retriever refreshed a stale index: keep the result
+        if changed or index.version != before:
+            index.save(index_dir(settings))  # keep what was built or refreshed
         return answers
     finally:
         store.close()

@@ -98,3 +98,19 @@ def test_build_with_a_missing_corpus_is_one_clear_error(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "no such file or directory" in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_query_answers_with_evidence_and_filters_exactly(store_path: Path,
+                                                         tmp_path: Path) -> None:
+    common = ["--store", f"sqlite:{store_path}", "--data-dir", str(tmp_path / "state")]
+    hit = run("verikg", "query", "Who operates Juno?", "--where",
+              'predicate == "operatedBy" and confidence >= 0.5', *common)
+    assert hit.returncode == 0, hit.stderr
+    assert "Juno — operated by — NASA" in hit.stdout
+    assert "evidence: juno.md [0:26]" in hit.stdout
+    assert (tmp_path / "state" / "index" / "kg_index.json").exists()
+    none = run("verikg", "query", "Who operates Juno?", "--where",
+               'kind == "assertion" and confidence > 0.95', *common)
+    assert none.returncode == 0 and "(no hits)" in none.stdout
+    bad = run("verikg", "query", "x", "--where", "__import__('os')", *common)
+    assert bad.returncode == 1 and "error:" in bad.stderr and "Traceback" not in bad.stderr
