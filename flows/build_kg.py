@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -122,46 +123,39 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
     timings: dict[str, float] = {}
     run_id = f"run-{uuid.uuid4().hex[:12]}"
 
-    def timed(name: str, started: float) -> None:
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
         timings[name] = round(time.perf_counter() - started, 3)
 
-    t = time.perf_counter()
-    documents = load_documents(corpus)
-    chunks = chunk_documents(documents, settings.chunk_chars)
-    timed("ingest", t)
-    t = time.perf_counter()
-    ontology = load_checked_ontology(ontology_path)
-    timed("ontology", t)
+    with stage("ingest"):
+        documents = load_documents(corpus)
+        chunks = chunk_documents(documents, settings.chunk_chars)
+    with stage("ontology"):
+        ontology = load_checked_ontology(ontology_path)
 
     store = make_store(settings)
     try:
-        t = time.perf_counter()
-        new_docs = store_documents(store, documents, chunks)
-        timed("store_documents", t)
-
-        t = time.perf_counter()
-        contract = TripleContract(load_contract("extraction"))
-        extractor = LLMExtractor(chat_model or make_chat_model(settings, ontology), contract,
-                                 samples=settings.samples, max_retries=settings.max_retries)
-        extractions: list[ChunkExtraction] = []
-        for i, chunk in enumerate(chunks):
-            extractions.append(extract_chunk(extractor, chunk, ontology, run_id))
-            if progress:
-                progress("extract", i + 1, len(chunks))
-        timed("extract", t)
-
-        t = time.perf_counter()
-        scored = score_assertions(extractions, ontology)
-        timed("confidence", t)
-        t = time.perf_counter()
-        scored = check_graph(scored, ontology, contract)
-        timed("graph_checks", t)
-        t = time.perf_counter()
-        new_assertions = store_assertions(store, scored)
-        timed("store", t)
-        t = time.perf_counter()
-        index_size = build_index(store, ontology, settings)
-        timed("index", t)
+        with stage("store_documents"):
+            new_docs = store_documents(store, documents, chunks)
+        with stage("extract"):
+            contract = TripleContract(load_contract("extraction"))
+            extractor = LLMExtractor(chat_model or make_chat_model(settings, ontology), contract,
+                                     samples=settings.samples, max_retries=settings.max_retries)
+            extractions: list[ChunkExtraction] = []
+            for i, chunk in enumerate(chunks):
+                extractions.append(extract_chunk(extractor, chunk, ontology, run_id))
+                if progress:
+                    progress("extract", i + 1, len(chunks))
+        with stage("confidence"):
+            scored = score_assertions(extractions, ontology)
+        with stage("graph_checks"):
+            scored = check_graph(scored, ontology, contract)
+        with stage("store"):
+            new_assertions = store_assertions(store, scored)
+        with stage("index"):
+            index_size = build_index(store, ontology, settings)
 
         failures: Counter[str] = Counter()
         proposed = 0

@@ -12,6 +12,15 @@ from flows.build_kg import BuildReport
 from flows.query import QueryAnswer
 
 
+def _two_columns(title: str, head: tuple[str, str], values: dict[str, str]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(head[0])
+    table.add_column(head[1], justify="right")
+    for key, value in values.items():
+        table.add_row(key, value)
+    return table
+
+
 def print_report(console: Console, r: BuildReport) -> None:
     table = Table(title="VeriKG build summary", show_header=False, title_justify="left")
     table.add_column("what", style="bold")
@@ -26,26 +35,15 @@ def print_report(console: Console, r: BuildReport) -> None:
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
-    if r.quarantined_by_reason:
-        q = Table(title="quarantined by reason", title_justify="left")
-        q.add_column("reason")
-        q.add_column("count", justify="right")
-        for reason, n in r.quarantined_by_reason.items():
-            q.add_row(reason, str(n))
-        console.print(q)
-    if r.check_failures:
-        c = Table(title="contract checks failed (all attempts)", title_justify="left")
-        c.add_column("check")
-        c.add_column("failures", justify="right")
-        for check, n in r.check_failures.items():
-            c.add_row(check, str(n))
-        console.print(c)
-    s = Table(title="time per stage (s)", title_justify="left")
-    s.add_column("stage")
-    s.add_column("seconds", justify="right")
-    for stage, secs in r.stage_seconds.items():
-        s.add_row(stage, f"{secs:.2f}")
-    console.print(s)
+    for title, head, values in (
+            ("quarantined by reason", ("reason", "count"),
+             {k: str(v) for k, v in r.quarantined_by_reason.items()}),
+            ("contract checks failed (all attempts)", ("check", "failures"),
+             {k: str(v) for k, v in r.check_failures.items()}),
+            ("time per stage (s)", ("stage", "seconds"),
+             {k: f"{v:.2f}" for k, v in r.stage_seconds.items()})):
+        if values:
+            console.print(_two_columns(title, head, values))
     # plain lines that scripts (and the second demo run's check) can grep
     console.print(f"triples proposed: {r.proposed}, accepted: {r.accepted}, "
                   f"quarantined: {r.quarantined}", highlight=False, markup=False)

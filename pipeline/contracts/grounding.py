@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"\w", re.UNICODE)
 # where a sentence ends: . ! ? before whitespace, or a line break (headings, list items)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 
-def _normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """Casefold, turn punctuation into spaces and collapse spaces, keeping original offsets."""
+@lru_cache(maxsize=512)
+def _normalise_with_map(text: str) -> tuple[str, tuple[int, ...]]:
+    """Casefold, turn punctuation into spaces and collapse spaces, keeping original offsets.
+
+    Cached: every candidate of an answer searches the same chunk text several times."""
     out: list[str] = []
     pos: list[int] = []
     for i, ch in enumerate(text):
@@ -30,7 +34,7 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
     while out and out[-1] == " ":
         out.pop()
         pos.pop()
-    return "".join(out), pos
+    return "".join(out), tuple(pos)
 
 
 def normalise(text: str) -> str:
