@@ -209,6 +209,10 @@ class ViolationReason(StrEnum):
     LITERAL_DATATYPE = "literal-datatype"
     DOMAIN_MISMATCH = "domain-mismatch"
     RANGE_MISMATCH = "range-mismatch"
+    DUPLICATE = "duplicate"
+    SHACL_VIOLATION = "shacl-violation"
+    FUNCTIONAL_CONFLICT = "functional-conflict"
+    ISOLATED_ISLAND = "isolated-island"
 
 
 class Violation(Frozen):
@@ -274,6 +278,9 @@ class AssertionStatus(StrEnum):
     DRAFT = "draft"
     CERTIFIED = "certified"
     QUARANTINED = "quarantined"
+    #: lost a conflict on a functional property to a more confident or more recent value;
+    #: kept and reviewable, not deleted
+    CONTESTED = "contested"
 
 
 class Provenance(Frozen):
@@ -289,6 +296,16 @@ class Provenance(Frozen):
     attempts: Annotated[int, Field(ge=1)]
     samples_agreeing: Annotated[int, Field(ge=0)] = 1
     samples_total: Annotated[int, Field(ge=1)] = 1
+    #: the subject and object as this source wrote them (what an entity merge can undo)
+    subject_mention: str = ""
+    object_mention: str = ""
+    #: when this source was extracted; an assertion's first/last seen are the min/max
+    seen_at: datetime | None = None
+
+    @property
+    def support(self) -> float:
+        """The share of this source's samples that agreed on the triple."""
+        return self.samples_agreeing / self.samples_total
 
 
 class Assertion(Frozen):
@@ -305,6 +322,16 @@ class Assertion(Frozen):
            status: AssertionStatus = AssertionStatus.DRAFT) -> Assertion:
         return cls(id=triple.key, triple=triple, confidence=confidence, status=status,
                    provenance=provenance)
+
+    @property
+    def first_seen(self) -> datetime | None:
+        seen = [p.seen_at for p in self.provenance if p.seen_at is not None]
+        return min(seen) if seen else None
+
+    @property
+    def last_seen(self) -> datetime | None:
+        seen = [p.seen_at for p in self.provenance if p.seen_at is not None]
+        return max(seen) if seen else None
 
 
 class QuarantinedCandidate(Frozen):

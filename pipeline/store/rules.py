@@ -301,7 +301,9 @@ def provenance_row(p: Provenance) -> dict[str, Any]:
     return {"document_id": p.document_id, "chunk_id": p.chunk_id, "span_start": p.span.start,
             "span_end": p.span.end, "quote": p.quote, "model": p.model,
             "prompt_version": p.prompt_version, "run_id": p.run_id, "attempts": p.attempts,
-            "samples_agreeing": p.samples_agreeing, "samples_total": p.samples_total}
+            "samples_agreeing": p.samples_agreeing, "samples_total": p.samples_total,
+            "subject_mention": p.subject_mention, "object_mention": p.object_mention,
+            "seen_at": p.seen_at.isoformat() if p.seen_at else None}
 
 
 def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
@@ -310,7 +312,9 @@ def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
         span=Span(start=row["span_start"], end=row["span_end"]), quote=row["quote"],
         model=row["model"], prompt_version=row["prompt_version"], run_id=RunId(row["run_id"]),
         attempts=row["attempts"], samples_agreeing=row["samples_agreeing"],
-        samples_total=row["samples_total"])
+        samples_total=row["samples_total"], subject_mention=row.get("subject_mention") or "",
+        object_mention=row.get("object_mention") or "",
+        seen_at=datetime.fromisoformat(row["seen_at"]) if row.get("seen_at") else None)
 
 
 def assertion_row(a: Assertion) -> dict[str, Any]:
