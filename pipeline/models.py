@@ -294,6 +294,8 @@ class Provenance(Frozen):
     prompt_version: str
     run_id: RunId
     attempts: Annotated[int, Field(ge=1)]
+    #: of the samples drawn on this chunk by every model (``samples_total``), how many this
+    #: model's agreed on the triple
     samples_agreeing: Annotated[int, Field(ge=0)] = 1
     samples_total: Annotated[int, Field(ge=1)] = 1
     #: the subject and object as this source wrote them (what an entity merge can undo)
@@ -304,7 +306,7 @@ class Provenance(Frozen):
 
     @property
     def support(self) -> float:
-        """The share of this source's samples that agreed on the triple."""
+        """The share of the chunk's samples that this source contributed in agreement."""
         return self.samples_agreeing / self.samples_total
 
 

@@ -137,8 +137,44 @@ def not_self_loop(s: CandidateState) -> Violation | None:
     return None
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DATE_FORMS = (  # (pattern, order of the groups: d=day, m=month name, y=year)
+    (re.compile(rf"^(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH},?\s*(\d{{4}})$", re.I), "dmy"),
+    (re.compile(rf"^{_MONTH}\s+{_DAY},?\s*(\d{{4}})$", re.I), "mdy"),
+)
+#: a number, optionally signed, with thousands separators, decimals or an exponent, then
+#: optionally a unit ("4.56 (kilometrePerSeconds)", "1,200 km")
+_QUANTITY = re.compile(r"^[~≈]?\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?)"
+                       r"(?:\s*\(?[A-Za-z°%µ$€£][^()]*\)?)?$")
+
+
+def _date(text: str) -> str | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date().isoformat()
+    except ValueError:
+        pass
+    for pattern, order in _DATE_FORMS:
+        m = pattern.match(text)
+        if not m:
+            continue
+        parts = dict(zip(order, m.groups(), strict=True))
+        try:
+            return datetime(int(parts["y"]), _MONTHS[parts["m"][:3].lower()],
+                            int(parts["d"])).date().isoformat()
+        except ValueError:
+            return None
+    m = re.fullmatch(r"(?:in\s+)?(\d{4})", text, re.IGNORECASE)
+    return m.group(1) if m else None  # a year alone is a date known to the year
+
+
 def parse_literal(raw: str, datatype: str) -> str | None:
-    """The canonical lexical form of ``raw`` as ``datatype``, or None if it does not parse."""
+    """The canonical lexical form of ``raw`` as ``datatype``, or None if it does not parse.
+
+    Dates take ISO form (``2001-07-01``), or the year alone when only the year is stated;
+    decimals accept a unit after the number (the value is the number)."""
     text = raw.strip()
     local = datatype.removeprefix(XSD)
     if local == "gYear":
@@ -151,17 +187,15 @@ def parse_literal(raw: str, datatype: str) -> str | None:
             return str(int(digits))
         return str(_NUMBER_WORDS[text.casefold()]) if text.casefold() in _NUMBER_WORDS else None
     if local in ("decimal", "double", "float"):
+        m = _QUANTITY.match(text)
+        if m is None:
+            return None
         try:
-            return repr(float(text.replace(",", "")))
+            return repr(float(m.group(1).replace(",", "")))
         except ValueError:
             return None
-    if local == "date":
-        for fmt in ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y"):
-            try:
-                return datetime.strptime(text, fmt).date().isoformat()
-            except ValueError:
-                continue
-        return None
+    if local in ("date", "dateTime"):
+        return _date(text)
     if local == "boolean":
         return {"true": "true", "false": "false", "yes": "true", "no": "false"}.get(
             text.casefold())

@@ -44,7 +44,7 @@ def normalise(text: str) -> str:
 def _variants(mention: str) -> list[str]:
     base = normalise(mention)
     out = [base]
-    if base.endswith(" s"):  # possessive "Nasa's" → "nasa s" → "nasa"
+    if re.search(r"['’]s\s*$", mention):  # possessive "Nasa's" → "nasa s" → "nasa"
         out.append(base[:-2])
     if base.startswith("the "):
         out.append(base[4:])

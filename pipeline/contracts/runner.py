@@ -44,6 +44,10 @@ class AcceptedTriple(Frozen):
     triple: Triple
     evidence: Evidence
     repairs: tuple[str, ...] = ()
+    #: the subject and object exactly as the chunk writes them (the matched spans); the object
+    #: is empty when it is a literal the chunk states in another form
+    subject_text: str = ""
+    object_text: str = ""
 
 
 class RejectedCandidate(Frozen):
@@ -179,6 +183,9 @@ class TripleContract:
         evidence = Evidence(document_id=s.chunk.document_id, chunk_id=s.chunk.id,
                             span=Span(start=base + qs, end=base + qe),
                             quote=s.chunk.text[qs:qe])
+        sub_text = s.chunk.text[s.subject_span[0]:s.subject_span[1]]
+        obj_text = s.chunk.text[s.object_span[0]:s.object_span[1]] if s.object_span else ""
         return AcceptedTriple(candidate=s.candidate,
                               triple=Triple(subject=subject, predicate=prop.iri, object=obj),
-                              evidence=evidence, repairs=tuple(s.repairs))
+                              evidence=evidence, repairs=tuple(s.repairs),
+                              subject_text=sub_text, object_text=obj_text)

@@ -33,6 +33,13 @@ class SamplePolicy(Frozen):
     count: Annotated[int, Field(ge=1, le=20)] = 3
 
 
+class ConfidencePolicy(Frozen):
+    #: assertions below this confidence are kept out of a verified output
+    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.0
+    #: equal-width bins of the reliability diagram and ECE
+    calibration_bins: Annotated[int, Field(ge=1, le=100)] = 10
+
+
 class ContractSpec(Frozen):
     contract: str
     version: int
@@ -44,6 +51,7 @@ class ContractSpec(Frozen):
     graph: tuple[CheckSpec, ...] = ()
     retry: RetryPolicy = RetryPolicy()
     samples: SamplePolicy = SamplePolicy()
+    confidence: ConfidencePolicy = ConfidencePolicy()
 
     @property
     def tag(self) -> str:

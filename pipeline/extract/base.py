@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -30,6 +31,8 @@ class ChunkExtraction(Frozen):
     contract: str
     run_id: RunId
     samples: tuple[SampleResult, ...]
+    #: when the extraction ran (the provenance's "seen at")
+    extracted_at: datetime | None = None
 
 
 class Extractor(ABC):

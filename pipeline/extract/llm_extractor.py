@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
 
@@ -45,7 +46,8 @@ class LLMExtractor(Extractor):
         self.contract.check_preconditions(chunk, ontology)
         samples = tuple(self._sample(chunk, ontology, i, run_id) for i in range(self.samples))
         return ChunkExtraction(chunk=chunk, model=self.model_name, prompt_version=PROMPT_VERSION,
-                               contract=self.contract.spec.tag, run_id=run_id, samples=samples)
+                               contract=self.contract.spec.tag, run_id=run_id, samples=samples,
+                               extracted_at=datetime.now(UTC))
 
     def _call(self, messages: list, seed: int) -> str:
         policy = self.contract.spec.retry

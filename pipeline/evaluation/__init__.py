@@ -1,0 +1,1 @@
+"""Evaluation of VeriKG against public benchmarks, with the benchmarks' own metrics."""

@@ -1,0 +1,30 @@
+"""Entity resolution: merge the mentions of one entity into one node, reversibly.
+
+``EntityResolver.plan`` proposes ``MergeRecord``s (normalised form, aliases, embeddings, only
+between compatible classes); ``apply_merges`` and ``undo_merge`` rewrite assertions either way,
+and ``merge_changes`` turns a rewrite into changes a ``GraphStore`` applies atomically.
+"""
+
+from pipeline.resolve.entities import (
+    EntityResolver,
+    MergeReason,
+    MergeRecord,
+    aliases_in_text,
+    apply_merges,
+    mention_counts,
+    merge_changes,
+    resolution_key,
+    undo_merge,
+)
+
+__all__ = [
+    "EntityResolver",
+    "MergeReason",
+    "MergeRecord",
+    "aliases_in_text",
+    "apply_merges",
+    "mention_counts",
+    "merge_changes",
+    "resolution_key",
+    "undo_merge",
+]
