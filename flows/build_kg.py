@@ -21,12 +21,14 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.clients import index_dir, make_chat_model, make_embedder, make_store, open_index
 from pipeline.confidence import AgreementScorer, ScoredGraph
-from pipeline.contracts import TripleContract, check_types, load_contract
+from pipeline.contracts import TripleContract, load_contract
+from pipeline.contracts.graph_contract import GraphCheckResult, run_graph_contract
 from pipeline.errors import OntologyError
 from pipeline.extract import ChunkExtraction, LLMExtractor
 from pipeline.ingest import SentenceChunker, TextFileLoader
 from pipeline.models import Chunk, Document, Frozen, Ontology, RunId
 from pipeline.ontology import check_ontology, load_ontology
+from pipeline.resolve import MergeRecord
 from pipeline.settings import Settings
 from pipeline.store import GraphStore
 
@@ -49,7 +51,11 @@ class BuildReport(Frozen):
     new_assertions: int
     assertions_in_store: int
     index_size: int
-    stage_seconds: dict[str, float]
+    #: entity merges of this build (each reversible with ``pipeline.resolve.undo_merge``)
+    merges: tuple[MergeRecord, ...] = ()
+    contested: int = 0
+    islands: int = 0
+    stage_seconds: dict[str, float] = {}
 
 
 @task(name="load_documents", cache_policy=NO_CACHE)
@@ -90,13 +96,14 @@ def score_assertions(extractions: Sequence[ChunkExtraction], ontology: Ontology)
 
 
 @task(name="check_graph", cache_policy=NO_CACHE)
-def check_graph(scored: ScoredGraph, ontology: Ontology, contract: TripleContract) -> ScoredGraph:
-    if not any(c.check == "types-fit-domain-range" for c in contract.spec.enabled("graph")):
-        return scored
-    kept, refused = check_types(scored.assertions, ontology)
-    merged = {q.id: q for q in (*scored.quarantined, *refused)}
-    return ScoredGraph(assertions=tuple(kept),
-                       quarantined=tuple(sorted(merged.values(), key=lambda q: q.id)))
+def check_graph(scored: ScoredGraph, ontology: Ontology, contract: TripleContract,
+                chunks: Sequence[Chunk], settings: Settings) -> GraphCheckResult:
+    """The contract's graph section: entity resolution, domain/range, functional conflicts,
+    SHACL, islands (see ``contracts/extraction.yaml``)."""
+    policy = contract.spec.entity_resolution
+    embedder = make_embedder(settings) if policy.use_embeddings else None
+    return run_graph_contract(scored, ontology, contract.spec,
+                              texts=[c.text for c in chunks], embedder=embedder)
 
 
 @task(name="store_assertions", cache_policy=NO_CACHE)
@@ -151,13 +158,14 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
         with stage("confidence"):
             scored = score_assertions(extractions, ontology)
         with stage("graph_checks"):
-            scored = check_graph(scored, ontology, contract)
+            checked = check_graph(scored, ontology, contract, chunks, settings)
+            scored = checked.graph
         with stage("store"):
             new_assertions = store_assertions(store, scored)
         with stage("index"):
             index_size = build_index(store, ontology, settings)
 
-        failures: Counter[str] = Counter()
+        failures: Counter[str] = Counter(checked.failures)
         proposed = 0
         for ex in extractions:
             for s in ex.samples:
@@ -173,7 +181,8 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             check_failures=dict(sorted(failures.items())),
             entities=counts.entities, new_assertions=new_assertions,
             assertions_in_store=counts.assertions, index_size=index_size,
-            stage_seconds=timings)
+            merges=checked.merges, contested=sum(len(c.losers) for c in checked.conflicts),
+            islands=len(checked.islands), stage_seconds=timings)
         logger.info("build %s: %d accepted, %d quarantined, %d new assertions", run_id,
                     report.accepted, report.quarantined, report.new_assertions)
         return report

@@ -30,6 +30,9 @@ app = typer.Typer(help="VeriKG: verified knowledge graphs from documents.", no_a
                   pretty_exceptions_enable=False)
 ontology_app = typer.Typer(help="Ontology commands.", no_args_is_help=True)
 app.add_typer(ontology_app, name="ontology")
+eval_app = typer.Typer(help="Evaluate on public benchmarks with their own metrics.",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -160,6 +163,29 @@ def ontology_check(path: Path, fmt: Annotated[str, typer.Option("--format")] = "
         console.print(f"{len(issues)} finding(s)")
     if any(i.severity == "error" for i in issues):
         raise typer.Exit(code=1)
+
+
+@eval_app.command("text2kgbench")
+def eval_text2kgbench(
+    ontology: Annotated[Path, typer.Option(help="the benchmark's ontology JSON")],
+    gold: Annotated[Path, typer.Option(help="ground-truth JSONL")],
+    responses: Annotated[list[Path], typer.Option(
+        help="a system's responses JSONL; give it twice for two systems (their agreement "
+             "feeds confidence)")],
+    out: Annotated[Path, typer.Option(help="where to write RESULT.json")],
+) -> None:
+    """Score recorded LLM outputs with Text2KGBench's metrics, raw and after VeriKG's
+    contracts; write RESULT.json and a reliability diagram next to it."""
+    from pipeline.evaluation.runner import evaluate_text2kgbench
+    from verikg_cli.render import print_evaluation
+
+    try:
+        result = evaluate_text2kgbench(ontology, gold, responses, out=out)
+    except (VeriKGError, ValueError) as exc:
+        raise _fail(exc) from exc
+    print_evaluation(console, result)
+    console.print(f"wrote {out} and {result['confidence']['reliability_diagram']}",
+                  highlight=False)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -31,6 +32,8 @@ def print_report(console: Console, r: BuildReport) -> None:
         ("triples proposed", str(r.proposed)), ("triples accepted", str(r.accepted)),
         ("triples quarantined", str(r.quarantined)), ("entities", str(r.entities)),
         ("assertions in store", str(r.assertions_in_store)), ("index size", str(r.index_size)),
+        ("entity merges", str(len(r.merges))), ("contested values", str(r.contested)),
+        ("isolated islands", str(r.islands)),
     ]
     for k, v in rows:
         table.add_row(k, v)
@@ -66,3 +69,27 @@ def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:
                 console.print(f"       evidence: {ev.document_source} "
                               f"[{ev.span.start}:{ev.span.end}] \"{ev.quote.strip()}\"",
                               highlight=False, markup=False)
+
+
+def print_evaluation(console: Console, result: dict[str, Any]) -> None:
+    """The benchmark's metrics per system, raw and verified, then the contract and
+    calibration figures."""
+    metrics = ("precision", "recall", "f1", "onto_conf", "sub_halluc", "rel_halluc",
+               "obj_halluc")
+    table = Table(title=f"Text2KGBench {result['ontology']} ({result['gold_sentences']} "
+                        "sentences)", title_justify="left")
+    table.add_column("system")
+    table.add_column("output")
+    for m in metrics:
+        table.add_column(m, justify="right")
+    for name, scores in result["systems"].items():
+        for kind in ("raw", "verified"):
+            table.add_row(name if kind == "raw" else "", kind,
+                          *(f"{scores[kind][m]:.3f}" for m in metrics))
+    console.print(table)
+    failed = {c: str(v["failed"]) for c, v in result["contracts"].items() if v["failed"]}
+    console.print(_two_columns("Contract checks that failed", ("check", "failed"), failed))
+    conf = result["confidence"]
+    console.print(f"confidence: ECE {conf['ece']:.3f} over {conf['count']} verified triples "
+                  f"(threshold {conf['threshold']}); merges {result['merges']}, contested "
+                  f"{result['contested']}, islands {result['islands']}", highlight=False)

@@ -71,7 +71,7 @@ def type_violations(assertion: Assertion, ontology: Ontology) -> list[Violation]
     return out
 
 
-def _quarantine(assertion: Assertion, violations: list[Violation],
+def quarantine_records(assertion: Assertion, violations: list[Violation],
                 ontology: Ontology) -> list[QuarantinedCandidate]:
     t = assertion.triple
     prop = ontology.get_property(t.predicate)
@@ -99,7 +99,7 @@ def check_types(assertions: Sequence[Assertion], ontology: Ontology
     for a in assertions:
         violations = type_violations(a, ontology)
         if violations:
-            quarantined.update((q.id, q) for q in _quarantine(a, violations, ontology))
+            quarantined.update((q.id, q) for q in quarantine_records(a, violations, ontology))
         else:
             kept.append(a)
     return kept, sorted(quarantined.values(), key=lambda q: q.id)

@@ -36,6 +36,8 @@ from pipeline.models import (
 
 OWL_THING = IRI("http://www.w3.org/2002/07/owl#Thing")
 XSD_STRING = IRI("http://www.w3.org/2001/XMLSchema#string")
+XSD_DATE = IRI("http://www.w3.org/2001/XMLSchema#date")
+XSD_GYEAR = IRI("http://www.w3.org/2001/XMLSchema#gYear")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
@@ -169,8 +171,11 @@ class TripleContract:
         subject = EntityRef.make(s.candidate.subject, prop.domain[0] if prop.domain else OWL_THING)
         obj: EntityRef | LiteralValue
         if prop.kind is PropertyKind.DATATYPE:
-            obj = LiteralValue(value=s.literal_value or s.candidate.object,
-                               datatype=prop.range[0] if prop.range else XSD_STRING)
+            datatype = prop.range[0] if prop.range else XSD_STRING
+            value = s.literal_value or s.candidate.object
+            if datatype == XSD_DATE and re.fullmatch(r"\d{4}", value):
+                datatype = XSD_GYEAR  # a date stated to the year only
+            obj = LiteralValue(value=value, datatype=IRI(datatype))
         else:
             obj = EntityRef.make(s.candidate.object, prop.range[0] if prop.range else OWL_THING)
         spans = [s.subject_span] + ([s.object_span] if s.object_span else [])

@@ -141,6 +141,9 @@ def _alternatives(g: Graph, node: Node, constraint: URIRef, values: Sequence[str
     g.add((node, SH["or"], head))
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
 @lru_cache(maxsize=16)
 def _compile(ontology: Ontology) -> _Compiled:
     # keyed by the ontology's value (frozen models hash by content), not by its file hash: an
@@ -155,6 +158,9 @@ def _compile(ontology: Ontology) -> _Compiled:
             rng, constraint = [r for r in prop.range if r not in _ANY_CLASS], SH["class"]
         else:
             rng, constraint = [r for r in prop.range if r not in _ANY_DATATYPE], SH.datatype
+            # a date known only to the month or the year is still a date of the range
+            rng += [_XSD + n for n in ("gYearMonth", "gYear")
+                    if _XSD + "date" in rng and _XSD + n not in rng]
         if not (domain or rng or prop.functional):
             continue
         node = _shape_iri(prop, "subject")

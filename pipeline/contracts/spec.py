@@ -40,6 +40,14 @@ class ConfidencePolicy(Frozen):
     calibration_bins: Annotated[int, Field(ge=1, le=100)] = 10
 
 
+class ResolutionPolicy(Frozen):
+    #: compare label embeddings too (the build's embedder), not only normalised forms
+    use_embeddings: bool = False
+    embedding_threshold: Annotated[float, Field(ge=0, le=1)] = 0.92
+    #: alias → name pairs a curator knows ("ESA": "European Space Agency")
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+
 class ContractSpec(Frozen):
     contract: str
     version: int
@@ -52,6 +60,7 @@ class ContractSpec(Frozen):
     retry: RetryPolicy = RetryPolicy()
     samples: SamplePolicy = SamplePolicy()
     confidence: ConfidencePolicy = ConfidencePolicy()
+    entity_resolution: ResolutionPolicy = ResolutionPolicy()
 
     @property
     def tag(self) -> str:

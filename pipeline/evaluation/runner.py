@@ -19,7 +19,8 @@ from typing import Any
 
 from pipeline.confidence import AgreementScorer
 from pipeline.confidence.calibration import calibration, reliability_diagram
-from pipeline.contracts import TripleContract, check_types, load_contract
+from pipeline.contracts import TripleContract, load_contract
+from pipeline.contracts.graph_contract import run_graph_contract
 from pipeline.contracts.spec import ContractSpec
 from pipeline.evaluation.replay import RecordedChatModel, recorded_answer
 from pipeline.evaluation.text2kgbench import (
@@ -33,7 +34,34 @@ from pipeline.evaluation.text2kgbench import (
 )
 from pipeline.extract import LLMExtractor
 from pipeline.extract.base import ChunkExtraction
-from pipeline.models import AssertionId, Chunk, Document, DocumentId, RunId, stable_hash
+from pipeline.models import (
+    AssertionId,
+    AssertionStatus,
+    Chunk,
+    Document,
+    DocumentId,
+    EntityRef,
+    RunId,
+    Triple,
+    stable_hash,
+)
+from pipeline.resolve import MergeRecord
+
+
+def _rekey(triple: Triple, merges: Sequence[MergeRecord]) -> AssertionId:
+    """The id ``triple`` has after the entity merges."""
+    into = {m.merged.id: m.canonical for m in merges}
+
+    def follow(e: EntityRef) -> EntityRef:
+        seen = set()
+        while e.id in into and e.id not in seen:
+            seen.add(e.id)
+            e = into[e.id]
+        return e
+
+    obj = triple.object
+    return AssertionId(Triple(subject=follow(triple.subject), predicate=triple.predicate,
+                              object=follow(obj) if isinstance(obj, EntityRef) else obj).key)
 
 
 def system_name(path: Path) -> str:
@@ -84,8 +112,10 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
                                                               run_id=run_id)
 
     scored = AgreementScorer().score(list(extractions.values()), bench.ontology)
-    kept, refused = check_types(scored.assertions, bench.ontology)
-    confidence = {a.id: a.confidence for a in kept}
+    checked = run_graph_contract(scored, bench.ontology, spec,
+                                 texts=[c.text for c in chunks.values()])
+    confidence = {a.id: a.confidence for a in checked.graph.assertions
+                  if a.status is not AssertionStatus.CONTESTED}
     threshold = spec.confidence.min_confidence
 
     # contract statistics: how often each check failed, over every candidate checked
@@ -95,9 +125,7 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
         for s in ex.samples:
             failed.update(s.check_failures)
             proposed += s.proposed
-    for q in refused:
-        for v in q.violations:
-            failed[v.check] += 1
+    failed.update(checked.failures)
     checks = [c.check for c in spec.enabled("postconditions")] + [
         c.check for c in spec.enabled("graph")]
     contracts = {c: {"checked": proposed, "failed": failed.get(c, 0),
@@ -121,7 +149,7 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
             kept_triples: dict[str, tuple[str, str, str]] = {}
             for sample in ex.samples:
                 for acc in sample.accepted:
-                    c = confidence.get(AssertionId(acc.triple.key))
+                    c = confidence.get(_rekey(acc.triple, checked.merges))
                     if c is None or c < threshold:
                         continue
                     prop = bench.ontology.get_property(acc.triple.predicate)
@@ -168,7 +196,10 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
         "confidence": {"ece": cal.ece, "threshold": threshold, "count": cal.count,
                        "bins": [b.model_dump() for b in cal.bins],
                        "reliability_diagram": str(png)},
-        "quarantined": len(scored.quarantined) + len(refused),
+        "quarantined": len(checked.graph.quarantined),
+        "merges": len(checked.merges),
+        "contested": sum(len(c.losers) for c in checked.conflicts),
+        "islands": len(checked.islands),
     }
     out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
     return result
