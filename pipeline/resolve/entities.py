@@ -34,7 +34,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from pipeline.confidence.agreement import noisy_or
+from pipeline.confidence.agreement import chunk_supports, noisy_or
 from pipeline.contracts.grounding import find_mention, normalise
 from pipeline.errors import ConfigurationError, InputError
 from pipeline.index.base import Embedder, l2_normalise
@@ -469,14 +469,16 @@ def _order(provenance: Iterable[Provenance]) -> tuple[Provenance, ...]:
 
 
 def _confidence(provenance: Sequence[Provenance], extra: Sequence[float]) -> float:
-    """Noisy-OR of ``Provenance.support``, one support per source: statements from the same
-    chunk, model and prompt (two mentions of one entity, now merged) are not independent, so
-    only the strongest counts. ``extra`` are confidences of assertions with no provenance."""
-    best: dict[ProvenanceKey, float] = {}
+    """The scorer's confidence over the combined provenance: per chunk, the agreeing samples of
+    every model over all samples drawn on it, then noisy-OR across chunks. Statements from the
+    same chunk, model and prompt (two mentions of one entity, now merged) are not independent,
+    so only the strongest counts. ``extra`` are confidences of assertions with no provenance."""
+    best: dict[ProvenanceKey, Provenance] = {}
     for p in provenance:
         k = provenance_key(p)
-        best[k] = max(best.get(k, 0.0), p.support)
-    return round(noisy_or([*best.values(), *extra]), 6)
+        if k not in best or p.samples_agreeing > best[k].samples_agreeing:
+            best[k] = p
+    return round(noisy_or([*chunk_supports(list(best.values())), *extra]), 6)
 
 
 def _assemble(pieces: Sequence[_Piece]) -> list[Assertion]:

@@ -120,6 +120,24 @@ def test_find_mention_is_tolerant_and_exact() -> None:
     assert find_mention(text, "NASA's") is not None
     assert find_mention(text, "Sat") is None  # word boundaries
     assert find_mention(text, "Jupiter") is None
+    # only a written possessive drops its "s": "km/s" is not "km"
+    assert find_mention("a speed of 4.56 km per second", "4.56 (km/s") is None
+    assert find_mention("an apoapsis of 6603633000.0 km.", "6603633000.0 (km") is not None
+
+
+def test_accepted_triple_carries_the_spans_as_written(contract: TripleContract, toy: Ontology
+                                                      ) -> None:
+    text = "The Acme Rockets company was founded by ADA BYRON in 1998."
+    doc = Document.from_text(text, source="x")
+    ch = Chunk.make(doc, 0, 0, len(text))
+    raw = json.dumps({"triples": [{"subject": "the acme rockets", "predicate": "founded_by",
+                                   "object": "Ada Byron"},
+                                  {"subject": "Acme Rockets", "predicate": "founding year",
+                                   "object": "1998"}]})
+    report = contract.check_output(raw, ch, toy)
+    assert [(a.subject_text, a.object_text) for a in report.accepted] == [
+        ("The Acme Rockets", "ADA BYRON"), ("Acme Rockets", "1998")]
+    assert report.accepted[0].repairs  # founded_by → founded by, recorded
 
 
 @pytest.mark.parametrize(("raw", "dt", "want"), [
@@ -127,6 +145,14 @@ def test_find_mention_is_tolerant_and_exact() -> None:
     ("3", "integer", "3"), ("three", "integer", "3"), ("1,200", "integer", "1200"),
     ("2.5", "decimal", "2.5"), ("20 July 1969", "date", "1969-07-20"),
     ("1969-07-20", "date", "1969-07-20"), ("yesterday", "date", None), ("abc", "string", "abc"),
+    # dates as prose writes them; a year alone is a date known to the year
+    ("August 16th, 1920", "date", "1920-08-16"), ("Aug. 16, 1920", "date", "1920-08-16"),
+    ("the 1st of January 1913", "date", "1913-01-01"), ("2001", "date", "2001"),
+    ("31 February 2001", "date", None),
+    # quantities: the number, with or without a unit
+    ("4.56 (kilometrePerSeconds)", "decimal", "4.56"), ("1,200 km", "decimal", "1200.0"),
+    ("1.5E10", "decimal", "15000000000.0"), ("2006-12-31", "decimal", None),
+    ("about five", "decimal", None),
 ])
 def test_literal_parsing(raw: str, dt: str, want: str | None) -> None:
     assert parse_literal(raw, "http://www.w3.org/2001/XMLSchema#" + dt) == want

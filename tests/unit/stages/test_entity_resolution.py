@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.confidence.agreement import noisy_or
+from pipeline.confidence.agreement import confidence_of
 from pipeline.errors import InputError
 from pipeline.index.base import Embedder
 from pipeline.models import (
@@ -95,7 +95,7 @@ def prov(chunk: str, *, agreeing: int = 2, total: int = 3, model: str = "m1",
 def asr(subject: EntityRef, predicate: str, obj: EntityRef | LiteralValue,
         *provenance: Provenance, status: AssertionStatus = AssertionStatus.DRAFT) -> Assertion:
     """An assertion with the confidence the agreement scorer would give it."""
-    conf = round(noisy_or([p.support for p in provenance]), 6)
+    conf = confidence_of(provenance)
     return Assertion.of(Triple(subject=subject, predicate=IRI(predicate), object=obj),
                         confidence=conf, provenance=tuple(provenance), status=status)
 
