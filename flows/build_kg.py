@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,17 +20,20 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.clients import index_dir, make_chat_model, make_embedder, make_store, open_index
-from pipeline.confidence import AgreementScorer, ScoredGraph
+from flows.merges import MergeLog
+from pipeline.confidence import AgreementScorer, ScoredGraph, reinforce
 from pipeline.contracts import TripleContract, load_contract
+from pipeline.contracts.graph_checks import resolve_functional_conflicts
 from pipeline.contracts.graph_contract import GraphCheckResult, run_graph_contract
 from pipeline.errors import OntologyError
 from pipeline.extract import ChunkExtraction, LLMExtractor
 from pipeline.ingest import SentenceChunker, TextFileLoader
-from pipeline.models import Chunk, Document, Frozen, Ontology, RunId
+from pipeline.models import Assertion, AssertionId, Chunk, Document, Frozen, Ontology, RunId
 from pipeline.ontology import check_ontology, load_ontology
 from pipeline.resolve import MergeRecord
 from pipeline.settings import Settings
 from pipeline.store import GraphStore
+from pipeline.store.base import SetStatus
 
 #: called as ``progress(stage, done, total)`` while long stages run (the CLI draws bars)
 ProgressFn = Callable[[str, int, int], None]
@@ -103,14 +106,55 @@ def check_graph(scored: ScoredGraph, ontology: Ontology, contract: TripleContrac
     policy = contract.spec.entity_resolution
     embedder = make_embedder(settings) if policy.use_embeddings else None
     return run_graph_contract(scored, ontology, contract.spec,
-                              texts=[c.text for c in chunks], embedder=embedder)
+                              texts=[c.text for c in chunks], embedder=embedder,
+                              undone=MergeLog.of(settings).undone())
 
 
 @task(name="store_assertions", cache_policy=NO_CACHE)
-def store_assertions(store: GraphStore, scored: ScoredGraph) -> int:
+def store_assertions(store: GraphStore, scored: ScoredGraph, ontology: Ontology,
+                     run_id: str) -> int:
     # quarantine first: if the assertion write fails, a rerun still finds every reason stored
     store.write_quarantine(scored.quarantined)
-    return store.write_assertions(scored.assertions).created
+    if not scored.assertions:
+        return 0
+    # what earlier runs found reinforces what this one finds (noisy-OR across chunks)
+    stored = {a.id: a for a in store.assertions()}
+    batch = reinforce(scored.assertions, stored)
+    batch, changes = contest_across_runs(batch, stored, ontology, run_id)
+    created = store.write_assertions(batch).created
+    if changes:
+        store.apply_changes(changes, actor=f"verikg build {run_id}", role="curator")
+    return created
+
+
+def contest_across_runs(batch: Sequence[Assertion], stored: Mapping[AssertionId, Assertion],
+                        ontology: Ontology, run_id: str
+                        ) -> tuple[list[Assertion], list[SetStatus]]:
+    """Functional-property conflicts between this run and the graph: the values of a subject
+    already stored compete with the new ones (confidence, then recency); status changes of
+    stored assertions become audited ``SetStatus`` changes, new ones are written contested."""
+    functional = {p.iri for p in ontology.properties if p.functional}
+    slots = {(a.triple.subject.id, a.triple.predicate) for a in batch
+             if a.triple.predicate in functional}
+    if not slots:
+        return list(batch), []
+    ids = {a.id for a in batch}
+    rivals = [a for a in stored.values() if a.id not in ids
+              and (a.triple.subject.id, a.triple.predicate) in slots]
+    if not rivals:
+        return list(batch), []
+    # a batch item already in the store competes with the status it has there
+    current = [stored[a.id].model_copy(update={"confidence": a.confidence,
+                                               "provenance": a.provenance})
+               if a.id in stored else a for a in batch]
+    resolved, _ = resolve_functional_conflicts([*current, *rivals], ontology)
+    status = {a.id: a.status for a in resolved}
+    out = [a.model_copy(update={"status": status[a.id]}) for a in batch]
+    changes = [SetStatus(assertion_id=a.id, status=status[a.id],
+                         kgcl=f"# {run_id}: functional-property conflict resolved")
+               for a in [*current, *rivals]
+               if a.id in stored and stored[a.id].status != status[a.id]]
+    return out, changes
 
 
 @task(name="build_index", cache_policy=NO_CACHE)
@@ -161,7 +205,8 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             checked = check_graph(scored, ontology, contract, chunks, settings)
             scored = checked.graph
         with stage("store"):
-            new_assertions = store_assertions(store, scored)
+            new_assertions = store_assertions(store, scored, ontology, run_id)
+            MergeLog.of(settings).append(checked.merges, run_id)
         with stage("index"):
             index_size = build_index(store, ontology, settings)
 

@@ -30,6 +30,8 @@ app = typer.Typer(help="VeriKG: verified knowledge graphs from documents.", no_a
                   pretty_exceptions_enable=False)
 ontology_app = typer.Typer(help="Ontology commands.", no_args_is_help=True)
 app.add_typer(ontology_app, name="ontology")
+merges_app = typer.Typer(help="Entity merges: list them, undo one.", no_args_is_help=True)
+app.add_typer(merges_app, name="merges")
 eval_app = typer.Typer(help="Evaluate on public benchmarks with their own metrics.",
                        no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -163,6 +165,39 @@ def ontology_check(path: Path, fmt: Annotated[str, typer.Option("--format")] = "
         console.print(f"{len(issues)} finding(s)")
     if any(i.severity == "error" for i in issues):
         raise typer.Exit(code=1)
+
+
+@merges_app.command("list")
+def merges_list(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Every entity merge the builds made (undone ones marked)."""
+    from flows.merges import MergeLog
+
+    log = MergeLog.of(_settings(None, data_dir))
+    undone = log.undone()
+    records = log.records()
+    for m in records:
+        mark = " (undone)" if m.id in undone else ""
+        console.print(f"{m.id}  '{m.merged.label}' → '{m.canonical.label}'  [{m.reason} "
+                      f"{m.score:.2f}]{mark}", highlight=False, markup=False)
+    console.print(f"{len(records)} merge(s)", highlight=False)
+
+
+@merges_app.command("undo")
+def merges_undo(merge_id: str, store: Annotated[str | None, typer.Option()] = None,
+                data_dir: Annotated[Path | None, typer.Option()] = None,
+                actor: Annotated[str, typer.Option(help="who undoes it (audit log)")] = "cli",
+                ) -> None:
+    """Split a merged entity back out of the one it was merged into (atomic, audited)."""
+    from flows.clients import make_store
+    from flows.merges import MergeLog
+
+    settings = _settings(store, data_dir)
+    try:
+        with make_store(settings) as st:
+            applied = MergeLog.of(settings).undo(st, merge_id, actor=actor)
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    console.print(f"undid {merge_id}: {applied} change(s) applied", highlight=False)
 
 
 @eval_app.command("text2kgbench")

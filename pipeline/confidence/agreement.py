@@ -11,7 +11,7 @@ subject and object as that source wrote them and the time it was seen.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pipeline.confidence.base import ConfidenceScorer, ScoredGraph
 from pipeline.contracts.runner import AcceptedTriple
@@ -117,3 +117,21 @@ class AgreementScorer(ConfidenceScorer):
                                            provenance=provs))
         return ScoredGraph(assertions=tuple(sorted(assertions, key=lambda a: a.id)),
                            quarantined=tuple(sorted(quarantined.values(), key=lambda q: q.id)))
+
+
+def reinforce(batch: Sequence[Assertion], stored: Mapping[AssertionId, Assertion]
+              ) -> list[Assertion]:
+    """Confidence over everything known: a triple already in the graph from earlier runs
+    keeps those sources, and the new sources reinforce them (noisy-OR across chunks). A source
+    counts once per (chunk, model, prompt version): rerunning the same build adds nothing."""
+    out = []
+    for a in batch:
+        old = stored.get(a.id)
+        if old is None or not old.provenance:
+            out.append(a)
+            continue
+        seen = {(p.chunk_id, p.model, p.prompt_version) for p in old.provenance}
+        union = list(old.provenance) + [
+            p for p in a.provenance if (p.chunk_id, p.model, p.prompt_version) not in seen]
+        out.append(a.model_copy(update={"confidence": confidence_of(union)}))
+    return out

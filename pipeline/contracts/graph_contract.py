@@ -46,8 +46,10 @@ class GraphCheckResult(Frozen):
 
 
 def run_graph_contract(scored: ScoredGraph, ontology: Ontology, spec: ContractSpec, *,
-                       texts: Sequence[str] = (),
-                       embedder: Embedder | None = None) -> GraphCheckResult:
+                       texts: Sequence[str] = (), embedder: Embedder | None = None,
+                       undone: frozenset[str] = frozenset()) -> GraphCheckResult:
+    """Run the graph section of ``spec``. ``undone`` holds ids of merges a curator undid:
+    they are not made again."""
     enabled = {c.check for c in spec.enabled("graph")}
     assertions = list(scored.assertions)
     quarantined: dict[str, QuarantinedCandidate] = {q.id: q for q in scored.quarantined}
@@ -63,8 +65,9 @@ def run_graph_contract(scored: ScoredGraph, ontology: Ontology, spec: ContractSp
         resolver = EntityResolver(embedder if policy.use_embeddings else None,
                                   threshold=policy.embedding_threshold,
                                   aliases=dict(policy.aliases))
-        merges = resolver.plan(sorted(entities.values(), key=lambda e: e.id), ontology, texts,
-                               mentions=mention_counts(assertions))
+        merges = [m for m in resolver.plan(sorted(entities.values(), key=lambda e: e.id),
+                                           ontology, texts, mentions=mention_counts(assertions))
+                  if m.id not in undone]
         if merges:
             assertions = apply_merges(assertions, merges)
         failures["resolve-entities"] = len(merges)

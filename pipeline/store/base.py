@@ -48,6 +48,7 @@ class StoreCounts(Frozen):
     draft: int = 0
     certified: int = 0
     quarantined: int = 0
+    contested: int = 0
 
 
 # ---- primitive changes, applied atomically by ``GraphStore.apply_changes`` (KGCL compiles to

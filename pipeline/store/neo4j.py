@@ -391,7 +391,7 @@ def _counts(tx: ManagedTransaction) -> StoreCounts:
         documents=one(cypher.COUNT_DOCUMENTS), chunks=one(cypher.COUNT_CHUNKS),
         entities=one(cypher.COUNT_ENTITIES), assertions=sum(by_status.values()),
         draft=by_status.get("draft", 0), certified=by_status.get("certified", 0),
-        quarantined=by_status.get("quarantined", 0))
+        quarantined=by_status.get("quarantined", 0), contested=by_status.get("contested", 0))
 
 
 def _first_new(items: Sequence[Any], stored: set[str]) -> list[Any]:

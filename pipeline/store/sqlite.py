@@ -389,7 +389,8 @@ class SQLiteGraphStore(GraphStore):
                 entities=one("SELECT count(*) FROM entities"),
                 assertions=sum(by_status.values()),
                 draft=by_status.get("draft", 0), certified=by_status.get("certified", 0),
-                quarantined=by_status.get("quarantined", 0))
+                quarantined=by_status.get("quarantined", 0),
+                contested=by_status.get("contested", 0))
 
     def version(self) -> int:
         with self._read("reading the version") as conn:

@@ -125,3 +125,37 @@ def test_the_same_build_into_neo4j_gives_the_same_graph(
             return [x.model_dump(exclude={"run_id"}) for x in st.quarantined()]
         assert q(a) == q(b)
         b.reset()
+
+
+def test_merges_are_recorded_and_an_undo_sticks(tmp_path: Path) -> None:
+    from flows.merges import MergeLog
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("Acme Rockets Inc. was founded by Ada Byron.", encoding="utf-8")
+    (corpus / "b.md").write_text("Acme Rockets is based in Seattle.", encoding="utf-8")
+    onto = tmp_path / "onto.ttl"
+    onto.write_text(ONTO, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0)
+    responses = [answer(("Acme Rockets Inc.", "founded by", "Ada Byron")),
+                 answer(("Acme Rockets", "based in", "Seattle"))]
+    report = build_kg(str(corpus), str(onto), settings=settings,
+                      chat_model=FakeListChatModel(responses=responses))
+    assert [(m.merged.label, m.canonical.label) for m in report.merges] == [
+        ("Acme Rockets Inc.", "Acme Rockets")]
+    log = MergeLog.of(settings)
+    [record] = log.records()
+    with open_store(settings.store_descriptor(), settings) as store:
+        subjects = {a.triple.subject.label for a in store.assertions()}
+        assert subjects == {"Acme Rockets"}
+        assert log.undo(store, record.id, actor="tester") > 0
+        subjects = {a.triple.subject.label for a in store.assertions()}
+        assert subjects == {"Acme Rockets", "Acme Rockets Inc."}
+        assert any(e.actor == "tester" for e in store.audit_log())
+    # the next build does not merge the pair again
+    again = build_kg(str(corpus), str(onto), settings=settings,
+                     chat_model=FakeListChatModel(responses=responses))
+    assert again.merges == () and again.new_assertions == 0
+    with open_store(settings.store_descriptor(), settings) as store:
+        assert {a.triple.subject.label for a in store.assertions()} == {
+            "Acme Rockets", "Acme Rockets Inc."}

@@ -1,0 +1,71 @@
+"""The record of entity merges, and undoing one.
+
+Every merge a build makes is appended to ``<data dir>/merges.jsonl`` with the run that made
+it. Undoing a merge splits the merged entity's statements back out of the canonical one in the
+store (one atomic, audited change set) and records the undo, so later builds do not merge the
+pair again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.errors import ChangeRequestError
+from pipeline.resolve import MergeRecord, merge_changes, undo_merge
+from pipeline.settings import Settings
+from pipeline.store import GraphStore
+
+
+class MergeLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def of(cls, settings: Settings) -> MergeLog:
+        return cls(Path(settings.data_dir) / "merges.jsonl")
+
+    def _lines(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+
+    def append(self, merges: Sequence[MergeRecord], run_id: str) -> int:
+        """Record the merges not recorded yet; returns how many were new."""
+        known = {line["merge"]["id"] for line in self._lines() if "merge" in line}
+        new = [m for m in merges if m.id not in known]
+        if new:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                for m in new:
+                    f.write(json.dumps({"run": run_id, "merge": m.model_dump(mode="json")},
+                                       ensure_ascii=False) + "\n")
+        return len(new)
+
+    def records(self) -> list[MergeRecord]:
+        return [MergeRecord.model_validate(line["merge"]) for line in self._lines()
+                if "merge" in line]
+
+    def undone(self) -> frozenset[str]:
+        return frozenset(line["undo"] for line in self._lines() if "undo" in line)
+
+    def undo(self, store: GraphStore, merge_id: str, *, actor: str) -> int:
+        """Split merge ``merge_id`` back out in ``store``; returns the changes applied."""
+        found = {m.id: m for m in self.records()}
+        if merge_id not in found:
+            raise ChangeRequestError(f"no merge {merge_id!r} in {self.path}; "
+                                     "`verikg merges list` shows them")
+        if merge_id in self.undone():
+            raise ChangeRequestError(f"merge {merge_id} was already undone")
+        record = found[merge_id]
+        before = store.assertions()
+        changes = merge_changes(before, undo_merge(before, record))
+        applied = store.apply_changes(changes, actor=actor, role="curator") if changes else 0
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"undo": merge_id, "by": actor}) + "\n")
+        return applied
+
+
+__all__ = ["MergeLog"]
