@@ -25,6 +25,7 @@ from pipeline.confidence import AgreementScorer, ScoredGraph, reinforce
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.graph_checks import resolve_functional_conflicts
 from pipeline.contracts.graph_contract import GraphCheckResult, run_graph_contract
+from pipeline.contracts.stats import ContractStats, contract_stats
 from pipeline.errors import OntologyError
 from pipeline.extract import ChunkExtraction, LLMExtractor
 from pipeline.ingest import SentenceChunker, TextFileLoader
@@ -50,6 +51,8 @@ class BuildReport(Frozen):
     quarantined: int
     quarantined_by_reason: dict[str, int]
     check_failures: dict[str, int]
+    #: pass rate of every check and the corrective retries the samples needed
+    contract: ContractStats | None = None
     entities: int
     new_assertions: int
     assertions_in_store: int
@@ -226,6 +229,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             check_failures=dict(sorted(failures.items())),
             entities=counts.entities, new_assertions=new_assertions,
             assertions_in_store=counts.assertions, index_size=index_size,
+            contract=contract_stats(extractions, contract.spec, checked.failures),
             merges=checked.merges, contested=sum(len(c.losers) for c in checked.conflicts),
             islands=len(checked.islands), stage_seconds=timings)
         logger.info("build %s: %d accepted, %d quarantined, %d new assertions", run_id,

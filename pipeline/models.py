@@ -336,6 +336,18 @@ class Assertion(Frozen):
         return max(seen) if seen else None
 
 
+class AttemptRecord(Frozen):
+    """One call of the LLM for a sample: which model and prompt, what came back, what failed."""
+
+    attempt: Annotated[int, Field(ge=1)]
+    model: str
+    prompt_version: str
+    proposed: int = 0
+    accepted: int = 0
+    #: the violations found in this attempt's answer, as "[reason] detail" lines
+    violations: tuple[str, ...] = ()
+
+
 class QuarantinedCandidate(Frozen):
     """An LLM proposal that failed its contract after every retry, kept with its reasons."""
 
@@ -350,11 +362,14 @@ class QuarantinedCandidate(Frozen):
     run_id: RunId
     attempts: Annotated[int, Field(ge=1)]
     sample_index: Annotated[int, Field(ge=0)]
+    #: every attempt of the sample this candidate came from
+    history: tuple[AttemptRecord, ...] = ()
 
     @classmethod
     def make(cls, *, chunk: Chunk, raw: str, candidate: CandidateTriple | None,
              violations: tuple[Violation, ...], model: str, prompt_version: str,
-             run_id: RunId, attempts: int, sample_index: int) -> QuarantinedCandidate:
+             run_id: RunId, attempts: int, sample_index: int,
+             history: tuple[AttemptRecord, ...] = ()) -> QuarantinedCandidate:
         body = raw if candidate is None else (
             f"{candidate.subject}\x00{candidate.predicate}\x00{candidate.object}")
         digest = stable_hash(chunk.id, model, prompt_version, str(sample_index), body)
@@ -362,7 +377,7 @@ class QuarantinedCandidate(Frozen):
         return cls(id=qid, chunk_id=chunk.id, document_id=chunk.document_id, raw=raw,
                    candidate=candidate, violations=violations, model=model,
                    prompt_version=prompt_version, run_id=run_id, attempts=attempts,
-                   sample_index=sample_index)
+                   sample_index=sample_index, history=history)
 
     @property
     def primary_reason(self) -> ViolationReason:

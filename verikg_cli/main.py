@@ -167,6 +167,34 @@ def ontology_check(path: Path, fmt: Annotated[str, typer.Option("--format")] = "
         raise typer.Exit(code=1)
 
 
+@app.command()
+def quarantine(reason: Annotated[str | None, typer.Option(help="only this reason code")] = None,
+               store: Annotated[str | None, typer.Option()] = None,
+               data_dir: Annotated[Path | None, typer.Option()] = None,
+               fmt: Annotated[str, typer.Option("--format")] = "text") -> None:
+    """What the contracts refused, with the reasons, for review."""
+    from flows.clients import make_store
+
+    try:
+        with make_store(_settings(store, data_dir)) as st:
+            items = st.quarantined()
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    if reason:
+        items = [q for q in items if any(v.reason.value == reason for v in q.violations)]
+    if fmt == "json":
+        sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in items], indent=1,
+                                    ensure_ascii=False) + "\n")
+        return
+    for q in items:
+        what = (f"({q.candidate.subject} | {q.candidate.predicate} | {q.candidate.object})"
+                if q.candidate else repr(q.raw[:80]))
+        reasons = "; ".join(f"[{v.reason.value}] {v.detail}" for v in q.violations)
+        console.print(f"{q.document_id} {what}: {reasons} (attempts {q.attempts}, {q.model})",
+                      highlight=False, markup=False)
+    console.print(f"{len(items)} quarantined", highlight=False)
+
+
 @merges_app.command("list")
 def merges_list(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
     """Every entity merge the builds made (undone ones marked)."""

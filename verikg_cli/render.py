@@ -41,8 +41,9 @@ def print_report(console: Console, r: BuildReport) -> None:
     for title, head, values in (
             ("quarantined by reason", ("reason", "count"),
              {k: str(v) for k, v in r.quarantined_by_reason.items()}),
-            ("contract checks failed (all attempts)", ("check", "failures"),
-             {k: str(v) for k, v in r.check_failures.items()}),
+            ("contract checks (all attempts)", ("check", "failed / pass rate"),
+             {k: f"{c.failed} / {c.pass_rate:.1%}" for k, c in r.contract.checks.items()}
+             if r.contract else {k: str(v) for k, v in r.check_failures.items()}),
             ("time per stage (s)", ("stage", "seconds"),
              {k: f"{v:.2f}" for k, v in r.stage_seconds.items()})):
         if values:
@@ -50,6 +51,10 @@ def print_report(console: Console, r: BuildReport) -> None:
     # plain lines that scripts (and the second demo run's check) can grep
     console.print(f"triples proposed: {r.proposed}, accepted: {r.accepted}, "
                   f"quarantined: {r.quarantined}", highlight=False, markup=False)
+    if r.contract:
+        console.print(f"corrective retries per sample: {r.contract.retries_per_sample:.2f} "
+                      f"(samples by attempts: {r.contract.attempts})", highlight=False,
+                      markup=False)
     console.print(f"new assertions: {r.new_assertions}", highlight=False, markup=False)
 
 

@@ -12,7 +12,7 @@ every verified triple is checked against them: ECE and a reliability diagram.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from pipeline.confidence.calibration import calibration, reliability_diagram
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.graph_contract import run_graph_contract
 from pipeline.contracts.spec import ContractSpec
+from pipeline.contracts.stats import contract_stats
 from pipeline.evaluation.replay import RecordedChatModel, recorded_answer
 from pipeline.evaluation.text2kgbench import (
     METRICS,
@@ -118,22 +119,8 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
                   if a.status is not AssertionStatus.CONTESTED}
     threshold = spec.confidence.min_confidence
 
-    # contract statistics: how often each check failed, over every candidate checked
-    failed: Counter[str] = Counter()
-    proposed = 0
-    for ex in extractions.values():
-        for s in ex.samples:
-            failed.update(s.check_failures)
-            proposed += s.proposed
-    failed.update(checked.failures)
-    checks = [c.check for c in spec.enabled("postconditions")] + [
-        c.check for c in spec.enabled("graph")]
-    contracts = {c: {"checked": proposed, "failed": failed.get(c, 0),
-                     "pass_rate": round(1 - failed.get(c, 0) / proposed, 6) if proposed else 1.0}
-                 for c in checks}
-    for c in sorted(set(failed) - set(checks)):
-        contracts[c] = {"checked": proposed, "failed": failed[c],
-                        "pass_rate": round(1 - failed[c] / proposed, 6) if proposed else 1.0}
+    stats = contract_stats(list(extractions.values()), spec, checked.failures)
+    contracts = {name: c.model_dump() for name, c in stats.checks.items()}
 
     gold_keys = {g.id: {triple_key(*t) for t in g.triples} for g in gold}
     per_sentence: list[dict[str, Any]] = []
@@ -193,6 +180,7 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
         "verified": results[primary]["verified"],
         "per_sentence": per_sentence,
         "contracts": contracts,
+        "retries_per_sample": stats.retries_per_sample,
         "confidence": {"ece": cal.ece, "threshold": threshold, "count": cal.count,
                        "bins": [b.model_dump() for b in cal.bins],
                        "reliability_diagram": str(png)},

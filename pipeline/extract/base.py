@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from pipeline.contracts.runner import AcceptedTriple
-from pipeline.models import Chunk, Frozen, Ontology, QuarantinedCandidate, RunId
+from pipeline.models import AttemptRecord, Chunk, Frozen, Ontology, QuarantinedCandidate, RunId
 
 
 class SampleResult(Frozen):
@@ -22,6 +22,8 @@ class SampleResult(Frozen):
     #: how often each check failed across this sample's attempts (contract statistics)
     check_failures: dict[str, int] = Field(default_factory=dict)
     proposed: int = 0
+    #: every attempt: model, prompt version and the violations found (provenance of retries)
+    history: tuple[AttemptRecord, ...] = ()
 
 
 class ChunkExtraction(Frozen):

@@ -21,7 +21,14 @@ from pipeline.errors import LLMUnavailableError
 from pipeline.extract.base import ChunkExtraction, Extractor, SampleResult
 from pipeline.extract.prompt import PROMPT_VERSION, build_messages
 from pipeline.llm import invoke_llm, model_id
-from pipeline.models import Chunk, Ontology, QuarantinedCandidate, RunId, Violation
+from pipeline.models import (
+    AttemptRecord,
+    Chunk,
+    Ontology,
+    QuarantinedCandidate,
+    RunId,
+    Violation,
+)
 
 
 def _pair(c: object) -> tuple[str, str] | None:
@@ -71,12 +78,17 @@ class LLMExtractor(Extractor):
         corrections: list[tuple[str, list[str]]] = []
         proposed = 0
         attempts = 0
+        history: list[AttemptRecord] = []
         for attempt in range(self.max_retries + 1):
             attempts = attempt + 1
             messages = build_messages(chunk.text, ontology, corrections=corrections)
             raw = self._call(messages, seed=index * 1000 + attempt)
             report = self.contract.check_output(raw, chunk, ontology)
             proposed += len(report.accepted) + len(report.rejected)
+            history.append(AttemptRecord(
+                attempt=attempts, model=self.model_name, prompt_version=PROMPT_VERSION,
+                proposed=len(report.accepted) + len(report.rejected),
+                accepted=len(report.accepted), violations=tuple(report.violation_messages())))
             for v in report.output_violations:
                 failures[v.check] += 1
             output_failure = (raw, report.output_violations) if report.output_violations else None
@@ -96,16 +108,18 @@ class LLMExtractor(Extractor):
             QuarantinedCandidate.make(chunk=chunk, raw=raw, candidate=rej.candidate,
                                       violations=rej.violations, model=self.model_name,
                                       prompt_version=PROMPT_VERSION, run_id=run_id,
-                                      attempts=attempts, sample_index=index)
+                                      attempts=attempts, sample_index=index,
+                                      history=tuple(history))
             for rej, raw in pending.values()]
         if output_failure is not None:
             raw, violations = output_failure
             quarantined.append(QuarantinedCandidate.make(
                 chunk=chunk, raw=raw, candidate=None, violations=violations,
                 model=self.model_name, prompt_version=PROMPT_VERSION, run_id=run_id,
-                attempts=attempts, sample_index=index))
+                attempts=attempts, sample_index=index, history=tuple(history)))
         unique = {q.id: q for q in quarantined}
         return SampleResult(sample_index=index, attempts=attempts,
                             accepted=tuple(accepted.values()),
                             quarantined=tuple(unique.values()),
-                            check_failures=dict(failures), proposed=proposed)
+                            check_failures=dict(failures), proposed=proposed,
+                            history=tuple(history))

@@ -159,3 +159,20 @@ def test_merges_are_recorded_and_an_undo_sticks(tmp_path: Path) -> None:
     with open_store(settings.store_descriptor(), settings) as store:
         assert {a.triple.subject.label for a in store.assertions()} == {
             "Acme Rockets", "Acme Rockets Inc."}
+
+
+def test_quarantine_is_queryable_from_the_command_line(
+        project: tuple[Path, Path, Settings]) -> None:
+    from typer.testing import CliRunner
+
+    from verikg_cli.main import app
+
+    corpus, onto, settings = project
+    build_kg(str(corpus), str(onto), settings=settings,
+             chat_model=FakeListChatModel(responses=RESPONSES))
+    args = ["quarantine", "--data-dir", str(settings.data_dir)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "Nobody Mentioned" in res.output and "[object-not-in-text]" in res.output
+    res = CliRunner().invoke(app, [*args, "--reason", "self-loop", "--format", "json"])
+    assert res.exit_code == 0 and json.loads(res.output) == []

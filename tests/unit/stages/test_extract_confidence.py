@@ -85,6 +85,25 @@ def test_violations_are_named_in_the_retry_and_what_still_fails_is_quarantined(
     assert all(q.attempts == 3 and q.raw == bad for q in sample.quarantined)
     text = rec.prompts[1][-1].content
     assert "Grace Hopper" in text and "object-not-in-text" in text and "invented" in text
+    # every attempt is kept as provenance: model, prompt version and what failed
+    for q in sample.quarantined:
+        assert [h.attempt for h in q.history] == [1, 2, 3]
+        assert all(h.prompt_version and h.model and len(h.violations) == 2 for h in q.history)
+
+
+def test_contract_statistics_give_pass_rates_and_retries(chunk: Chunk, toy: Ontology) -> None:
+    from pipeline.contracts.stats import contract_stats
+
+    bad = answer(("Acme Rockets", "founded by", "Grace Hopper"))
+    ex, _ = extractor([bad, GOOD], retries=2)
+    result = ex.extract(chunk, toy, run_id=RUN)
+    stats = contract_stats([result], load_contract(), {"shacl": 1})
+    assert stats.samples == 1 and stats.retries_per_sample == 1.0 and stats.attempts == {"2": 1}
+    assert stats.candidates == 3  # one in the first answer, two in the second
+    assert stats.checks["object-in-text"].failed == 1
+    assert stats.checks["object-in-text"].pass_rate == round(1 - 1 / 3, 6)
+    assert stats.checks["subject-in-text"].pass_rate == 1.0
+    assert stats.checks["shacl"].failed == 1
 
 
 def test_repaired_candidate_is_not_also_quarantined(chunk: Chunk, toy: Ontology) -> None:
