@@ -87,4 +87,28 @@ def reliability_diagram(cal: Calibration, path: str | Path, *, title: str = "") 
     return path
 
 
-__all__ = ["Calibration", "CalibrationBin", "calibration", "reliability_diagram"]
+class Calibrator(Frozen):
+    """A monotone map from raw confidence to the probability of being right, fitted on
+    labelled predictions (isotonic regression), stored as its breakpoints."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, confidences: Sequence[float], correct: Sequence[bool]) -> Calibrator:
+        from sklearn.isotonic import IsotonicRegression
+
+        if not confidences:
+            raise ValueError("a calibrator needs labelled predictions to fit on")
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        iso.fit(np.asarray(confidences, dtype=np.float64),
+                np.asarray(correct, dtype=np.float64))
+        return cls(xs=tuple(float(x) for x in iso.X_thresholds_),
+                   ys=tuple(float(y) for y in iso.y_thresholds_))
+
+    def __call__(self, confidences: Sequence[float]) -> list[float]:
+        return [float(v) for v in np.interp(np.asarray(confidences, dtype=np.float64),
+                                            self.xs, self.ys)]
+
+
+__all__ = ["Calibration", "CalibrationBin", "Calibrator", "calibration", "reliability_diagram"]

@@ -104,3 +104,23 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     m = re.search(r"[.!?](\s|$)|\n", text[end:])
     e = len(text) if m is None else end + m.start() + 1
     return s, min(e, len(text))
+
+
+def widen(text: str, span: tuple[int, int], mention: str) -> tuple[int, int]:
+    """``span`` grown over the punctuation ``mention`` itself starts or ends with, where the
+    text has it too: "(66391) 1999 KW4" keeps its parentheses, "Saturn." gains no period."""
+    s, e = span
+    m = mention.strip()
+    i = 0
+    while i < len(m) and not m[i].isalnum() and s > 0 and text[s - 1] == m[i]:
+        i += 1
+    lead = m[:i]
+    if lead and text[s - len(lead):s] == lead:
+        s -= len(lead)
+    j = len(m)
+    while j > 0 and not m[j - 1].isalnum() and e < len(text):
+        j -= 1
+    trail = m[j:]
+    if trail and text[e:e + len(trail)] == trail:
+        e += len(trail)
+    return s, e

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.contracts.checks import CHECKS, CandidateState
-from pipeline.contracts.grounding import closest_pair, sentence_around
+from pipeline.contracts.grounding import closest_pair, sentence_around, widen
 from pipeline.contracts.spec import ContractSpec
 from pipeline.errors import ConfigurationError, ContractViolationError
 from pipeline.models import (
@@ -188,8 +188,13 @@ class TripleContract:
         evidence = Evidence(document_id=s.chunk.document_id, chunk_id=s.chunk.id,
                             span=Span(start=base + qs, end=base + qe),
                             quote=s.chunk.text[qs:qe])
-        sub_text = s.chunk.text[s.subject_span[0]:s.subject_span[1]]
-        obj_text = s.chunk.text[s.object_span[0]:s.object_span[1]] if s.object_span else ""
+        text = s.chunk.text
+        a, b = widen(text, s.subject_span, s.candidate.subject)
+        sub_text = text[a:b]
+        obj_text = ""
+        if s.object_span:
+            a, b = widen(text, s.object_span, s.candidate.object)
+            obj_text = text[a:b]
         return AcceptedTriple(candidate=s.candidate,
                               triple=Triple(subject=subject, predicate=prop.iri, object=obj),
                               evidence=evidence, repairs=tuple(s.repairs),

@@ -34,3 +34,17 @@ def test_reliability_diagram_is_a_png(tmp_path: Path) -> None:
     assert path.read_bytes()[:4] == b"\x89PNG"
     empty = reliability_diagram(calibration([], []), tmp_path / "empty.png")
     assert empty.stat().st_size > 0
+
+
+def test_calibrator_maps_overconfidence_onto_observed_accuracy() -> None:
+    from pipeline.confidence.calibration import Calibrator
+
+    conf = [0.5] * 10 + [1.0] * 10
+    hits = [True] * 2 + [False] * 8 + [True] * 6 + [False] * 4
+    cal = Calibrator.fit(conf, hits)
+    assert cal([0.5, 1.0]) == pytest.approx([0.2, 0.6])
+    assert calibration(cal(conf), hits).ece == pytest.approx(0.0)
+    assert calibration(conf, hits).ece > 0.3
+    assert Calibrator.model_validate_json(cal.model_dump_json())(conf) == cal(conf)
+    with pytest.raises(ValueError, match="labelled"):
+        Calibrator.fit([], [])
