@@ -123,6 +123,32 @@ def test_counts_and_neighbours(filled: GraphStore, sample: Sample) -> None:
     assert filled.neighbours(EntityId("ent:missing")) == []
 
 
+def test_mentions_seen_times_contested_status_and_attempt_history_round_trip(
+        store: GraphStore, sample: Sample) -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.models import AttemptRecord
+
+    seen = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    a = sample.works
+    prov = tuple(p.model_copy(update={"subject_mention": "the Acme", "object_mention": "ADA",
+                                      "seen_at": seen}) for p in a.provenance)
+    a = a.model_copy(update={"provenance": prov})
+    store.upsert_documents(sample.documents, sample.chunks)
+    store.write_assertions([a])
+    got = store.get_assertion(a.id)
+    assert got == a and got.first_seen == seen == got.last_seen
+    store.apply_changes([SetStatus(assertion_id=a.id, status=AssertionStatus.CONTESTED)],
+                        actor="pipeline", role="curator")
+    assert store.counts().contested == 1
+    assert store.get_assertion(a.id).status is AssertionStatus.CONTESTED
+    history = (AttemptRecord(attempt=1, model="m", prompt_version="v", proposed=2,
+                             violations=("[object-not-in-text] x",)),)
+    q = sample.quarantine[0].model_copy(update={"history": history})
+    store.write_quarantine([q])
+    assert [x.history for x in store.quarantined() if x.id == q.id] == [history]
+
+
 def test_quarantine_round_trips_and_merges_by_id(store: GraphStore, sample: Sample) -> None:
     assert store.write_quarantine(sample.quarantine).created == 2
     version = store.version()
