@@ -303,6 +303,8 @@ class Provenance(Frozen):
     object_mention: str = ""
     #: when this source was extracted; an assertion's first/last seen are the min/max
     seen_at: datetime | None = None
+    #: what the contract repaired in this source's statement (e.g. a predicate's surface form)
+    repairs: tuple[str, ...] = ()
 
     @property
     def support(self) -> float:

@@ -105,7 +105,8 @@ class AgreementScorer(ConfidenceScorer):
                 prompt_version=ex.prompt_version, run_id=ex.run_id,
                 attempts=max(a for _, a in found), samples_agreeing=len(found),
                 samples_total=samples_of_chunk[chunk_id], subject_mention=acc.candidate.subject,
-                object_mention=acc.candidate.object, seen_at=ex.extracted_at))
+                object_mention=acc.candidate.object, seen_at=ex.extracted_at,
+                repairs=tuple(sorted({r for a, _ in found for r in a.repairs}))))
 
         assertions = []
         for key, triple in first.items():

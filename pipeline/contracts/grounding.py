@@ -51,8 +51,46 @@ def _variants(mention: str) -> list[str]:
     return [v for v in out if v]
 
 
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    from nltk.stem import PorterStemmer
+    return PorterStemmer()
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stem(word)  # type: ignore[attr-defined,no-any-return]
+
+
+@lru_cache(maxsize=512)
+def _stemmed_tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    """``(stem, start, end)`` of every word of ``text`` (offsets in ``text``)."""
+    return tuple((_stem(m.group(0).casefold()), m.start(), m.end())
+                 for m in re.finditer(r"\w+", text))
+
+
+def _inflected_mentions(text: str, mention: str) -> list[tuple[int, int]]:
+    """Spans where ``mention`` is written with other inflections ("Pirate Parties" for
+    "Pirate Party", "launches" for "launch"): the same word stems in the same order."""
+    want = [_stem(w.casefold()) for w in re.findall(r"\w+", mention)]
+    if not want:
+        return []
+    words = _stemmed_tokens(text)
+    n = len(want)
+    return [(words[i][1], words[i + n - 1][2]) for i in range(len(words) - n + 1)
+            if [w[0] for w in words[i:i + n]] == want]
+
+
 def find_mentions(text: str, mention: str) -> list[tuple[int, int]]:
-    """Every span ``(start, end)`` of ``mention`` in ``text`` on word boundaries, in order."""
+    """Every span ``(start, end)`` of ``mention`` in ``text`` on word boundaries, in order.
+
+    Case, punctuation and whitespace never matter; when the mention is not written as such,
+    a mention written with other inflections of the same words counts."""
+    found = _exact_mentions(text, mention)
+    return found or _inflected_mentions(text, mention)
+
+
+def _exact_mentions(text: str, mention: str) -> list[tuple[int, int]]:
     norm, pos = _normalise_with_map(text)
     found: list[tuple[int, int]] = []
     for variant in _variants(mention):

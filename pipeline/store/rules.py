@@ -8,6 +8,7 @@ the compliance suite proves it, this module makes it cheap to keep true.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -303,7 +304,8 @@ def provenance_row(p: Provenance) -> dict[str, Any]:
             "prompt_version": p.prompt_version, "run_id": p.run_id, "attempts": p.attempts,
             "samples_agreeing": p.samples_agreeing, "samples_total": p.samples_total,
             "subject_mention": p.subject_mention, "object_mention": p.object_mention,
-            "seen_at": p.seen_at.isoformat() if p.seen_at else None}
+            "seen_at": p.seen_at.isoformat() if p.seen_at else None,
+            "repairs": json.dumps(list(p.repairs), ensure_ascii=False)}
 
 
 def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
@@ -314,7 +316,8 @@ def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
         attempts=row["attempts"], samples_agreeing=row["samples_agreeing"],
         samples_total=row["samples_total"], subject_mention=row.get("subject_mention") or "",
         object_mention=row.get("object_mention") or "",
-        seen_at=datetime.fromisoformat(row["seen_at"]) if row.get("seen_at") else None)
+        seen_at=datetime.fromisoformat(row["seen_at"]) if row.get("seen_at") else None,
+        repairs=tuple(json.loads(row.get("repairs") or "[]")))
 
 
 def assertion_row(a: Assertion) -> dict[str, Any]:

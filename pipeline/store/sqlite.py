@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS provenance (
     quote TEXT NOT NULL, run_id TEXT NOT NULL, attempts INTEGER NOT NULL,
     samples_agreeing INTEGER NOT NULL, samples_total INTEGER NOT NULL,
     subject_mention TEXT NOT NULL DEFAULT '', object_mention TEXT NOT NULL DEFAULT '',
-    seen_at TEXT,
+    seen_at TEXT, repairs TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (assertion_id, chunk_id, model, prompt_version)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quarantine (
     id TEXT PRIMARY KEY, chunk_id TEXT NOT NULL, document_id TEXT NOT NULL,
@@ -85,7 +85,7 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', 1), ('version', 0);
 _PROVENANCE_COLUMNS = ("assertion_id", "chunk_id", "model", "prompt_version", "document_id",
                        "span_start", "span_end", "quote", "run_id", "attempts",
                        "samples_agreeing", "samples_total", "subject_mention",
-                       "object_mention", "seen_at")
+                       "object_mention", "seen_at", "repairs")
 #: SQLite's default limit on bound parameters is 999 in old builds; stay well under it
 _IN_BATCH = 500
 
@@ -94,7 +94,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a store written by an earlier VeriKG up to the current schema, in place."""
     have = {r[1] for r in conn.execute("PRAGMA table_info(provenance)")}
     for column, decl in (("subject_mention", "TEXT NOT NULL DEFAULT ''"),
-                         ("object_mention", "TEXT NOT NULL DEFAULT ''"), ("seen_at", "TEXT")):
+                         ("object_mention", "TEXT NOT NULL DEFAULT ''"), ("seen_at", "TEXT"),
+                         ("repairs", "TEXT NOT NULL DEFAULT '[]'")):
         if column not in have:
             conn.execute(f"ALTER TABLE provenance ADD COLUMN {column} {decl}")
 

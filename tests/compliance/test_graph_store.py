@@ -131,8 +131,10 @@ def test_mentions_seen_times_contested_status_and_attempt_history_round_trip(
 
     seen = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
     a = sample.works
+    fixed = ("predicate 'works_for' mapped to 'works for'",)
     prov = tuple(p.model_copy(update={"subject_mention": "the Acme", "object_mention": "ADA",
-                                      "seen_at": seen}) for p in a.provenance)
+                                      "seen_at": seen, "repairs": fixed})
+                 for p in a.provenance)
     a = a.model_copy(update={"provenance": prov})
     store.upsert_documents(sample.documents, sample.chunks)
     store.write_assertions([a])
