@@ -37,7 +37,7 @@ def test_two_models_on_one_chunk_count_as_samples_of_it(toy: Ontology) -> None:
     exs = _extract(text, toy, {
         "a": _answer(("Acme Rockets", "founded by", "Ada Byron"),
                      ("Acme Rockets", "based in", "Seattle")),
-        "b": _answer(("Acme Rockets", "founded by", "Ada Byron"))})
+        "b": _answer(("Acme Rockets", "founded_by", "Ada Byron"))})
     scored = AgreementScorer().score(exs, toy)
     conf = {a.triple.object_label: a.confidence for a in scored.assertions}
     assert conf == {"Ada Byron": 1.0, "Seattle": 0.5}
@@ -46,6 +46,8 @@ def test_two_models_on_one_chunk_count_as_samples_of_it(toy: Ontology) -> None:
     assert all(p.seen_at is not None and p.subject_mention == "Acme Rockets"
                for p in founded.provenance)
     assert founded.first_seen is not None and founded.first_seen <= founded.last_seen
+    repairs = {p.model: p.repairs for p in founded.provenance}
+    assert repairs == {"a": (), "b": ("predicate 'founded_by' mapped to 'founded by'",)}
 
 
 def test_graph_contract_contests_merges_and_reports(toy: Ontology) -> None:
