@@ -4,12 +4,23 @@ Every answer equals brute-force filtered search: the top ``k`` rows by score amo
 that satisfy the filter, ties broken by smaller id. The planner only picks the cheaper way
 to get that answer:
 
-- ``flat``: no filter; FAISS ``IndexFlat`` search.
+- ``flat``: no filter; FAISS ``IndexFlat`` search for a few queries, one BLAS matrix product
+  per block of queries for a batch.
+- ``partition-exact``: the filter was seen before and keeps few rows: its rows were gathered
+  into a contiguous partition (HQI's idea: partition by the workload's predicates, learned from
+  the query log, kept within a memory budget, least recently used first out); one BLAS product
+  over the partition.
 - ``prefilter-exact``: the filter keeps few rows (``<= prefilter_fraction`` of N); gather
   them and score with one BLAS matrix product + ``argpartition``.
-- ``postfilter-ann``: the filter keeps many rows; FAISS search with over-fetch sized from
-  the selectivity, filter, and double the over-fetch for the queries still short of ``k``
-  (or whose k-th score ties the last fetched one) until all rows are scanned.
+- ``scan-exact``: the filter keeps many rows and the batch is large: one BLAS product over all
+  rows per block of queries, the filter applied to the scores before the top-k.
+- ``postfilter-ann``: the filter keeps many rows and there are few queries; FAISS search with
+  over-fetch sized from the selectivity, filter, and double the over-fetch for the queries
+  still short of ``k`` (or whose k-th score ties the last fetched one) until all rows are
+  scanned.
+
+Parsed filters and the rows they select are cached per filter text; any ``add`` or ``remove``
+drops the caches.
 
 Scores are "higher is better": inner product for ``metric="ip"``, minus the squared L2
 distance for ``metric="l2"``. String columns are stored as categorical codes. The last
@@ -20,7 +31,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -31,16 +45,40 @@ from pipeline.errors import ConfigurationError, IndexError_
 from pipeline.index.where import CategoricalColumn, Column, WhereExpr, parse_where
 
 Metric = Literal["ip", "l2"]
-Plan = Literal["empty", "flat", "prefilter-exact", "postfilter-ann"]
+Plan = Literal["empty", "flat", "partition-exact", "prefilter-exact", "scan-exact",
+               "postfilter-ann"]
 FORMAT_VERSION = 1
-_BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plan
+_BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plans
+#: below this many queries, FAISS's own search beats a BLAS block for unfiltered/unselective
+_SMALL_BATCH = 8
+_SELECTION_CACHE = 64  # filters whose selected rows are remembered
+
+
+@lru_cache(maxsize=1024)
+def _parsed(source: str) -> WhereExpr:
+    return parse_where(source)
+
+
+@dataclass
+class _Partition:
+    """The rows one filter selects, gathered into contiguous memory."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    sq: np.ndarray | None  # squared norms, for l2
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.vectors.nbytes
+                   + (self.sq.nbytes if self.sq is not None else 0))
 
 
 class VectorIndex:
     """Vectors with integer ids and attribute columns; exact top-k under a filter."""
 
     def __init__(self, dim: int, *, metric: Metric = "ip", device: str = "cpu",
-                 prefilter_fraction: float = 0.25) -> None:
+                 prefilter_fraction: float = 0.25, partition_after: int = 2,
+                 partition_budget_bytes: int | None = None) -> None:
         if metric not in ("ip", "l2"):
             raise ConfigurationError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
         if device != "cpu" and (not device.startswith("cuda")
@@ -58,18 +96,27 @@ class VectorIndex:
         self._next_id = 0
         self._faiss: faiss.Index | None = None  # rebuilt lazily after add/remove
         self._gpu_res: object | None = None
+        #: a filter seen this many times gets a partition (when selective and within budget)
+        self.partition_after = int(partition_after)
+        #: memory for partitions; default: half the size of the vectors, at least 64 MiB
+        self.partition_budget_bytes = partition_budget_bytes
+        self._query_log: Counter[str] = Counter()
+        self._selections: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._partitions: OrderedDict[str, _Partition] = OrderedDict()
 
     # ---------------------------------------------------------------- construction
     @classmethod
     def build(cls, vectors: np.ndarray, attributes: Mapping[str, np.ndarray | Sequence[object]],
               *, metric: Metric = "ip", ids: np.ndarray | Sequence[int] | None = None,
-              device: str = "cpu", prefilter_fraction: float = 0.25) -> VectorIndex:
+              device: str = "cpu", prefilter_fraction: float = 0.25, partition_after: int = 2,
+              partition_budget_bytes: int | None = None) -> VectorIndex:
         """A new index over ``vectors`` (n, dim) with one attribute array of length n each."""
         vecs = np.asarray(vectors, dtype=np.float32)
         if vecs.ndim != 2:
             raise IndexError_(f"vectors must be a 2-d array (n, dim), got shape {vecs.shape}")
         index = cls(vecs.shape[1], metric=metric, device=device,
-                    prefilter_fraction=prefilter_fraction)
+                    prefilter_fraction=prefilter_fraction, partition_after=partition_after,
+                    partition_budget_bytes=partition_budget_bytes)
         index._columns = {name: _empty_like_column(values) for name, values in attributes.items()}
         index.add(vecs, attributes, ids=ids)
         return index
@@ -132,7 +179,7 @@ class VectorIndex:
         self._columns = columns
         if n:
             self._next_id = max(self._next_id, int(new_ids.max()) + 1)
-        self._faiss = None
+        self._changed()
         return new_ids
 
     def remove(self, ids: np.ndarray | Sequence[int]) -> int:
@@ -146,8 +193,19 @@ class VectorIndex:
         self._vectors = np.ascontiguousarray(self._vectors[keep])
         self._ids = self._ids[keep]
         self._columns = {name: _take(col, keep) for name, col in self._columns.items()}
-        self._faiss = None
+        self._changed()
         return int(gone.shape[0])
+
+    def _changed(self) -> None:
+        """Rows moved: every cached selection and partition is stale."""
+        self._faiss = None
+        self._selections.clear()
+        self._partitions.clear()
+
+    @property
+    def partitions(self) -> dict[str, int]:
+        """The filters that have a partition, with its row count (most recent last)."""
+        return {src: int(p.ids.shape[0]) for src, p in self._partitions.items()}
 
     # ---------------------------------------------------------------- search
     def search(self, queries: np.ndarray, k: int = 10, where: str | WhereExpr | None = None
@@ -164,40 +222,106 @@ class VectorIndex:
         nq, n = q.shape[0], len(self)
         out_ids = np.full((nq, k), -1, dtype=np.int64)
         out_scores = np.full((nq, k), -np.inf, dtype=np.float32)
-        mask: np.ndarray | None = None
-        if where is not None:
-            expr = where if isinstance(where, WhereExpr) else parse_where(where)
-            mask = expr.evaluate(self._columns, n)
-        selected = n if mask is None else int(mask.sum())
-        if n == 0 or nq == 0 or selected == 0:
+        if n == 0 or nq == 0:
             self.last_plan = "empty"
             return out_ids, out_scores
-        if mask is None:
+        if where is None:
             self.last_plan = "flat"
-            self._faiss_search(q, k, None, out_ids, out_scores)
+            if nq < _SMALL_BATCH:
+                self._faiss_search(q, k, None, out_ids, out_scores)
+            else:
+                self._scan(q, k, None, out_ids, out_scores)
+            return out_ids, out_scores
+        expr = where if isinstance(where, WhereExpr) else _parsed(where.strip())
+        key = expr.source
+        self._query_log[key] += 1
+        part = self._partitions.get(key)
+        if part is not None:
+            self._partitions.move_to_end(key)
+            self.last_plan = "partition-exact" if part.ids.size else "empty"
+            if part.ids.size:
+                self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
+            return out_ids, out_scores
+        rows = self._selected_rows(key, expr, n)
+        selected = int(rows.shape[0])
+        if selected == 0:
+            self.last_plan = "empty"
         elif selected <= self.prefilter_fraction * n:
             self.last_plan = "prefilter-exact"
-            self._exact_search(q, k, np.flatnonzero(mask), out_ids, out_scores)
-        else:
+            part = self._gather(rows)
+            self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
+            if self._query_log[key] >= self.partition_after:
+                self._keep_partition(key, part)
+        elif nq < _SMALL_BATCH:
             self.last_plan = "postfilter-ann"
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
             self._faiss_search(q, k, mask, out_ids, out_scores)
+        else:
+            self.last_plan = "scan-exact"
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+            self._scan(q, k, mask, out_ids, out_scores)
         return out_ids, out_scores
 
-    def _exact_search(self, q: np.ndarray, k: int, rows: np.ndarray, out_ids: np.ndarray,
-                      out_scores: np.ndarray) -> None:
-        m = rows.shape[0]
+    def _selected_rows(self, key: str, expr: WhereExpr, n: int) -> np.ndarray:
+        rows = self._selections.get(key)
+        if rows is None:
+            rows = np.flatnonzero(expr.evaluate(self._columns, n))
+            self._selections[key] = rows
+            while len(self._selections) > _SELECTION_CACHE:
+                self._selections.popitem(last=False)
+        else:
+            self._selections.move_to_end(key)
+        return rows
+
+    def _gather(self, rows: np.ndarray) -> _Partition:
+        vecs = self._vectors[rows]  # one gather, contiguous
+        sq = np.einsum("ij,ij->i", vecs, vecs) if self.metric == "l2" else None
+        return _Partition(ids=self._ids[rows], vectors=vecs, sq=sq)
+
+    def _keep_partition(self, key: str, part: _Partition) -> None:
+        budget = self.partition_budget_bytes
+        if budget is None:
+            budget = max(64 << 20, self._vectors.nbytes // 2)
+        if part.nbytes > budget:
+            return
+        self._partitions[key] = part
+        while sum(p.nbytes for p in self._partitions.values()) > budget:
+            self._partitions.popitem(last=False)
+
+    def _exact_block(self, q: np.ndarray, k: int, vectors: np.ndarray, ids: np.ndarray,
+                     sq: np.ndarray | None, out_ids: np.ndarray, out_scores: np.ndarray) -> None:
+        """Exact top-k of ``q`` over ``vectors`` (rows named ``ids``): BLAS per query block."""
+        m = vectors.shape[0]
         block = max(1, _BLOCK_FLOATS // max(m, 1))
-        row_ids = self._ids[rows]
-        selected = self._vectors[rows]  # one gather; each query block is one BLAS product
-        sq = np.einsum("ij,ij->i", selected, selected) if self.metric == "l2" else None
         for start in range(0, q.shape[0], block):
             qb = q[start:start + block]
-            s = qb @ selected.T
-            if sq is not None:  # -|q - x|^2 = 2 q.x - |x|^2 - |q|^2
-                s = 2.0 * s - sq[None, :] - np.einsum("ij,ij->i", qb, qb)[:, None]
-            s = s.astype(np.float32, copy=False)
-            for j in range(s.shape[0]):
-                _write_topk(s[j], row_ids, k, out_ids[start + j], out_scores[start + j])
+            s = self._scores(qb, vectors, sq)
+            _topk_block(s, ids, k, out_ids[start:start + block], out_scores[start:start + block])
+
+    def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None, out_ids: np.ndarray,
+              out_scores: np.ndarray) -> None:
+        """Exact top-k over every row, the filter applied to the scores (unselective filters
+        and unfiltered batches)."""
+        n = len(self)
+        block = max(1, _BLOCK_FLOATS // max(n, 1))
+        sq = (np.einsum("ij,ij->i", self._vectors, self._vectors) if self.metric == "l2"
+              else None)
+        excluded = None if mask is None else np.flatnonzero(~mask)
+        for start in range(0, q.shape[0], block):
+            qb = q[start:start + block]
+            s = self._scores(qb, self._vectors, sq)
+            if excluded is not None and excluded.size:
+                s[:, excluded] = -np.inf
+            _topk_block(s, self._ids, k, out_ids[start:start + block],
+                        out_scores[start:start + block])
+
+    def _scores(self, qb: np.ndarray, vectors: np.ndarray, sq: np.ndarray | None) -> np.ndarray:
+        s = qb @ vectors.T
+        if sq is not None:  # -|q - x|^2 = 2 q.x - |x|^2 - |q|^2
+            s = 2.0 * s - sq[None, :] - np.einsum("ij,ij->i", qb, qb)[:, None]
+        return s.astype(np.float32, copy=False)
 
     def _faiss_search(self, q: np.ndarray, k: int, mask: np.ndarray | None,
                       out_ids: np.ndarray, out_scores: np.ndarray) -> None:
@@ -320,6 +444,35 @@ def _write_topk(scores: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray
     order = np.lexsort((ids, -scores))[:k]
     out_ids[: order.shape[0]] = ids[order]
     out_scores[: order.shape[0]] = scores[order]
+
+
+def _topk_block(s: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,
+                out_scores: np.ndarray) -> None:
+    """Top ``k`` of every row of ``s`` by (score desc, id asc), vectorised; rows where the
+    k-th score ties a score left out are redone one by one, so ties break exactly. Scores of
+    -inf (filtered out) are never returned."""
+    b, m = s.shape
+    kk = min(k, m)
+    if m > kk:
+        pick = np.argpartition(s, m - kk, axis=1)[:, m - kk:]
+    else:
+        pick = np.broadcast_to(np.arange(m), (b, m))
+    sc = np.take_along_axis(s, pick, 1)
+    cand = ids[pick]
+    order = np.lexsort((cand, -sc), axis=1)
+    sc = np.take_along_axis(sc, order, 1)
+    cand = np.take_along_axis(cand, order, 1)
+    finite = np.isfinite(sc)
+    out_ids[:, :kk] = np.where(finite, cand, -1)
+    out_scores[:, :kk] = np.where(finite, sc, -np.inf)
+    if m > kk:
+        kth = sc[:, kk - 1]
+        tied = np.isfinite(kth) & ((s >= kth[:, None]).sum(axis=1) > kk)
+        for j in np.flatnonzero(tied):
+            keep = np.isfinite(s[j])
+            out_ids[j] = -1
+            out_scores[j] = -np.inf
+            _write_topk(s[j][keep], ids[keep], k, out_ids[j], out_scores[j])
 
 
 def _is_text(arr: np.ndarray) -> bool:

@@ -90,7 +90,7 @@ class Case:
 def cases(draw: st.DrawFn) -> Case:
     n = draw(st.integers(0, 50))
     dim = draw(st.integers(1, 6))
-    nq = draw(st.integers(1, 4))
+    nq = draw(st.integers(1, 12))  # 8 or more queries take the BLAS block plans
     integral = draw(st.booleans())  # small ints: exact arithmetic, so exact ties
     if integral:
         elements = st.integers(-2, 2).map(float)
@@ -150,6 +150,8 @@ def test_search_equals_brute_force(case: Case) -> None:
     index = VectorIndex.build(case.vectors, attributes(case.rows), metric=case.metric,
                               ids=case.ids, prefilter_fraction=case.fraction)
     assert_same_as_brute_force(case, index)
+    # the same filter again: served from the cached selection or a partition, same answer
+    assert_same_as_brute_force(case, index)
 
 
 # ---------------------------------------------------------------- plans and padding
@@ -175,6 +177,37 @@ def test_plans_are_recorded() -> None:
     assert index.last_plan == "postfilter-ann"
     index.search(vecs[:3], 5, 'type == "Nobody"')
     assert index.last_plan == "empty"
+
+
+def test_batches_scan_and_repeated_filters_get_partitions() -> None:
+    vecs, attrs = _demo(n=400)
+    index = VectorIndex.build(vecs, attrs, partition_after=2)
+    queries = vecs[:16]
+    ref_ids, _ = index.search(queries[:1], 5, 'type == "Mission"')  # few queries: ANN
+    assert index.last_plan == "postfilter-ann"
+    ids, _ = index.search(queries, 5, 'type == "Mission"')  # a batch: masked BLAS scan
+    assert index.last_plan == "scan-exact" and ids[0].tolist() == ref_ids[0].tolist()
+    index.search(queries, 5)
+    assert index.last_plan == "flat"
+    first, _ = index.search(queries, 5, 'type == "Agency"')
+    assert index.last_plan == "prefilter-exact" and index.partitions == {}
+    index.search(queries, 5, 'type == "Agency"')  # seen twice: now it has a partition
+    assert index.partitions == {'type == "Agency"': 40}
+    again, _ = index.search(queries, 5, ' type == "Agency" ')
+    assert index.last_plan == "partition-exact" and (again == first).all()
+    index.add(vecs[:1] * 0.5, {"type": ["Agency"], "confidence": [0.5]})
+    assert index.partitions == {}  # rows changed: partitions are rebuilt, never stale
+    index.search(queries, 5, 'type == "Agency"')
+    assert index.last_plan == "prefilter-exact"
+
+
+def test_partitions_stay_within_their_budget() -> None:
+    vecs, attrs = _demo(n=400, dim=8)
+    index = VectorIndex.build(vecs, attrs, partition_after=1,
+                              partition_budget_bytes=40 * (8 * 4 + 8) + 10)
+    index.search(vecs[:2], 3, 'type == "Agency"')  # 40 rows: fits
+    index.search(vecs[:2], 3, 'confidence < 0.05')  # 20 rows: the older one goes
+    assert list(index.partitions) == ["confidence < 0.05"]
 
 
 def test_padding_when_fewer_rows_match() -> None:
