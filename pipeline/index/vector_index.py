@@ -98,7 +98,7 @@ class VectorIndex:
         self._gpu_res: object | None = None
         #: a filter seen this many times gets a partition (when selective and within budget)
         self.partition_after = int(partition_after)
-        #: memory for partitions; default: half the size of the vectors, at least 64 MiB
+        #: memory for partitions; default: the size of the vectors, at least 64 MiB
         self.partition_budget_bytes = partition_budget_bytes
         self._query_log: Counter[str] = Counter()
         self._selections: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -252,6 +252,14 @@ class VectorIndex:
             self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
             if self._query_log[key] >= self.partition_after:
                 self._keep_partition(key, part)
+        elif (self._query_log[key] >= self.partition_after
+              and self._fits(selected * (self.dim * 4 + 8))):
+            # an unselective filter the workload keeps using: scanning its own contiguous
+            # partition reads only its rows (HQI), instead of every row
+            self.last_plan = "partition-exact"
+            part = self._gather(rows)
+            self._keep_partition(key, part)
+            self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
         elif nq < _SMALL_BATCH:
             self.last_plan = "postfilter-ann"
             mask = np.zeros(n, dtype=bool)
@@ -280,10 +288,17 @@ class VectorIndex:
         sq = np.einsum("ij,ij->i", vecs, vecs) if self.metric == "l2" else None
         return _Partition(ids=self._ids[rows], vectors=vecs, sq=sq)
 
+    @property
+    def _budget(self) -> int:
+        if self.partition_budget_bytes is not None:
+            return self.partition_budget_bytes
+        return max(64 << 20, self._vectors.nbytes)
+
+    def _fits(self, nbytes: int) -> bool:
+        return nbytes <= self._budget
+
     def _keep_partition(self, key: str, part: _Partition) -> None:
-        budget = self.partition_budget_bytes
-        if budget is None:
-            budget = max(64 << 20, self._vectors.nbytes // 2)
+        budget = self._budget
         if part.nbytes > budget:
             return
         self._partitions[key] = part
@@ -446,11 +461,59 @@ def _write_topk(scores: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray
     out_scores[: order.shape[0]] = scores[order]
 
 
+_CHUNK = 16  # columns per group in the two-stage top-k
+_CHUNKED_MIN_COLUMNS = 16384  # measured: below this, argpartition on every score is faster
+
+
 def _topk_block(s: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,
                 out_scores: np.ndarray) -> None:
-    """Top ``k`` of every row of ``s`` by (score desc, id asc), vectorised; rows where the
-    k-th score ties a score left out are redone one by one, so ties break exactly. Scores of
-    -inf (filtered out) are never returned."""
+    """Top ``k`` of every row of ``s`` by (score desc, id asc); scores of -inf (filtered
+    out) are never returned. Wide rows take the two-stage path (``_topk_chunked``)."""
+    if s.shape[1] >= max(_CHUNKED_MIN_COLUMNS, 8 * _CHUNK * k) and s.shape[0] > 1:
+        _topk_chunked(s, ids, k, out_ids, out_scores)
+    else:
+        _topk_direct(s, ids, k, out_ids, out_scores)
+
+
+def _topk_chunked(s: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,
+                  out_scores: np.ndarray) -> None:
+    """Exact top-k without partitioning every score. The columns fall into ``nch`` groups
+    of ``_CHUNK`` (group g: columns g, g + nch, g + 2 nch, ...; their maxima are ``_CHUNK``
+    element-wise maxima of contiguous slices, cheap), plus a ragged tail. The k-th largest
+    group maximum ``tau`` is at most the k-th largest score (k distinct scores reach it), and
+    every score >= ``tau`` lies in a group whose maximum is >= ``tau``, or in the tail. So the
+    top k, ties at the k-th score included, are among those few candidates: sort just them
+    by (row, score desc, id asc)."""
+    b, m = s.shape
+    nch = m // _CHUNK
+    full = nch * _CHUNK
+    maxima = s[:, :nch].copy()
+    for j in range(1, _CHUNK):
+        np.maximum(maxima, s[:, j * nch:(j + 1) * nch], out=maxima)
+    tau = np.partition(maxima, nch - k, axis=1)[:, nch - k]
+    rows, groups = np.nonzero(maxima >= tau[:, None])
+    cols = groups[:, None] + nch * np.arange(_CHUNK)[None, :]
+    r = np.broadcast_to(rows[:, None], cols.shape).ravel()
+    cols = cols.ravel()
+    if full < m:  # the tail columns are candidates of every row
+        tail = np.arange(full, m)
+        r = np.concatenate([r, np.repeat(np.arange(b), tail.shape[0])])
+        cols = np.concatenate([cols, np.tile(tail, b)])
+    sc = s[r, cols]
+    cand = ids[cols]
+    order = np.lexsort((cand, -sc, r))
+    r, sc, cand = r[order], sc[order], cand[order]
+    starts = np.searchsorted(r, np.arange(b))
+    rank = np.arange(r.shape[0]) - starts[r]
+    take = (rank < k) & np.isfinite(sc)
+    out_ids[r[take], rank[take]] = cand[take]
+    out_scores[r[take], rank[take]] = sc[take]
+
+
+def _topk_direct(s: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,
+                 out_scores: np.ndarray) -> None:
+    """Top ``k`` of every row by argpartition; rows where the k-th score ties a score left
+    out are redone one by one, so ties break exactly."""
     b, m = s.shape
     kk = min(k, m)
     if m > kk:

@@ -185,14 +185,18 @@ def test_batches_scan_and_repeated_filters_get_partitions() -> None:
     queries = vecs[:16]
     ref_ids, _ = index.search(queries[:1], 5, 'type == "Mission"')  # few queries: ANN
     assert index.last_plan == "postfilter-ann"
-    ids, _ = index.search(queries, 5, 'type == "Mission"')  # a batch: masked BLAS scan
+    # a batch, another filter text selecting the same rows: one masked BLAS scan
+    ids, _ = index.search(queries, 5, 'type == "Mission" or type == "None"')
     assert index.last_plan == "scan-exact" and ids[0].tolist() == ref_ids[0].tolist()
+    again, _ = index.search(queries[:1], 5, 'type == "Mission"')  # seen twice, unselective
+    assert index.last_plan == "partition-exact" and again.tolist() == ref_ids.tolist()
+    assert index.partitions == {'type == "Mission"': 360}
     index.search(queries, 5)
     assert index.last_plan == "flat"
     first, _ = index.search(queries, 5, 'type == "Agency"')
-    assert index.last_plan == "prefilter-exact" and index.partitions == {}
+    assert index.last_plan == "prefilter-exact" and list(index.partitions) == ['type == "Mission"']
     index.search(queries, 5, 'type == "Agency"')  # seen twice: now it has a partition
-    assert index.partitions == {'type == "Agency"': 40}
+    assert index.partitions == {'type == "Mission"': 360, 'type == "Agency"': 40}
     again, _ = index.search(queries, 5, ' type == "Agency" ')
     assert index.last_plan == "partition-exact" and (again == first).all()
     index.add(vecs[:1] * 0.5, {"type": ["Agency"], "confidence": [0.5]})
@@ -333,3 +337,28 @@ def test_bad_input_is_refused() -> None:
         index.search(vecs[:1], 0)
     with pytest.raises(ConfigurationError):
         VectorIndex.build(vecs, attrs, metric="cosine")  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 12), st.booleans(), st.booleans())
+def test_wide_top_k_is_exact_with_ties_and_filtered_scores(seed: int, k: int, ties: bool,
+                                                           holes: bool) -> None:
+    from pipeline.index.vector_index import _CHUNK, _topk_chunked
+
+    rng = np.random.default_rng(seed)
+    m = 8 * _CHUNK * k + int(rng.integers(0, 3 * _CHUNK))  # ragged tail too
+    b = 5
+    s = (rng.integers(-3, 4, (b, m)) if ties else rng.standard_normal((b, m))).astype(np.float32)
+    if holes:  # filtered-out rows score -inf; one row keeps fewer than k finite scores
+        s[rng.random((b, m)) < 0.5] = -np.inf
+        s[0, k // 2:] = -np.inf
+    ids = rng.permutation(10 * m)[:m].astype(np.int64)
+    got_ids = np.full((b, k), -1, dtype=np.int64)
+    got_scores = np.full((b, k), -np.inf, dtype=np.float32)
+    _topk_chunked(s, ids, k, got_ids, got_scores)
+    for j in range(b):
+        keep = np.flatnonzero(np.isfinite(s[j]))
+        order = sorted(keep, key=lambda c: (-s[j, c], ids[c]))[:k]
+        want = [int(ids[c]) for c in order] + [-1] * (k - len(order))
+        assert got_ids[j].tolist() == want
+        assert got_scores[j, :len(order)].tolist() == [float(s[j, c]) for c in order]
