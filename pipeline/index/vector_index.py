@@ -4,20 +4,19 @@ Every answer equals brute-force filtered search: the top ``k`` rows by score amo
 that satisfy the filter, ties broken by smaller id. The planner only picks the cheaper way
 to get that answer:
 
-- ``flat``: no filter; FAISS ``IndexFlat`` search for a few queries, one BLAS matrix product
-  per block of queries for a batch.
+- ``flat``: no filter; one BLAS matrix product per block of queries (FAISS ``IndexFlat``
+  on a GPU).
 - ``partition-exact``: the filter was seen before and keeps few rows: its rows were gathered
   into a contiguous partition (HQI's idea: partition by the workload's predicates, learned from
   the query log, kept within a memory budget, least recently used first out); one BLAS product
   over the partition.
 - ``prefilter-exact``: the filter keeps few rows (``<= prefilter_fraction`` of N); gather
   them and score with one BLAS matrix product + ``argpartition``.
-- ``scan-exact``: the filter keeps many rows and the batch is large: one BLAS product over all
-  rows per block of queries, the filter applied to the scores before the top-k.
-- ``postfilter-ann``: the filter keeps many rows and there are few queries; FAISS search with
-  over-fetch sized from the selectivity, filter, and double the over-fetch for the queries
-  still short of ``k`` (or whose k-th score ties the last fetched one) until all rows are
-  scanned.
+- ``scan-exact``: the filter keeps many rows: one BLAS product over all rows per block of
+  queries, the filter applied to the scores before the top-k.
+- ``postfilter-ann``: (GPU, or forced) FAISS search with over-fetch sized from the
+  selectivity, filter, and double the over-fetch for the queries still short of ``k`` (or
+  whose k-th score ties the last fetched one) until all rows are scanned.
 
 Parsed filters and the rows they select are cached per filter text; any ``add`` or ``remove``
 drops the caches.
@@ -49,8 +48,6 @@ Plan = Literal["empty", "flat", "partition-exact", "prefilter-exact", "scan-exac
                "postfilter-ann"]
 FORMAT_VERSION = 1
 _BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plans
-#: below this many queries, FAISS's own search beats a BLAS block for unfiltered/unselective
-_SMALL_BATCH = 8
 _SELECTION_CACHE = 64  # filters whose selected rows are remembered
 
 
@@ -208,10 +205,15 @@ class VectorIndex:
         return {src: int(p.ids.shape[0]) for src, p in self._partitions.items()}
 
     # ---------------------------------------------------------------- search
-    def search(self, queries: np.ndarray, k: int = 10, where: str | WhereExpr | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int = 10, where: str | WhereExpr | None = None,
+               *, plan: Plan | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` ids (int64) and scores (float32), each (nq, k), best first; rows with
-        fewer than ``k`` matches are padded with id -1 and score -inf."""
+        fewer than ``k`` matches are padded with id -1 and score -inf.
+
+        ``plan`` forces one plan (``scan-exact``, ``prefilter-exact`` or ``postfilter-ann``)
+        instead of the planner's choice — for benchmarks and tests; the answer is the same."""
+        if plan not in (None, "scan-exact", "prefilter-exact", "postfilter-ann"):
+            raise ValueError(f"plan {plan!r} cannot be forced")
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         q = np.ascontiguousarray(queries, dtype=np.float32)
@@ -225,27 +227,42 @@ class VectorIndex:
         if n == 0 or nq == 0:
             self.last_plan = "empty"
             return out_ids, out_scores
-        if where is None:
+        if where is None and plan is None:
             self.last_plan = "flat"
-            if nq < _SMALL_BATCH:
+            if self._on_gpu:
                 self._faiss_search(q, k, None, out_ids, out_scores)
-            else:
+            else:  # measured: numpy's BLAS scan beats FAISS's flat search on CPU, even at nq=1
                 self._scan(q, k, None, out_ids, out_scores)
             return out_ids, out_scores
-        expr = where if isinstance(where, WhereExpr) else _parsed(where.strip())
-        key = expr.source
-        self._query_log[key] += 1
-        part = self._partitions.get(key)
+        if where is None:  # a forced plan without a filter: every row
+            key = ""
+            rows = np.arange(n)
+        else:
+            expr = where if isinstance(where, WhereExpr) else _parsed(where.strip())
+            key = expr.source
+            self._query_log[key] += 1
+        part = self._partitions.get(key) if plan is None else None
         if part is not None:
             self._partitions.move_to_end(key)
             self.last_plan = "partition-exact" if part.ids.size else "empty"
             if part.ids.size:
                 self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
             return out_ids, out_scores
-        rows = self._selected_rows(key, expr, n)
+        if key:
+            rows = self._selected_rows(key, expr, n)
         selected = int(rows.shape[0])
         if selected == 0:
             self.last_plan = "empty"
+        elif plan is not None:
+            self.last_plan = plan
+            if plan == "prefilter-exact":
+                part = self._gather(rows)
+                self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
+            else:
+                mask = np.zeros(n, dtype=bool)
+                mask[rows] = True
+                run = self._faiss_search if plan == "postfilter-ann" else self._scan
+                run(q, k, mask, out_ids, out_scores)
         elif selected <= self.prefilter_fraction * n:
             self.last_plan = "prefilter-exact"
             part = self._gather(rows)
@@ -260,7 +277,7 @@ class VectorIndex:
             part = self._gather(rows)
             self._keep_partition(key, part)
             self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
-        elif nq < _SMALL_BATCH:
+        elif self._on_gpu:
             self.last_plan = "postfilter-ann"
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
@@ -271,6 +288,10 @@ class VectorIndex:
             mask[rows] = True
             self._scan(q, k, mask, out_ids, out_scores)
         return out_ids, out_scores
+
+    @property
+    def _on_gpu(self) -> bool:
+        return self.device.startswith("cuda")
 
     def _selected_rows(self, key: str, expr: WhereExpr, n: int) -> np.ndarray:
         rows = self._selections.get(key)

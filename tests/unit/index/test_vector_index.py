@@ -147,11 +147,18 @@ def assert_same_as_brute_force(case: Case, index: VectorIndex) -> None:
 @settings(max_examples=300, deadline=None)
 @given(cases())
 def test_search_equals_brute_force(case: Case) -> None:
-    index = VectorIndex.build(case.vectors, attributes(case.rows), metric=case.metric,
-                              ids=case.ids, prefilter_fraction=case.fraction)
+    index = VectorIndex.build(case.vectors, attrs := attributes(case.rows),
+                              metric=case.metric, ids=case.ids,
+                              prefilter_fraction=case.fraction)
     assert_same_as_brute_force(case, index)
     # the same filter again: served from the cached selection or a partition, same answer
     assert_same_as_brute_force(case, index)
+    # and every plan, forced, gives the same answer
+    for plan in ("scan-exact", "prefilter-exact", "postfilter-ann"):
+        forced = VectorIndex.build(case.vectors, attrs, metric=case.metric, ids=case.ids)
+        original = forced.search
+        forced.search = lambda q, k, w, p=plan, f=original: f(q, k, w, plan=p)  # type: ignore
+        assert_same_as_brute_force(case, forced)
 
 
 # ---------------------------------------------------------------- plans and padding
@@ -174,7 +181,7 @@ def test_plans_are_recorded() -> None:
     index.search(vecs[:3], 5, 'type == "Agency"')  # 10% of rows
     assert index.last_plan == "prefilter-exact"
     index.search(vecs[:3], 5, 'type == "Mission"')  # 90% of rows
-    assert index.last_plan == "postfilter-ann"
+    assert index.last_plan == "scan-exact"
     index.search(vecs[:3], 5, 'type == "Nobody"')
     assert index.last_plan == "empty"
 
@@ -183,8 +190,8 @@ def test_batches_scan_and_repeated_filters_get_partitions() -> None:
     vecs, attrs = _demo(n=400)
     index = VectorIndex.build(vecs, attrs, partition_after=2)
     queries = vecs[:16]
-    ref_ids, _ = index.search(queries[:1], 5, 'type == "Mission"')  # few queries: ANN
-    assert index.last_plan == "postfilter-ann"
+    ref_ids, _ = index.search(queries[:1], 5, 'type == "Mission"')  # unselective: BLAS scan
+    assert index.last_plan == "scan-exact"
     # a batch, another filter text selecting the same rows: one masked BLAS scan
     ids, _ = index.search(queries, 5, 'type == "Mission" or type == "None"')
     assert index.last_plan == "scan-exact" and ids[0].tolist() == ref_ids[0].tolist()
@@ -241,7 +248,7 @@ def test_overfetch_doubles_until_exact() -> None:
     vecs[far, 0] = -vecs[far, 0] - 1
     attrs = {"side": np.where(far, "far", "near")}
     index = VectorIndex.build(vecs, attrs)
-    ids, scores = index.search(q, k=7, where='side == "far"')
+    ids, scores = index.search(q, k=7, where='side == "far"', plan="postfilter-ann")
     assert index.last_plan == "postfilter-ann"
     expect = np.argsort(-(vecs[far] @ q), kind="stable")[:7]
     assert ids[0].tolist() == np.flatnonzero(far)[expect].tolist()
@@ -252,11 +259,14 @@ def test_ties_break_by_smaller_id_across_fetch_rounds() -> None:
     ids = np.arange(300)[::-1] * 3  # ids descend with position
     attrs = {"keep": np.array(["y" if i % 3 else "n" for i in range(300)])}
     index = VectorIndex.build(vecs, attrs, ids=ids)
-    got, _ = index.search(np.ones(3, np.float32), k=4, where='keep == "y"')
     kept = np.sort(ids[[i for i in range(300) if i % 3]])
-    assert got[0].tolist() == kept[:4].tolist()
-    got, _ = index.search(np.ones(3, np.float32), k=4)
-    assert got[0].tolist() == [0, 3, 6, 9]
+    for plan in (None, "postfilter-ann", "scan-exact", "prefilter-exact"):
+        got, _ = index.search(np.ones(3, np.float32), k=4, where='keep == "y"', plan=plan)
+        assert got[0].tolist() == kept[:4].tolist(), plan
+        got, _ = index.search(np.ones(3, np.float32), k=4, plan=plan)
+        assert got[0].tolist() == [0, 3, 6, 9], plan
+    with pytest.raises(ValueError, match="cannot be forced"):
+        index.search(np.ones(3, np.float32), k=4, plan="partition-exact")
 
 
 # ---------------------------------------------------------------- lifecycle
