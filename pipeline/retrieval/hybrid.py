@@ -9,6 +9,7 @@ hydrating its hits, the search runs again on the fresh index.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pipeline.errors import IndexError_
 from pipeline.index.base import Embedder
@@ -26,6 +27,9 @@ from pipeline.models import (
 )
 from pipeline.retrieval.models import EvidenceChunk, Hit, RetrievalContext
 from pipeline.store.base import GraphStore
+
+if TYPE_CHECKING:
+    from langchain_core.retrievers import BaseRetriever
 
 _CERTIFIED = parse_where('status == "certified"')
 _ATTEMPTS = 3
@@ -87,6 +91,17 @@ class HybridRetriever:
         """``search`` wrapped as a ``RetrievalContext`` (``.render()`` for a prompt)."""
         hits = self.search(text, k, where, expand=expand, certified_only=certified_only)
         return RetrievalContext(query=text, hits=tuple(hits))
+
+    def as_langchain(self, *, k: int = 10, where: str | None = None, expand: int = 1,
+                     certified_only: bool = False) -> BaseRetriever:
+        """This retriever as a langchain-core ``BaseRetriever`` (documents with citations in
+        their metadata); ``certified_only=True`` serves certified facts only."""
+        from pipeline.retrieval.langchain import VeriKGRetriever
+
+        if where is not None:
+            parse_where(where)  # a bad filter fails here, not at the first query
+        return VeriKGRetriever(retriever=self, k=k, where=where, expand=expand,
+                               certified_only=certified_only)
 
     # ---------------------------------------------------------------- hydration
     def _hydrate(self, found: list[list[tuple[IndexRow, float]]], *, expand: int,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.errors import InputError
 from pipeline.index import KGIndex, SentenceTransformerEmbedder
 from pipeline.models import (
     IRI,
@@ -230,3 +231,24 @@ def test_render_cites_documents_and_spans(retriever: HybridRetriever) -> None:
     assert f"[S1] Cassini overview (data/cassini.md), chars {start}-{start + 40}" in text
     assert "related: Cassini mission" in text
     assert "nothing relevant" in RetrievalContext(query="x", hits=()).render()
+
+
+def test_as_langchain_retriever_returns_cited_documents(store: SQLiteGraphStore,
+                                                        retriever: HybridRetriever) -> None:
+    from langchain_core.retrievers import BaseRetriever
+
+    lc = retriever.as_langchain(k=2, where='kind == "assertion"')
+    assert isinstance(lc, BaseRetriever)
+    docs = lc.invoke("Which space agency ran the Cassini probe?")
+    assert len(docs) == 2 and docs[0].metadata["id"] == OPERATED.id
+    top = docs[0]
+    assert top.metadata["kind"] == "assertion" and top.metadata["status"] == "draft"
+    assert top.metadata["evidence"] and top.metadata["evidence"][0]["end"] > 0
+    assert '"' in top.page_content  # the quote that states it
+    certified = retriever.as_langchain(certified_only=True)
+    assert certified.invoke("Cassini") == []
+    store.apply_changes([SetStatus(assertion_id=LAUNCHED.id, status=AssertionStatus.CERTIFIED)],
+                        actor="ada", role="certifier")
+    assert [d.metadata["id"] for d in certified.invoke("Cassini")] == [LAUNCHED.id]
+    with pytest.raises(InputError):
+        retriever.as_langchain(where="kind ==")
