@@ -40,33 +40,14 @@ from pipeline.evaluation.text2kgbench import (
 from pipeline.extract import LLMExtractor
 from pipeline.extract.base import ChunkExtraction
 from pipeline.models import (
-    AssertionId,
     AssertionStatus,
     Chunk,
     Document,
     DocumentId,
-    EntityRef,
     RunId,
-    Triple,
     stable_hash,
 )
-from pipeline.resolve import MergeRecord
-
-
-def _rekey(triple: Triple, merges: Sequence[MergeRecord]) -> AssertionId:
-    """The id ``triple`` has after the entity merges."""
-    into = {m.merged.id: m.canonical for m in merges}
-
-    def follow(e: EntityRef) -> EntityRef:
-        seen = set()
-        while e.id in into and e.id not in seen:
-            seen.add(e.id)
-            e = into[e.id]
-        return e
-
-    obj = triple.object
-    return AssertionId(Triple(subject=follow(triple.subject), predicate=triple.predicate,
-                              object=follow(obj) if isinstance(obj, EntityRef) else obj).key)
+from pipeline.resolve import merge_targets, merged_triple
 
 
 def system_name(path: Path) -> str:
@@ -147,6 +128,7 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
                                  texts=[c.text for c in chunks.values()])
     confidence = {a.id: a.confidence for a in checked.graph.assertions
                   if a.status is not AssertionStatus.CONTESTED}
+    targets = merge_targets(checked.merges)
     threshold = spec.confidence.min_confidence
 
     stats = contract_stats(list(extractions.values()), spec, checked.failures)
@@ -166,7 +148,7 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
             kept_triples: dict[str, tuple[str, str, str]] = {}
             for sample in ex.samples:
                 for acc in sample.accepted:
-                    c = confidence.get(_rekey(acc.triple, checked.merges))
+                    c = confidence.get(merged_triple(acc.triple, targets).key)
                     if c is None or c < threshold:
                         continue
                     prop = bench.ontology.get_property(acc.triple.predicate)

@@ -49,6 +49,7 @@ Plan = Literal["empty", "flat", "partition-exact", "prefilter-exact", "scan-exac
 FORMAT_VERSION = 1
 _BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plans
 _SELECTION_CACHE = 64  # filters whose selected rows are remembered
+_QUERY_LOG_LIMIT = 10_000  # distinct filters counted before the rare ones are forgotten
 
 
 @lru_cache(maxsize=1024)
@@ -98,6 +99,7 @@ class VectorIndex:
         #: memory for partitions; default: the size of the vectors, at least 64 MiB
         self.partition_budget_bytes = partition_budget_bytes
         self._query_log: Counter[str] = Counter()
+        self._sq_norms: np.ndarray | None = None  # |x|^2 of every row, for l2 scans
         self._selections: OrderedDict[str, np.ndarray] = OrderedDict()
         self._partitions: OrderedDict[str, _Partition] = OrderedDict()
 
@@ -196,6 +198,7 @@ class VectorIndex:
     def _changed(self) -> None:
         """Rows moved: every cached selection and partition is stale."""
         self._faiss = None
+        self._sq_norms = None
         self._selections.clear()
         self._partitions.clear()
 
@@ -241,6 +244,9 @@ class VectorIndex:
             expr = where if isinstance(where, WhereExpr) else _parsed(where.strip())
             key = expr.source
             self._query_log[key] += 1
+            if len(self._query_log) > _QUERY_LOG_LIMIT:  # a long-lived index: keep the workload
+                self._query_log = Counter(dict(self._query_log.most_common(
+                    _QUERY_LOG_LIMIT // 10)))
         part = self._partitions.get(key) if plan is None else None
         if part is not None:
             self._partitions.move_to_end(key)
@@ -342,8 +348,11 @@ class VectorIndex:
         and unfiltered batches)."""
         n = len(self)
         block = max(1, _BLOCK_FLOATS // max(n, 1))
-        sq = (np.einsum("ij,ij->i", self._vectors, self._vectors) if self.metric == "l2"
-              else None)
+        sq = None
+        if self.metric == "l2":
+            if self._sq_norms is None:
+                self._sq_norms = np.einsum("ij,ij->i", self._vectors, self._vectors)
+            sq = self._sq_norms
         excluded = None if mask is None else np.flatnonzero(~mask)
         for start in range(0, q.shape[0], block):
             qb = q[start:start + block]

@@ -13,6 +13,8 @@ from pipeline.resolve.entities import (
     apply_merges,
     mention_counts,
     merge_changes,
+    merge_targets,
+    merged_triple,
     resolution_key,
     undo_merge,
 )
@@ -25,6 +27,8 @@ __all__ = [
     "apply_merges",
     "mention_counts",
     "merge_changes",
+    "merge_targets",
+    "merged_triple",
     "resolution_key",
     "undo_merge",
 ]

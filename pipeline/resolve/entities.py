@@ -441,7 +441,7 @@ class _Piece:
     whole: bool
 
 
-def _targets(merges: Iterable[MergeRecord]) -> dict[EntityId, EntityRef]:
+def merge_targets(merges: Iterable[MergeRecord]) -> dict[EntityId, EntityRef]:
     """Each merged entity id mapped to the end of its chain of merges."""
     direct: dict[EntityId, EntityRef] = {}
     for r in merges:
@@ -538,7 +538,7 @@ def apply_merges(assertions: Sequence[Assertion],
     too, but no mention remembers where it came from, so an undo leaves it on the canonical
     entity.
     """
-    target = _targets(merges)
+    target = merge_targets(merges)
     pieces: list[_Piece] = []
     for a in assertions:
         s, o = a.triple.subject, a.triple.object
@@ -553,6 +553,13 @@ def apply_merges(assertions: Sequence[Assertion],
         provenance = tuple(_filled(p, s_label, o_label) for p in a.provenance)
         pieces.append(_Piece(triple, provenance, a, True))
     return _assemble(pieces)
+
+
+def merged_triple(triple: Triple, targets: Mapping[EntityId, EntityRef]) -> Triple:
+    """``triple`` with its entities replaced as ``targets`` (``merge_targets``) says."""
+    s, o = triple.subject, triple.object
+    return Triple(subject=targets.get(s.id, s), predicate=triple.predicate,
+                  object=targets.get(o.id, o) if isinstance(o, EntityRef) else o)
 
 
 def _names(mention: str, entity: EntityRef) -> bool:
