@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.evaluation.shared_data import shared_data_dir
 from pipeline.index.embedder import SentenceTransformerEmbedder, default_model_path
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path,
-                    default=here.parent.parent / "shared" / "data" / "text2kgbench")
+                    default=(shared_data_dir() or Path("shared/data")) / "text2kgbench")
     ap.add_argument("--corpus", type=Path, default=here.parent / "data" / "sample")
     ap.add_argument("--n", type=int, default=0, help="repeat sentences up to n (0: as is)")
     ap.add_argument("--repeat", type=int, default=3)

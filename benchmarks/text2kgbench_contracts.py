@@ -12,7 +12,7 @@ Also reported, per system: the *grounded ceiling* — the F1 of keeping exactly 
 among the answers whose subject and object the benchmark finds in the sentence. No filter can
 beat it without hallucinating by the benchmark's own definition.
 
-    .venv/bin/python benchmarks/text2kgbench_contracts.py [--data ../shared/data/text2kgbench]
+    .venv/bin/python benchmarks/text2kgbench_contracts.py [--data .../shared/data/text2kgbench]
         [--out benchmarks/results]
 
 Writes ``text2kgbench_contracts.json``, ``text2kgbench_contracts.md`` and one reliability
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pipeline.confidence.calibration import Calibrator, calibration, reliability_diagram
 from pipeline.evaluation.runner import evaluate_text2kgbench
+from pipeline.evaluation.shared_data import shared_data_dir
 
 ONTOLOGIES = [("dbpedia_webnlg", "1_university"), ("dbpedia_webnlg", "7_company"),
               ("dbpedia_webnlg", "8_celestialbody"), ("wikidata_tekgen", "6_computer"),
@@ -47,7 +48,7 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path,
-                    default=here.parent.parent / "shared" / "data" / "text2kgbench")
+                    default=(shared_data_dir() or Path("shared/data")) / "text2kgbench")
     ap.add_argument("--out", type=Path, default=here / "results")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
-DATA = Path(os.environ.get("VERIKG_SHARED_DATA", REPO.parent / "shared" / "data")) / "text2kgbench"
+from pipeline.evaluation.shared_data import shared_data_dir
+
+_SHARED = shared_data_dir()
+DATA = (_SHARED or Path("shared-data-not-found")) / "text2kgbench"
 
 #: (family, ontology, responses file of each system, official scores file of each system)
 ONTOLOGIES = [("dbpedia_webnlg", "1_university"), ("dbpedia_webnlg", "7_company"),
