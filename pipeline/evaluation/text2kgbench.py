@@ -32,6 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from pipeline.errors import ConfigurationError
 from pipeline.models import (
     IRI,
@@ -119,6 +121,17 @@ def load_bench_ontology(path: str | Path) -> BenchOntology:
         raise ConfigurationError(
             f"{path} is not a Text2KGBench ontology (a JSON object with \"concepts\" and "
             f"\"relations\"): {exc}") from exc
+    try:
+        return _bench_ontology(raw, concepts, relations, path)
+    except (KeyError, TypeError, AttributeError, ValidationError) as exc:
+        raise ConfigurationError(
+            f"{path} is not a Text2KGBench ontology: every concept needs \"qid\" and "
+            f"\"label\", every relation \"label\" (and \"domain\"/\"range\" ids): {exc!r}"
+        ) from exc
+
+
+def _bench_ontology(raw: dict[str, Any], concepts: Any, relations: Any,
+                    path: Path) -> BenchOntology:
     oid = str(raw.get("id") or path.stem)
     base = f"urn:text2kgbench:{oid}#"
     classes: dict[str, OntologyClass] = {}
@@ -163,6 +176,9 @@ def load_responses(path: str | Path) -> dict[str, tuple[RawTriple, ...]]:
     out: dict[str, tuple[RawTriple, ...]] = {}
     for item in _read_jsonl(Path(path)):
         triples = item.get("triples") or []
+        if not isinstance(triples, list):
+            raise ConfigurationError(f"{path}: item {item['id']!r} has \"triples\" that is not "
+                                     "a list of [subject, relation, object]")
         out[item["id"]] = tuple(
             (str(t[0]), str(t[1]), str(t[2])) for t in triples
             if isinstance(t, list | tuple) and len(t) == 3)

@@ -102,3 +102,14 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
         load_gold(lines)
     with pytest.raises(ConfigurationError, match="cannot read"):
         load_responses(tmp_path / "missing.jsonl")
+    for broken in ('{"concepts": 5, "relations": []}',
+                   '{"concepts": [{"qid": "Q1"}], "relations": []}',
+                   '{"concepts": [{"qid": "Q1", "label": 7}], "relations": []}',
+                   '{"concepts": [], "relations": [{"domain": "Q1"}]}'):
+        bad.write_text(broken, encoding="utf-8")
+        with pytest.raises(ConfigurationError, match="not a Text2KGBench ontology"):
+            load_bench_ontology(bad)
+    resp = tmp_path / "r.jsonl"
+    resp.write_text('{"id": "a", "triples": 5}\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="not a list"):
+        load_responses(resp)
