@@ -5,11 +5,21 @@ a question phrased like the source text finds it; an entity row embeds "NASA (Or
 Attribute columns make the graph's structure filterable with ``where``: ``kind``
 (assertion/entity), ``type`` (entity class local name; an assertion's subject class),
 ``predicate`` (local name; "" for entities), ``confidence`` (1.0 for entities) and
-``status`` (draft/certified/quarantined; "draft" for entities).
+``status`` (draft/certified/quarantined/contested; "draft" for entities).
 
-The index remembers the store version it reflects. ``is_stale`` compares it with the store;
-``refresh`` rebuilds from the store but re-embeds only texts it has not seen (vectors of
-unchanged rows are reused), so keeping the index fresh costs what changed.
+Consistency: the index records the store version it reflects (``version``) and the store it
+was built from (``store_descriptor``). Changes arrive as ``IndexDelta``s: ``apply_delta``
+re-embeds only rows whose text is new or changed, updates attribute-only changes (a draft
+certified, a new confidence) in place without embedding, removes rows, and moves ``version``
+to the store version the delta brings the index to; a delta computed against another version
+is refused (``DeltaMismatchError``). ``sync``/``refresh`` detect staleness with one
+``store.version()`` read and, when stale, diff the store against the rows and apply that
+delta; only another store or another embedding model rebuilds everything. ``delta_for_changes``
+and ``apply_store_changes`` turn the store's primitive changes (what KGCL compiles to) into a
+delta without reading the whole store.
+
+Row ids are stable and never reused: a changed row keeps its id, a new row gets a fresh one,
+a removed row's id is retired. ``IndexRow.row`` is that id (not a position).
 """
 
 from __future__ import annotations
@@ -18,10 +28,10 @@ import json
 import os
 import re
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -29,12 +39,30 @@ from pipeline.errors import IndexError_
 from pipeline.index.base import Embedder
 from pipeline.index.vector_index import VectorIndex
 from pipeline.index.where import WhereExpr
-from pipeline.models import Assertion, EntityRef, Ontology, local_name
-from pipeline.store.base import GraphStore
+from pipeline.models import (
+    Assertion,
+    AssertionId,
+    EntityId,
+    EntityRef,
+    Ontology,
+    Role,
+    local_name,
+)
+from pipeline.store.base import (
+    AddAssertion,
+    GraphStore,
+    RemoveAssertion,
+    RenameEntity,
+    SetStatus,
+)
 
 RowKind = Literal["assertion", "entity"]
+RefreshAction = Literal["none", "delta", "rebuild"]
 MANIFEST = "kg_index.json"
-FORMAT_VERSION = 1
+#: 2: rows carry their stable ids (``[id, kind, kgid, label, text, type_iri]``) and the
+#: manifest the next free id; 1 (still read): rows by position, ids 0..n-1
+FORMAT_VERSION = 2
+_READABLE_FORMATS = (1, 2)
 _QUOTE_CHARS = 400  # the model truncates anyway; the triple comes first so it survives
 
 
@@ -84,6 +112,112 @@ def entity_label(entity: EntityRef, ontology: Ontology | None = None) -> str:
     return f"{entity.label} ({cls})"
 
 
+class DeltaMismatchError(IndexError_):
+    """A delta that does not fit the index: computed against another store version."""
+
+
+class StaleIndexError(IndexError_):
+    """The index does not reflect the store's current version and may not refresh itself."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexDelta:
+    """What changed in the graph since store version ``base_version``, as the index sees it.
+
+    Upserts carry the objects as the store now holds them (new, or changed in label, text,
+    class, status or confidence; an unchanged one is a no-op); removals carry ids (an id the
+    index does not hold is a no-op: the result is right either way). ``apply_delta`` refuses
+    a delta whose ``base_version`` is not the index's version."""
+
+    base_version: int
+    upserted_assertions: Sequence[Assertion] = ()  # stored as tuples
+    removed_assertion_ids: Sequence[str] = ()
+    upserted_entities: Sequence[EntityRef] = ()
+    removed_entity_ids: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name != "base_version":
+                object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
+        for kind, upserted, removed in (
+                ("assertion", [a.id for a in self.upserted_assertions],
+                 self.removed_assertion_ids),
+                ("entity", [e.id for e in self.upserted_entities], self.removed_entity_ids)):
+            if len(set(upserted)) != len(upserted) or len(set(removed)) != len(removed):
+                raise ValueError(f"an index delta names an {kind} twice")
+            both = sorted(set(upserted) & set(removed))
+            if both:
+                raise ValueError(f"an index delta both upserts and removes {kind} {both[0]}")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.upserted_assertions or self.removed_assertion_ids
+                    or self.upserted_entities or self.removed_entity_ids)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What ``sync``/``apply_delta`` did. Truthy when the index changed (delta or rebuild)."""
+
+    action: RefreshAction
+    version: int | None
+    added: int = 0  # rows created
+    removed: int = 0  # rows deleted
+    updated: int = 0  # existing rows whose text, label, class or attributes changed
+    reembedded: int = 0  # of the updated rows, those whose text changed (new vector)
+    embedded: int = 0  # distinct texts sent to the embedder (== ``KGIndex.last_embedded``)
+    reason: str = ""  # why a rebuild was needed
+
+    def __bool__(self) -> bool:
+        return self.action != "none"
+
+
+class _Spec(NamedTuple):
+    """Everything a row holds besides its vector; two equal specs are the same row."""
+
+    kind: RowKind
+    kgid: str
+    label: str
+    text: str
+    type_iri: str
+    type: str
+    predicate: str
+    confidence: float
+    status: str
+
+
+_COLUMNS = ("kind", "type", "predicate", "confidence", "status")
+
+
+def _assertion_spec(assertion: Assertion, ontology: Ontology | None) -> _Spec:
+    return _Spec("assertion", assertion.id, assertion_label(assertion, ontology),
+                 assertion_text(assertion, ontology), "",
+                 local_name(assertion.triple.subject.type_iri),
+                 local_name(assertion.triple.predicate), float(assertion.confidence),
+                 assertion.status.value)
+
+
+def _entity_spec(entity: EntityRef, ontology: Ontology | None) -> _Spec:
+    return _Spec("entity", entity.id, entity.label, entity_label(entity, ontology),
+                 entity.type_iri, local_name(entity.type_iri), "", 1.0, "draft")
+
+
+def _attributes(specs: Sequence[_Spec]) -> dict[str, np.ndarray]:
+    return {
+        "kind": np.array([s.kind for s in specs], dtype=str),
+        "type": np.array([s.type for s in specs], dtype=str),
+        "predicate": np.array([s.predicate for s in specs], dtype=str),
+        "confidence": np.array([s.confidence for s in specs], dtype=np.float64),
+        "status": np.array([s.status for s in specs], dtype=str),
+    }
+
+
+def _endpoint_ids(assertion: Assertion) -> list[str]:
+    obj = assertion.triple.object
+    return [str(assertion.triple.subject.id)] + ([str(obj.id)] if isinstance(obj, EntityRef)
+                                                 else [])
+
+
 class KGIndex:
     """A ``VectorIndex`` over a graph store's assertions and entities, plus row metadata."""
 
@@ -92,14 +226,21 @@ class KGIndex:
         self.embedder = embedder
         self.ontology = ontology
         self.device = device
+        #: the store version this index reflects (None: not built, or a failed update)
         self.version: int | None = None
         self.store_descriptor = ""
         self.model_id = embedder.model_id if embedder is not None else ""
         self.vectors: VectorIndex | None = None
-        self._rows: list[IndexRow] = []
+        self._rows: dict[int, IndexRow] = {}  # row id -> row
+        self._specs: dict[int, _Spec] = {}  # row id -> what the row holds
+        self._by_key: dict[tuple[str, str], int] = {}  # (kind, kgid) -> row id
+        self._by_text: dict[str, set[int]] = {}  # text -> row ids (for reusing vectors)
+        self._next_row = 0  # ids are never reused, so a removed row's id stays retired
         self._lock = threading.RLock()
-        #: texts embedded by the last build/refresh (the rest were reused); tests read it
+        #: texts embedded by the last build/refresh/delta (the rest were reused); tests read it
         self.last_embedded = 0
+        #: what the last ``sync``/``refresh``/``apply_delta`` did
+        self.last_refresh: RefreshResult | None = None
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -107,58 +248,75 @@ class KGIndex:
               device: str = "cpu") -> KGIndex:
         """Index every assertion and entity of ``store`` as of its current version."""
         index = cls(embedder, ontology=ontology, device=device)
-        index._rebuild(store)
+        with index._lock:
+            index.last_refresh = index._rebuild(store, embedder, "build")
         return index
 
-    def _rebuild(self, store: GraphStore) -> None:
-        embedder = self._require_embedder()
+    def _rebuild(self, store: GraphStore, embedder: Embedder, reason: str) -> RefreshResult:
         # read the version first: a write racing this build leaves the index stale, not wrong
         version = store.version()
-        assertions = store.assertions()
-        entities = store.entities()
-        subject_type = {a.id: local_name(a.triple.subject.type_iri) for a in assertions}
-        rows: list[IndexRow] = []
-        for a in assertions:
-            rows.append(IndexRow(len(rows), "assertion", a.id, assertion_label(a, self.ontology),
-                                 assertion_text(a, self.ontology)))
-        for e in entities:
-            label = entity_label(e, self.ontology)
-            rows.append(IndexRow(len(rows), "entity", e.id, e.label, label, e.type_iri))
-        vectors = self._vectors_for([r.text for r in rows], embedder)
-        n_a = len(assertions)
-        attributes = {
-            "kind": np.array(["assertion"] * n_a + ["entity"] * len(entities), dtype=str),
-            "type": np.array([subject_type[a.id] for a in assertions]
-                             + [local_name(e.type_iri) for e in entities], dtype=str),
-            "predicate": np.array([local_name(a.triple.predicate) for a in assertions]
-                                  + [""] * len(entities), dtype=str),
-            "confidence": np.array([a.confidence for a in assertions] + [1.0] * len(entities),
-                                   dtype=np.float64),
-            "status": np.array([a.status.value for a in assertions]
-                               + ["draft"] * len(entities), dtype=str),
-        }
-        built = VectorIndex.build(vectors, attributes, ids=np.arange(len(rows)),
+        specs = ([_assertion_spec(a, self.ontology) for a in store.assertions()]
+                 + [_entity_spec(e, self.ontology) for e in store.entities()])
+        reuse = self.model_id == embedder.model_id
+        vectors_of, embedded = self._embed([s.text for s in specs], embedder, reuse=reuse)
+        matrix = (np.stack([vectors_of[s.text] for s in specs]).astype(np.float32) if specs
+                  else np.zeros((0, embedder.dim), dtype=np.float32))
+        built = VectorIndex.build(matrix, _attributes(specs), ids=np.arange(len(specs)),
                                   device=self.device)
-        with self._lock:
-            self.vectors, self._rows = built, rows
-            self.version = version
-            self.store_descriptor = getattr(store, "descriptor", "")
-            self.model_id = embedder.model_id
+        removed = len(self._rows)
+        self.vectors = built
+        self._rows, self._specs, self._by_key, self._by_text = {}, {}, {}, {}
+        for rid, spec in enumerate(specs):
+            self._put(rid, spec)
+        self._next_row = len(specs)
+        self.version = version
+        self.store_descriptor = getattr(store, "descriptor", "")
+        self.model_id = embedder.model_id
+        self.embedder = embedder
+        self.last_embedded = embedded
+        return RefreshResult("rebuild", version, added=len(specs), removed=removed,
+                             embedded=embedded, reason=reason)
 
-    def _vectors_for(self, texts: list[str], embedder: Embedder) -> np.ndarray:
-        """Vectors for ``texts``, reusing this index's own vectors for texts it already has."""
+    def _put(self, rid: int, spec: _Spec) -> None:
+        if rid in self._specs:
+            self._drop(rid)
+        self._specs[rid] = spec
+        self._by_text.setdefault(spec.text, set()).add(rid)
+        self._rows[rid] = IndexRow(rid, spec.kind, spec.kgid, spec.label, spec.text,
+                                   spec.type_iri)
+        self._by_key[(spec.kind, spec.kgid)] = rid
+
+    def _drop(self, rid: int) -> None:
+        spec = self._specs.pop(rid)
+        del self._rows[rid]
+        del self._by_key[(spec.kind, spec.kgid)]
+        holders = self._by_text[spec.text]
+        holders.discard(rid)
+        if not holders:
+            del self._by_text[spec.text]
+
+    def _embed(self, texts: Iterable[str], embedder: Embedder | None, *,
+               reuse: bool) -> tuple[dict[str, np.ndarray], int]:
+        """Vectors for ``texts``: this index's own vectors for texts it already holds (when
+        ``reuse``: same model), the embedder for the rest. Returns them and the count
+        embedded."""
+        wanted = list(dict.fromkeys(texts))
         known: dict[str, np.ndarray] = {}
-        if self.vectors is not None and self.model_id == embedder.model_id:
-            stored = self.vectors.vectors
-            known = {r.text: stored[i] for i, r in enumerate(self._rows)}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        self.last_embedded = len(missing)
+        if reuse and self.vectors is not None:
+            holder = {t: min(self._by_text[t]) for t in wanted if t in self._by_text}
+            by_id = self._vectors_by_id(list(holder.values()))
+            known = {t: by_id[rid] for t, rid in holder.items()}
+        missing = [t for t in wanted if t not in known]
         if missing:
-            fresh = embedder.embed(missing)
+            if embedder is None:
+                raise IndexError_("this index has no embedder: pass one to KGIndex.load() or "
+                                  "refresh(), or build the index with one")
+            fresh = np.asarray(embedder.embed(missing), dtype=np.float32)
+            if fresh.shape != (len(missing), embedder.dim):
+                raise IndexError_(f"embedder {embedder.model_id!r} returned shape "
+                                  f"{fresh.shape} for {len(missing)} texts")
             known.update(zip(missing, fresh, strict=True))
-        if not texts:
-            return np.zeros((0, embedder.dim), dtype=np.float32)
-        return np.stack([known[t] for t in texts]).astype(np.float32)
+        return known, len(missing)
 
     def _require_embedder(self, embedder: Embedder | None = None) -> Embedder:
         chosen = embedder or self.embedder
@@ -171,6 +329,186 @@ class KGIndex:
         self.embedder = chosen
         return chosen
 
+    # ---------------------------------------------------------------- deltas
+    def apply_delta(self, delta: IndexDelta, store_version: int) -> RefreshResult:
+        """Apply ``delta``, which brings the store from ``delta.base_version`` to
+        ``store_version``; afterwards ``version == store_version``.
+
+        Only new texts and texts that changed are embedded; a change of status, confidence or
+        class alone updates the row's attributes and keeps its vector. Raises
+        ``DeltaMismatchError`` (and changes nothing) when ``delta.base_version`` is not this
+        index's version, or ``store_version`` is older than it."""
+        with self._lock:
+            if self.vectors is None or self.version is None:
+                raise IndexError_("the index is empty or was left unusable by a failed update: "
+                                  "build it from a store first (or refresh it)")
+            if delta.base_version != self.version:
+                raise DeltaMismatchError(
+                    f"the delta was computed against store version {delta.base_version}, but "
+                    f"the index reflects version {self.version}: applying it would make a "
+                    "wrong index; refresh the index from the store instead")
+            if store_version < delta.base_version:
+                raise DeltaMismatchError(
+                    f"the delta claims to bring the index from version {delta.base_version} "
+                    f"back to {store_version}; store versions only grow")
+            result = self._apply(delta, store_version)
+            self.last_refresh = result
+            return result
+
+    def _apply(self, delta: IndexDelta, store_version: int) -> RefreshResult:
+        vectors = self.vectors
+        assert vectors is not None
+        targets = ([_assertion_spec(a, self.ontology) for a in delta.upserted_assertions]
+                   + [_entity_spec(e, self.ontology) for e in delta.upserted_entities])
+        removed_keys = ([("assertion", i) for i in delta.removed_assertion_ids]
+                        + [("entity", i) for i in delta.removed_entity_ids])
+        gone = [self._by_key[key] for key in removed_keys if key in self._by_key]
+        new: list[_Spec] = []
+        changed: list[tuple[int, _Spec]] = []
+        for spec in targets:
+            rid = self._by_key.get((spec.kind, spec.kgid))
+            if rid is None:
+                new.append(spec)
+            elif self._specs[rid] != spec:
+                changed.append((rid, spec))
+        retexted = {rid for rid, spec in changed if spec.text != self._specs[rid].text}
+        # everything that can fail (the embedder above all) runs before the index is touched
+        vectors_of, embedded = self._embed(
+            [s.text for s in new] + [s.text for rid, s in changed if rid in retexted],
+            self.embedder, reuse=True)
+        kept = self._vectors_by_id([rid for rid, _ in changed if rid not in retexted])
+        new_ids = list(range(self._next_row, self._next_row + len(new)))
+        add_ids = [rid for rid, _ in changed] + new_ids
+        add_specs = [spec for _, spec in changed] + new
+        try:
+            if gone or changed:
+                vectors.remove(np.asarray(gone + [rid for rid, _ in changed], dtype=np.int64))
+            if add_specs:
+                matrix = np.stack([kept[rid] if rid in kept else vectors_of[spec.text]
+                                   for rid, spec in zip(add_ids, add_specs, strict=True)])
+                vectors.add(matrix, _attributes(add_specs),
+                            ids=np.asarray(add_ids, dtype=np.int64))
+        except BaseException:
+            self.version = None  # the vectors may be half-updated: the next refresh rebuilds
+            raise
+        for rid in gone:
+            self._drop(rid)
+        for rid, spec in zip(add_ids, add_specs, strict=True):
+            self._put(rid, spec)
+        self._next_row += len(new)
+        self.version = store_version
+        self.last_embedded = embedded
+        return RefreshResult("delta", store_version, added=len(new), removed=len(gone),
+                             updated=len(changed), reembedded=len(retexted), embedded=embedded)
+
+    def _vectors_by_id(self, rids: Sequence[int]) -> dict[int, np.ndarray]:
+        if not rids or self.vectors is None:
+            return {}
+        ids = self.vectors.ids
+        sorter = np.argsort(ids, kind="stable")
+        pos = sorter[np.searchsorted(ids, np.asarray(rids, dtype=np.int64), sorter=sorter)]
+        stored = self.vectors.vectors
+        return {rid: stored[p].copy() for rid, p in zip(rids, pos.tolist(), strict=True)}
+
+    def diff(self, store: GraphStore) -> tuple[IndexDelta, int]:
+        """The delta from this index's rows to ``store``'s current contents, and the store
+        version it reflects (read first: a write racing the diff leaves the index stale,
+        never wrong). Reads every assertion and entity; embeds nothing."""
+        with self._lock:
+            if self.version is None:
+                raise IndexError_("the index was never built: nothing to diff against")
+            version = store.version()
+            assertions = store.assertions()
+            entities = store.entities()
+            upserted_a = [a for a in assertions
+                          if self._differs(_assertion_spec(a, self.ontology))]
+            upserted_e = [e for e in entities if self._differs(_entity_spec(e, self.ontology))]
+            have_a = {a.id for a in assertions}
+            have_e = {e.id for e in entities}
+            removed_a = sorted(kgid for kind, kgid in self._by_key
+                               if kind == "assertion" and kgid not in have_a)
+            removed_e = sorted(kgid for kind, kgid in self._by_key
+                               if kind == "entity" and kgid not in have_e)
+            delta = IndexDelta(base_version=self.version, upserted_assertions=upserted_a,
+                               removed_assertion_ids=removed_a, upserted_entities=upserted_e,
+                               removed_entity_ids=removed_e)
+            return delta, version
+
+    def _differs(self, spec: _Spec) -> bool:
+        rid = self._by_key.get((spec.kind, spec.kgid))
+        return rid is None or self._specs[rid] != spec
+
+    def delta_for_changes(self, store: GraphStore,
+                          changes: Sequence[AddAssertion | RemoveAssertion | RenameEntity
+                                            | SetStatus]) -> IndexDelta:
+        """The delta for ``changes`` (the primitives KGCL compiles to) once the store has
+        applied them, read from the store's current state of just the objects they touch
+        (plus the assertions mentioning an entity whose label or class changed). Its base is
+        this index's version: apply it only if ``changes`` are all the store committed since
+        then — ``apply_store_changes`` checks that for you."""
+        with self._lock:
+            if self.version is None:
+                raise IndexError_("the index was never built: build it from a store first")
+            assertion_ids: set[str] = set()
+            entity_ids: set[str] = set()
+            for change in changes:
+                if isinstance(change, AddAssertion):
+                    assertion_ids.add(change.assertion.id)
+                    entity_ids.update(_endpoint_ids(change.assertion))
+                elif isinstance(change, RenameEntity):
+                    entity_ids.add(change.entity_id)
+                else:
+                    assertion_ids.add(change.assertion_id)
+            entities = {e.id: e for e in store.entities()} if entity_ids else {}
+            upserted_e: list[EntityRef] = []
+            removed_e: list[str] = []
+            for eid in sorted(entity_ids):
+                entity = entities.get(EntityId(eid))
+                if entity is None:
+                    removed_e.append(eid)
+                    continue
+                spec = _entity_spec(entity, self.ontology)
+                rid = self._by_key.get(("entity", eid))
+                old = self._specs[rid] if rid is not None else None
+                if old is None or old != spec:
+                    upserted_e.append(entity)
+                if old is not None and (old.label, old.type_iri) != (spec.label, spec.type_iri):
+                    # its label shows in the text, its class in the subject type, of every
+                    # assertion that mentions it
+                    assertion_ids.update(a.id for a in store.neighbours(EntityId(eid)))
+            upserted_a: list[Assertion] = []
+            removed_a: list[str] = []
+            for aid in sorted(assertion_ids):
+                got = store.get_assertion(AssertionId(aid))
+                if got is None:
+                    removed_a.append(aid)
+                elif self._differs(_assertion_spec(got, self.ontology)):
+                    upserted_a.append(got)
+            return IndexDelta(base_version=self.version, upserted_assertions=upserted_a,
+                              removed_assertion_ids=removed_a, upserted_entities=upserted_e,
+                              removed_entity_ids=removed_e)
+
+    def apply_store_changes(self, store: GraphStore,
+                            changes: Sequence[AddAssertion | RemoveAssertion | RenameEntity
+                                              | SetStatus],
+                            *, actor: str, role: Role) -> tuple[int, RefreshResult]:
+        """Apply ``changes`` to ``store`` (one transaction, as ``GraphStore.apply_changes``)
+        and bring the index along as a delta of just what they touched. When the index was
+        not current before, or another write committed around this one (the version moved by
+        more than the one commit), it falls back to ``sync`` (a diff of the whole store).
+        Returns the number of changes applied and what the index did."""
+        with self._lock:
+            self._require_embedder()  # fail before the store is written, not after
+            before = store.version()
+            applied = store.apply_changes(changes, actor=actor, role=role)
+            after = store.version()
+            if (self.version == before and after == before + 1 and self.vectors is not None
+                    and not self._rebuild_reason(store, self.embedder)):
+                result = self.apply_delta(self.delta_for_changes(store, changes), after)
+            else:
+                result = self.sync(store)
+            return applied, result
+
     # ---------------------------------------------------------------- freshness
     def is_stale(self, store: GraphStore) -> bool:
         """True when ``store`` has changed (or is another store) since this index was built."""
@@ -180,14 +518,45 @@ class KGIndex:
             return True
         return store.version() != self.version
 
-    def refresh(self, store: GraphStore, *, embedder: Embedder | None = None) -> bool:
-        """Bring the index up to ``store``'s version if it is stale; True if it rebuilt."""
+    def _rebuild_reason(self, store: GraphStore, embedder: Embedder | None) -> str:
+        if self.vectors is None or self.version is None:
+            return "not built (or a failed update)"
+        if self.store_descriptor != getattr(store, "descriptor", ""):
+            return f"another store ({getattr(store, 'descriptor', '')!r})"
+        if embedder is not None and self.model_id and embedder.model_id != self.model_id:
+            return f"embedding model changed ({self.model_id!r} -> {embedder.model_id!r})"
+        return ""
+
+    def sync(self, store: GraphStore, *, embedder: Embedder | None = None) -> RefreshResult:
+        """Bring the index up to ``store``'s current version and say what that took.
+
+        Fresh (same store, same version): nothing. Stale: the diff of the store against the
+        rows, applied as a delta (only new or changed texts embedded). Another store, another
+        embedding model, or an index never built: a full rebuild (vectors of texts it
+        already holds are still reused when the model is the same)."""
         with self._lock:
-            if not self.is_stale(store):
-                return False
-            self._require_embedder(embedder)
-            self._rebuild(store)
-            return True
+            chosen = embedder or self.embedder
+            if chosen is None:
+                raise IndexError_("this index has no embedder: pass one to KGIndex.load() or "
+                                  "refresh(), or build the index with one")
+            reason = self._rebuild_reason(store, chosen)
+            if reason:
+                result = self._rebuild(store, chosen, reason)
+            elif store.version() == self.version:
+                self.embedder = chosen
+                self.last_embedded = 0
+                result = RefreshResult("none", self.version)
+            else:
+                self.embedder = chosen
+                delta, version = self.diff(store)
+                result = self._apply(delta, version)
+            self.last_refresh = result
+            return result
+
+    def refresh(self, store: GraphStore, *, embedder: Embedder | None = None) -> bool:
+        """``sync`` returning only whether the index changed (it was stale); the details are
+        in ``last_refresh``. True means: save it again if it is persisted."""
+        return bool(self.sync(store, embedder=embedder))
 
     # ---------------------------------------------------------------- reading
     @property
@@ -198,7 +567,19 @@ class KGIndex:
         return self.size
 
     def row(self, row: int) -> IndexRow:
+        """The row with id ``row`` (ids are stable, not positions); KeyError if none."""
         return self._rows[row]
+
+    def rows(self) -> list[IndexRow]:
+        """Every row, by id."""
+        with self._lock:
+            return [self._rows[rid] for rid in sorted(self._rows)]
+
+    def find(self, kind: RowKind, kgid: str) -> IndexRow | None:
+        """The row of assertion/entity ``kgid``, if the index holds one."""
+        with self._lock:
+            rid = self._by_key.get((kind, kgid))
+            return None if rid is None else self._rows[rid]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._require_embedder().embed(list(texts))
@@ -206,13 +587,13 @@ class KGIndex:
     def search(self, query_vectors: np.ndarray, k: int = 10,
                where: str | WhereExpr | None = None) -> list[list[tuple[IndexRow, float]]]:
         """Top-``k`` rows per query vector (exact, filtered), as (row, score) pairs."""
-        with self._lock:  # a concurrent refresh swaps vectors and rows together
-            vectors, rows = self.vectors, self._rows
-            if vectors is None:
+        with self._lock:  # a concurrent delta changes vectors and rows together
+            if self.vectors is None:
                 raise IndexError_("the index is empty: build it from a store first")
-            ids, scores = vectors.search(query_vectors, k, where)
-        return [[(rows[int(i)], float(s)) for i, s in zip(qi, qs, strict=True) if i >= 0]
-                for qi, qs in zip(ids, scores, strict=True)]
+            ids, scores = self.vectors.search(query_vectors, k, where)
+            rows = self._rows
+            return [[(rows[int(i)], float(s)) for i, s in zip(qi, qs, strict=True) if i >= 0]
+                    for qi, qs in zip(ids, scores, strict=True)]
 
     @property
     def last_plan(self) -> str:
@@ -220,7 +601,8 @@ class KGIndex:
 
     # ---------------------------------------------------------------- persistence
     def save(self, directory: str | os.PathLike[str]) -> Path:
-        """Write the vectors (``vectors/``) and the row manifest (``kg_index.json``, last)."""
+        """Write the vectors (``vectors/``) and the row manifest (``kg_index.json``, last):
+        the store version, model, store descriptor, rows with their ids, next free id."""
         if self.vectors is None:
             raise IndexError_("nothing to save: build the index first")
         path = Path(directory)
@@ -228,8 +610,9 @@ class KGIndex:
             self.vectors.save(path / "vectors")
             manifest = {
                 "format": FORMAT_VERSION, "version": self.version, "model_id": self.model_id,
-                "store": self.store_descriptor,
-                "rows": [[r.kind, r.kgid, r.label, r.text, r.type_iri] for r in self._rows],
+                "store": self.store_descriptor, "next_row": self._next_row,
+                "rows": [[rid, r.kind, r.kgid, r.label, r.text, r.type_iri]
+                         for rid, r in sorted(self._rows.items())],
             }
             tmp = path / f"{MANIFEST}.tmp"
             tmp.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
@@ -239,23 +622,40 @@ class KGIndex:
     @classmethod
     def load(cls, directory: str | os.PathLike[str], embedder: Embedder | None = None, *,
              ontology: Ontology | None = None, device: str = "cpu") -> KGIndex:
-        """Read an index written by ``save``. With an ``embedder`` it must be the same model
-        the index was built with; without one, pass one to ``refresh`` later."""
+        """Read an index written by ``save`` (this format or format 1). With an ``embedder``
+        it must be the same model the index was built with; without one, pass one to
+        ``refresh`` later."""
         path = Path(directory)
         try:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexError_(f"no readable KG index in {path}: {exc}") from exc
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexError_(f"KG index in {path} has format {manifest.get('format')!r}; "
-                              f"expected {FORMAT_VERSION}: rebuild it")
+        fmt = manifest.get("format")
+        if fmt not in _READABLE_FORMATS:
+            raise IndexError_(f"KG index in {path} has format {fmt!r}; expected one of "
+                              f"{_READABLE_FORMATS}: rebuild it")
         index = cls(None, ontology=ontology, device=device)
-        index.vectors = VectorIndex.load(path / "vectors", device=device)
-        index._rows = [IndexRow(i, kind, kgid, label, text, type_iri)
-                       for i, (kind, kgid, label, text, type_iri) in enumerate(manifest["rows"])]
-        if len(index.vectors) != len(index._rows):
-            raise IndexError_(f"KG index in {path} is inconsistent: {len(index.vectors)} "
-                              f"vectors for {len(index._rows)} rows; rebuild it")
+        vectors = VectorIndex.load(path / "vectors", device=device)
+        # format 1 kept rows by position, and the vectors' ids were 0..n-1
+        raw = ([[i, *r] for i, r in enumerate(manifest["rows"])] if fmt == 1
+               else manifest["rows"])
+        ids = vectors.ids.tolist()
+        if len(raw) != len(ids) or {int(r[0]) for r in raw} != set(ids) \
+                or not set(_COLUMNS) <= set(vectors.column_names):
+            raise IndexError_(f"KG index in {path} is inconsistent: {len(ids)} vectors for "
+                              f"{len(raw)} rows; rebuild it")
+        columns = {name: vectors.column(name).tolist() for name in _COLUMNS}
+        position = {rid: pos for pos, rid in enumerate(ids)}
+        for rid, kind, kgid, label, text, type_iri in raw:
+            p = position[int(rid)]
+            if columns["kind"][p] != kind:
+                raise IndexError_(f"KG index in {path} is inconsistent: row {rid} is a {kind} "
+                                  f"but its vector is a {columns['kind'][p]}; rebuild it")
+            index._put(int(rid), _Spec(kind, kgid, label, text, type_iri, columns["type"][p],
+                                       columns["predicate"][p], float(columns["confidence"][p]),
+                                       columns["status"][p]))
+        index.vectors = vectors
+        index._next_row = int(manifest.get("next_row", max(ids, default=-1) + 1))
         index.version = manifest["version"]
         index.model_id = manifest["model_id"]
         index.store_descriptor = manifest.get("store", "")
@@ -264,5 +664,5 @@ class KGIndex:
         return index
 
 
-__all__ = ["IndexRow", "KGIndex", "assertion_label", "assertion_text", "entity_label",
-           "humanise"]
+__all__ = ["DeltaMismatchError", "IndexDelta", "IndexRow", "KGIndex", "RefreshResult",
+           "StaleIndexError", "assertion_label", "assertion_text", "entity_label", "humanise"]

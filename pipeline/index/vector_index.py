@@ -202,6 +202,14 @@ class VectorIndex:
         self._selections.clear()
         self._partitions.clear()
 
+    def memory_bytes(self) -> int:
+        """Bytes held: vectors, ids, attribute columns, cached norms and partitions."""
+        cols = sum(c.codes.nbytes if isinstance(c, CategoricalColumn) else c.nbytes
+                   for c in self._columns.values())
+        norms = self._sq_norms.nbytes if self._sq_norms is not None else 0
+        return int(self._vectors.nbytes + self._ids.nbytes + cols + norms
+                   + sum(p.nbytes for p in self._partitions.values()))
+
     @property
     def partitions(self) -> dict[str, int]:
         """The filters that have a partition, with its row count (most recent last)."""
@@ -259,6 +267,12 @@ class VectorIndex:
         selected = int(rows.shape[0])
         if selected == 0:
             self.last_plan = "empty"
+        elif selected == n and plan is None:  # the filter keeps every row: no filter at all
+            self.last_plan = "flat"
+            if self._on_gpu:
+                self._faiss_search(q, k, None, out_ids, out_scores)
+            else:
+                self._scan(q, k, None, out_ids, out_scores)
         elif plan is not None:
             self.last_plan = plan
             if plan == "prefilter-exact":
@@ -499,10 +513,37 @@ def _topk_block(s: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,
                 out_scores: np.ndarray) -> None:
     """Top ``k`` of every row of ``s`` by (score desc, id asc); scores of -inf (filtered
     out) are never returned. Wide rows take the two-stage path (``_topk_chunked``)."""
-    if s.shape[1] >= max(_CHUNKED_MIN_COLUMNS, 8 * _CHUNK * k) and s.shape[0] > 1:
+    if s.shape[0] == 1:
+        _topk_one(s[0], ids, k, out_ids[0], out_scores[0])
+    elif s.shape[1] >= max(_CHUNKED_MIN_COLUMNS, 8 * _CHUNK * k):
         _topk_chunked(s, ids, k, out_ids, out_scores)
     else:
         _topk_direct(s, ids, k, out_ids, out_scores)
+
+
+def _topk_one(s: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,
+              out_scores: np.ndarray) -> None:
+    """Top ``k`` of one query's scores: the single-query path, where numpy's per-call
+    overhead is most of the cost, so it makes as few calls as it can (measured: a third of
+    ``_topk_direct``'s time on one row)."""
+    m = s.shape[0]
+    if m > k:
+        pick = np.argpartition(s, m - k)[m - k:]
+        sc = s[pick]
+        kth = sc.min()
+        if kth == -np.inf or np.count_nonzero(s >= kth) > k:
+            # -inf among the top k (fewer than k allowed rows) or a tie at the k-th score
+            # with a row left out: the careful path keeps every tied row for the id tie-break
+            keep = np.flatnonzero(s > -np.inf)
+            _write_topk(s[keep], ids[keep], k, out_ids, out_scores)
+            return
+        cand = ids[pick]
+    else:
+        keep = np.flatnonzero(s > -np.inf)
+        sc, cand = s[keep], ids[keep]
+    order = np.lexsort((cand, -sc))
+    out_ids[: order.shape[0]] = cand[order]
+    out_scores[: order.shape[0]] = sc[order]
 
 
 def _topk_chunked(s: np.ndarray, ids: np.ndarray, k: int, out_ids: np.ndarray,

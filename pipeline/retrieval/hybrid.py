@@ -1,9 +1,11 @@
 """Hybrid retrieval: vector similarity over the KG index, exact attribute filters, and the
 graph around each hit (evidence chunks and neighbouring assertions) for RAG.
 
-The index is checked against the store before every search and refreshed when stale, so
-a search never answers from an outdated index; if the store changes again while a search is
-hydrating its hits, the search runs again on the fresh index.
+The index is checked against the store before every search (one ``store.version()`` read)
+and, when stale, brought up to date with a delta (``KGIndex.sync``: only new or changed texts
+are embedded), so a search never answers from an outdated index; if the store changes again
+while a search is hydrating its hits, the search runs again on the fresh index. With
+``auto_refresh=False`` a stale index raises ``StaleIndexError`` instead of being refreshed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import IndexError_
 from pipeline.index.base import Embedder
-from pipeline.index.kg_index import IndexRow, KGIndex
+from pipeline.index.kg_index import IndexRow, KGIndex, StaleIndexError
 from pipeline.index.where import WhereExpr, parse_where
 from pipeline.models import (
     Assertion,
@@ -40,7 +42,7 @@ class HybridRetriever:
 
     def __init__(self, store: GraphStore, index: KGIndex, embedder: Embedder, *,
                  ontology: Ontology | None = None, max_neighbours: int = 25,
-                 max_entity_evidence: int = 5) -> None:
+                 max_entity_evidence: int = 5, auto_refresh: bool = True) -> None:
         if index.model_id and index.model_id != embedder.model_id:
             raise IndexError_(f"index was built with {index.model_id!r} but the retriever "
                               f"embeds with {embedder.model_id!r}: rebuild the index")
@@ -50,6 +52,8 @@ class HybridRetriever:
         self.ontology = ontology
         self.max_neighbours = max_neighbours
         self.max_entity_evidence = max_entity_evidence
+        #: refresh a stale index before searching (True), or raise StaleIndexError (False)
+        self.auto_refresh = auto_refresh
         if index.embedder is None:
             index.embedder = embedder
 
@@ -77,14 +81,25 @@ class HybridRetriever:
             return []
         queries = self.embedder.embed(texts)
         for _ in range(_ATTEMPTS):
-            self.index.refresh(self.store, embedder=self.embedder)
-            version = self.index.version
+            version = self._fresh_version()
             found = self.index.search(queries, k, expr)
             hits = self._hydrate(found, expand=expand, certified_only=certified_only)
             if hits is not None and self.store.version() == version:
                 return hits
         raise IndexError_(f"the store kept changing during {_ATTEMPTS} search attempts; "
                           "retry when writes settle")
+
+    def _fresh_version(self) -> int | None:
+        """Make sure the index reflects the store's current version (refreshing it, or
+        raising StaleIndexError without ``auto_refresh``); returns that version."""
+        if self.auto_refresh:
+            self.index.refresh(self.store, embedder=self.embedder)
+        elif self.index.is_stale(self.store):
+            raise StaleIndexError(
+                f"the index reflects store version {self.index.version} but the store "
+                f"({getattr(self.store, 'descriptor', '?')}) is at {self.store.version()}: "
+                "refresh the index (KGIndex.sync/refresh) or use auto_refresh=True")
+        return self.index.version
 
     def context(self, text: str, k: int = 10, where: str | WhereExpr | None = None, *,
                 expand: int = 1, certified_only: bool = False) -> RetrievalContext:
