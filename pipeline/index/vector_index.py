@@ -4,8 +4,7 @@ Every answer equals brute-force filtered search: the top ``k`` rows by score amo
 that satisfy the filter, ties broken by smaller id. The planner only picks the cheaper way
 to get that answer:
 
-- ``flat``: no filter; one BLAS matrix product per block of queries (FAISS ``IndexFlat``
-  on a GPU).
+- ``flat``: no filter; one BLAS matrix product per block of queries.
 - ``partition-exact``: the filter was seen before and keeps few rows: its rows were gathered
   into a contiguous partition (HQI's idea: partition by the workload's predicates, learned from
   the query log, kept within a memory budget, least recently used first out); one BLAS product
@@ -14,9 +13,15 @@ to get that answer:
   them and score with one BLAS matrix product + ``argpartition``.
 - ``scan-exact``: the filter keeps many rows: one BLAS product over all rows per block of
   queries, the filter applied to the scores before the top-k.
-- ``postfilter-ann``: (GPU, or forced) FAISS search with over-fetch sized from the
+- ``postfilter-ann``: (forced only) FAISS search with over-fetch sized from the
   selectivity, filter, and double the over-fetch for the queries still short of ``k`` (or
   whose k-th score ties the last fetched one) until all rows are scanned.
+
+On CUDA (``device="cuda"``, or ``engine="torch"`` on the CPU for tests) the torch engine
+answers instead: classic FAISS GPU indexes ignore ID selectors, so the filter is applied
+inside a chunked scan of its own (``pipeline.index.torch_scan``), over the gathered rows of a
+selective filter (``prefilter-exact``) or over every row with a mask (``scan-exact``), from a
+float16 copy whose candidates are rescored in float32 (exact, by a rigorous error bound).
 
 Parsed filters and the rows they select are cached per filter text; any ``add`` or ``remove``
 drops the caches.
@@ -35,7 +40,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import faiss
 import numpy as np
@@ -43,7 +48,11 @@ import numpy as np
 from pipeline.errors import ConfigurationError, IndexError_
 from pipeline.index.where import CategoricalColumn, Column, WhereExpr, parse_where
 
+if TYPE_CHECKING:
+    from torch import Tensor
+
 Metric = Literal["ip", "l2"]
+Engine = Literal["auto", "numpy", "torch"]
 Plan = Literal["empty", "flat", "partition-exact", "prefilter-exact", "scan-exact",
                "postfilter-ann"]
 FORMAT_VERSION = 1
@@ -71,18 +80,52 @@ class _Partition:
                    + (self.sq.nbytes if self.sq is not None else 0))
 
 
+@dataclass
+class _DeviceArrays:
+    """The torch engine's copies of the vectors on the index's device."""
+
+    vectors: Tensor  # (n, d) float32, rows in ascending id order (the scan's tie-break)
+    half: Tensor | None  # (n, d) float16, or None
+    sq_norms: Tensor  # (n,) float32
+    ids: np.ndarray  # the id of each device row
+    position: np.ndarray  # the device row of each host row
+
+
+def _require_cuda(device: str) -> None:
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - torch is a dependency
+        raise ConfigurationError("device 'cuda' needs PyTorch") from exc
+    if not torch.cuda.is_available():
+        raise ConfigurationError(f"device {device!r}: PyTorch sees no CUDA GPU; use "
+                                 "device='cpu'")
+
+
 class VectorIndex:
     """Vectors with integer ids and attribute columns; exact top-k under a filter."""
 
     def __init__(self, dim: int, *, metric: Metric = "ip", device: str = "cpu",
                  prefilter_fraction: float = 0.25, partition_after: int = 2,
-                 partition_budget_bytes: int | None = None) -> None:
+                 partition_budget_bytes: int | None = None, engine: Engine = "auto",
+                 half: bool | None = None) -> None:
         if metric not in ("ip", "l2"):
             raise ConfigurationError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
-        if device != "cpu" and (not device.startswith("cuda")
-                                or not hasattr(faiss, "StandardGpuResources")):
-            raise ConfigurationError(f"device {device!r} needs FAISS with GPU support "
-                                     "(install the 'gpu' extra) or use device='cpu'")
+        if device != "cpu" and not device.startswith("cuda"):
+            raise ConfigurationError(f"unknown device {device!r}; use 'cpu' or 'cuda[:N]'")
+        if engine not in ("auto", "numpy", "torch"):
+            raise ConfigurationError(f"unknown engine {engine!r}; use 'numpy' or 'torch'")
+        if device.startswith("cuda"):
+            if engine == "numpy":
+                raise ConfigurationError("device 'cuda' scans with the torch engine, not numpy")
+            _require_cuda(device)
+        #: "numpy" (BLAS on the CPU, with partitions) or "torch" (a filtered scan on the
+        #: index's device: CUDA, or the CPU for tests)
+        self.engine: Engine = "torch" if device.startswith("cuda") or engine == "torch" \
+            else "numpy"
+        #: keep a float16 copy on the device and scan it, reranking candidates in float32
+        #: (exact; see torch_scan); default: on CUDA only
+        self.half = device.startswith("cuda") if half is None else bool(half)
+        self._device_arrays: _DeviceArrays | None = None
         self.dim = int(dim)
         self.metric: Metric = metric
         self.device = device
@@ -108,14 +151,15 @@ class VectorIndex:
     def build(cls, vectors: np.ndarray, attributes: Mapping[str, np.ndarray | Sequence[object]],
               *, metric: Metric = "ip", ids: np.ndarray | Sequence[int] | None = None,
               device: str = "cpu", prefilter_fraction: float = 0.25, partition_after: int = 2,
-              partition_budget_bytes: int | None = None) -> VectorIndex:
+              partition_budget_bytes: int | None = None, engine: Engine = "auto",
+              half: bool | None = None) -> VectorIndex:
         """A new index over ``vectors`` (n, dim) with one attribute array of length n each."""
         vecs = np.asarray(vectors, dtype=np.float32)
         if vecs.ndim != 2:
             raise IndexError_(f"vectors must be a 2-d array (n, dim), got shape {vecs.shape}")
         index = cls(vecs.shape[1], metric=metric, device=device,
                     prefilter_fraction=prefilter_fraction, partition_after=partition_after,
-                    partition_budget_bytes=partition_budget_bytes)
+                    partition_budget_bytes=partition_budget_bytes, engine=engine, half=half)
         index._columns = {name: _empty_like_column(values) for name, values in attributes.items()}
         index.add(vecs, attributes, ids=ids)
         return index
@@ -199,6 +243,7 @@ class VectorIndex:
         """Rows moved: every cached selection and partition is stale."""
         self._faiss = None
         self._sq_norms = None
+        self._device_arrays = None
         self._selections.clear()
         self._partitions.clear()
 
@@ -238,12 +283,13 @@ class VectorIndex:
         if n == 0 or nq == 0:
             self.last_plan = "empty"
             return out_ids, out_scores
+        if self.engine == "torch" and plan != "postfilter-ann":
+            self._torch_search(q, k, where, plan, out_ids, out_scores)
+            return out_ids, out_scores
         if where is None and plan is None:
             self.last_plan = "flat"
-            if self._on_gpu:
-                self._faiss_search(q, k, None, out_ids, out_scores)
-            else:  # measured: numpy's BLAS scan beats FAISS's flat search on CPU, even at nq=1
-                self._scan(q, k, None, out_ids, out_scores)
+            # measured: numpy's BLAS scan beats FAISS's flat search on CPU, even at nq=1
+            self._scan(q, k, None, out_ids, out_scores)
             return out_ids, out_scores
         if where is None:  # a forced plan without a filter: every row
             key = ""
@@ -269,10 +315,7 @@ class VectorIndex:
             self.last_plan = "empty"
         elif selected == n and plan is None:  # the filter keeps every row: no filter at all
             self.last_plan = "flat"
-            if self._on_gpu:
-                self._faiss_search(q, k, None, out_ids, out_scores)
-            else:
-                self._scan(q, k, None, out_ids, out_scores)
+            self._scan(q, k, None, out_ids, out_scores)
         elif plan is not None:
             self.last_plan = plan
             if plan == "prefilter-exact":
@@ -297,11 +340,6 @@ class VectorIndex:
             part = self._gather(rows)
             self._keep_partition(key, part)
             self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
-        elif self._on_gpu:
-            self.last_plan = "postfilter-ann"
-            mask = np.zeros(n, dtype=bool)
-            mask[rows] = True
-            self._faiss_search(q, k, mask, out_ids, out_scores)
         else:
             self.last_plan = "scan-exact"
             mask = np.zeros(n, dtype=bool)
@@ -309,9 +347,71 @@ class VectorIndex:
             self._scan(q, k, mask, out_ids, out_scores)
         return out_ids, out_scores
 
-    @property
-    def _on_gpu(self) -> bool:
-        return self.device.startswith("cuda")
+    def _torch_search(self, q: np.ndarray, k: int, where: str | WhereExpr | None,
+                      plan: Plan | None, out_ids: np.ndarray, out_scores: np.ndarray) -> None:
+        """The torch engine: the filter applied inside a chunked scan on the index's device
+        (``torch_scan.filtered_topk``); selective filters scan only their gathered rows."""
+        import torch
+
+        from pipeline.index.torch_scan import filtered_topk
+
+        n = len(self)
+        arrays = self._on_device()
+        if where is None:
+            rows = None
+        else:
+            expr = where if isinstance(where, WhereExpr) else _parsed(where.strip())
+            selected = self._selected_rows(expr.source, expr, n)
+            if selected.shape[0] == 0:
+                self.last_plan = "empty"
+                return
+            # device rows, ascending (so also in id order)
+            rows = None if selected.shape[0] == n else np.sort(arrays.position[selected])
+        vectors, half, norms, allowed = arrays.vectors, arrays.half, arrays.sq_norms, None
+        if rows is None:
+            self.last_plan = "scan-exact" if plan == "scan-exact" else "flat"
+        elif plan == "prefilter-exact" or (plan is None
+                                          and rows.shape[0] <= self.prefilter_fraction * n):
+            self.last_plan = "prefilter-exact"
+            picked = torch.from_numpy(rows).to(vectors.device)
+            vectors = vectors.index_select(0, picked)
+            half = half.index_select(0, picked) if half is not None else None
+            norms = norms.index_select(0, picked)
+        else:
+            self.last_plan = "scan-exact"
+            allowed = torch.zeros(n, dtype=torch.bool, device=vectors.device)
+            allowed[torch.from_numpy(rows).to(vectors.device)] = True
+        queries = torch.from_numpy(q).to(vectors.device)
+        if half is not None:
+            scores, found = filtered_topk(queries, half, k, allowed=allowed, metric=self.metric,
+                                          row_norms=norms, exact_vectors=vectors)
+        else:
+            scores, found = filtered_topk(queries, vectors, k, allowed=allowed,
+                                          metric=self.metric, row_norms=norms)
+        found_np = found.cpu().numpy()
+        if rows is not None and allowed is None:  # positions in the gathered rows
+            found_np = np.where(found_np >= 0, rows[np.maximum(found_np, 0)], -1)
+        hit = found_np >= 0
+        out_ids[hit] = arrays.ids[found_np[hit]]
+        out_scores[:] = scores.cpu().numpy()
+
+    def _on_device(self) -> _DeviceArrays:
+        """The vectors (float32, and float16 when ``half``) and squared norms on the device,
+        copied once after each change."""
+        if self._device_arrays is None:
+            import torch
+
+            from pipeline.index.torch_scan import squared_norms
+
+            order = np.argsort(self._ids, kind="stable")
+            position = np.empty_like(order)
+            position[order] = np.arange(order.shape[0])
+            vectors = torch.from_numpy(np.ascontiguousarray(self._vectors[order])).to(
+                self.device)
+            self._device_arrays = _DeviceArrays(
+                vectors=vectors, half=vectors.half() if self.half else None,
+                sq_norms=squared_norms(vectors), ids=self._ids[order], position=position)
+        return self._device_arrays
 
     def _selected_rows(self, key: str, expr: WhereExpr, n: int) -> np.ndarray:
         rows = self._selections.get(key)
@@ -409,7 +509,7 @@ class VectorIndex:
                    else faiss.IndexFlatL2(self.dim))
             try:
                 cpu.add(self._vectors)
-                if self.device.startswith("cuda"):
+                if self.device.startswith("cuda") and hasattr(faiss, "StandardGpuResources"):
                     gpu_no = int(self.device.partition(":")[2] or 0)
                     self._gpu_res = faiss.StandardGpuResources()
                     self._faiss = faiss.index_cpu_to_gpu(self._gpu_res, gpu_no, cpu)

@@ -372,3 +372,53 @@ def test_wide_top_k_is_exact_with_ties_and_filtered_scores(seed: int, k: int, ti
         want = [int(ids[c]) for c in order] + [-1] * (k - len(order))
         assert got_ids[j].tolist() == want
         assert got_scores[j, :len(order)].tolist() == [float(s[j, c]) for c in order]
+
+
+# ---------------------------------------------------------------- the torch engine (GPU code)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases(), st.booleans())
+def test_torch_engine_equals_brute_force(case: Case, half: bool) -> None:
+    """The engine CUDA uses, run on the CPU: the filter inside a chunked torch scan, from a
+    float16 copy reranked in float32 when ``half`` — the same answers as brute force, for
+    every plan it takes."""
+    attrs = attributes(case.rows)
+    index = VectorIndex.build(case.vectors, attrs, metric=case.metric, ids=case.ids,
+                              prefilter_fraction=case.fraction, engine="torch", half=half)
+    assert index.engine == "torch"
+    assert_same_as_brute_force(case, index)
+    if case.pred is not None and len(case.rows):
+        assert index.last_plan in ("empty", "flat", "prefilter-exact", "scan-exact")
+    for plan in ("scan-exact", "prefilter-exact"):
+        forced = VectorIndex.build(case.vectors, attrs, metric=case.metric, ids=case.ids,
+                                   engine="torch", half=half)
+        original = forced.search
+        forced.search = lambda q, k, w, p=plan, f=original: f(q, k, w, plan=p)  # type: ignore
+        assert_same_as_brute_force(case, forced)
+
+
+def test_torch_engine_follows_adds_and_removes() -> None:
+    vectors, attrs = _demo(n=300, dim=16, seed=3)
+    index = VectorIndex.build(vectors, attrs, engine="torch", half=True)
+    reference = VectorIndex.build(vectors, attrs)
+    q = np.random.default_rng(5).standard_normal((7, 16)).astype(np.float32)
+    np.testing.assert_array_equal(index.search(q, 5)[0], reference.search(q, 5)[0])
+    for idx in (index, reference):
+        idx.remove(np.arange(0, 300, 3))
+        idx.add(vectors[:40] * 2, {name: col[:40] for name, col in attrs.items()})
+    for where in (None, "confidence >= 0.7", "type == 'Mission' and confidence > 0.5"):
+        np.testing.assert_array_equal(index.search(q, 5, where)[0],
+                                      reference.search(q, 5, where)[0])
+
+
+def test_cuda_without_a_gpu_is_a_clear_error() -> None:
+    import torch
+
+    if torch.cuda.is_available():  # pragma: no cover - the CI machines have no GPU
+        assert VectorIndex(8, device="cuda").engine == "torch"
+    else:
+        with pytest.raises(ConfigurationError, match="no CUDA GPU"):
+            VectorIndex(8, device="cuda")
+    with pytest.raises(ConfigurationError, match="unknown device"):
+        VectorIndex(8, device="tpu")

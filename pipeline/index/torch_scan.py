@@ -1,0 +1,483 @@
+"""Exact filtered top-k by a chunked scan in PyTorch, on any device (CPU in tests, CUDA in use).
+
+FAISS's classic GPU indexes ignore ``IDSelector`` s, so the GPU side of ``VectorIndex`` cannot
+hand them a filter. ``filtered_topk`` applies the filter inside its own scan instead:
+
+1. the stored vectors are read in chunks of rows; each chunk is scored against a block of
+   queries with one matrix product (never the whole ``nq x n`` score matrix when it is large);
+2. the scores of the rows the filter rejects are set to ``-inf`` before a per-chunk
+   ``topk``;
+3. the running top-k is merged with each chunk's; queries with fewer than ``k`` allowed rows
+   are padded with row ``-1`` and score ``-inf``.
+
+Scores are "higher is better": the inner product for ``metric="ip"``, minus the squared L2
+distance for ``metric="l2"`` (as ``VectorIndex``). Results are ordered by score, ties by the
+smaller row.
+
+Half-precision storage (``float16``/``bfloat16``) halves the bytes each scan reads. The scan
+then only *selects candidates*; their scores are recomputed in float32 from the exact vectors,
+so the answer is still the exact one. Which candidates must be kept follows from a rigorous
+error bound ``E`` (``half_error_bound``): every approximate score is within ``E`` of the exact
+one, so the exact k-th best score is at least ``a_k - E`` (``a_k``: the k-th best approximate
+score), and a row can only be in the exact top-k if its approximate score is at least
+``a_k - 2E``. The scan keeps the best ``m`` approximate scores; when the m-th of them is
+already below ``a_k - 2E`` every row that could matter is among them, otherwise the query is
+scanned again with ``2m`` candidates.
+
+The bound, for the inner product of a float32 query ``q`` and a float32 row ``x`` of
+dimension ``d`` (``u``: unit roundoff of the storage format, ``2**-11`` for float16 and
+``2**-8`` for bfloat16; ``eta``: half the smallest subnormal of the format, the absolute
+rounding error below its normal range; ``M``: an upper bound on every row norm)::
+
+    A   = (1 + u)^2 |q| M + (1 + u) eta sqrt(d) (|q| + M) + d eta^2   >= sum |q~_i x~_i|
+    E   = (A - |q| M)          input rounding: q~_i = q_i(1 + a_i) + b_i, |a_i| <= u, |b_i| <= eta
+        + g A                  float32 accumulation of d products in any order, g = gamma_4d
+        + u (1 + g) A + eta    rounding the float32 sum to the half-precision output
+
+with ``gamma_n = n 2^-24 / (1 - n 2^-24)``. ``gamma_d`` covers round-to-nearest accumulation in
+any order; the factor 4 covers tensor cores, whose fp32 accumulators align the addends to the
+largest exponent and truncate (Fasi, Higham, Mikaitis & Pranesh, 2021). For ``l2`` the scan
+ranks by ``2 q.x - |x|^2`` (``|q|^2`` is constant per query), whose bound is
+``2E + g (2A + M^2)`` (float32 row norms and the subtraction). The bound is inflated by 5 %,
+and the threshold by ``2^-20 |a_k|`` for the float32 arithmetic that computes it.
+It holds only when the matrix product accumulates in float32: ``exact_matmul`` turns off
+cuBLAS's reduced-precision reductions, half-precision accumulation and TF32 for the
+duration of a call (and restores them after). ``test_torch_scan`` checks the bound
+against measured errors.
+
+Assumptions behind the bound: the half vectors are the exact ones rounded to nearest
+(``exact.half()`` / ``exact.bfloat16()``), and underflow is gradual (IEEE subnormals, as in
+torch's conversions and NVIDIA tensor cores; not ``torch.set_flush_denormal(True)``).
+Inputs must be finite; float16 storage needs values within its range (about 6.5e4), and a
+batch whose scores could overflow float16 falls back to the float32 scan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+Metric = Literal["ip", "l2"]
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+SCORE_BLOCK = 1 << 26  # elements of one (queries x rows) score block: 256 MiB in float32
+MIN_CHUNK_ROWS = 4096
+_ACC_UNIT = 2.0**-24  # unit roundoff of float32 accumulation
+_SAFETY = 1.05  # the error bound is inflated by 5 %
+_THRESHOLD_SLACK = 2.0**-20  # relative slack for the float32 arithmetic of the threshold
+
+
+@dataclass
+class ScanStats:
+    """What one ``filtered_topk`` call did (filled in when passed as ``stats``)."""
+
+    passes: int = 0  #: scans over the stored vectors
+    candidates: int = 0  #: the largest candidate count a query needed (half storage)
+    reranked: int = 0  #: candidate rows rescored in float32 (half storage)
+    fallback: bool = False  #: half storage could overflow: the float32 scan answered
+
+
+# ------------------------------------------------------------------- public API
+
+
+def filtered_topk(queries: Tensor, vectors: Tensor, k: int, *, allowed: Tensor | None = None,
+                  metric: Metric = "ip", row_norms: Tensor | None = None,
+                  chunk_rows: int | None = None, exact_vectors: Tensor | None = None,
+                  candidates: int | None = None, stats: ScanStats | None = None
+                  ) -> tuple[Tensor, Tensor]:
+    """Exact top-``k`` of each query over the rows ``allowed`` keeps (all rows when ``None``).
+
+    ``queries`` (nq, d) and ``vectors`` (n, d) live on any device (queries and the mask are
+    moved to the vectors' device). ``row_norms``: squared L2 norms of the (exact) rows, float32
+    (n,), computed when missing; pass them to avoid a pass over the vectors. ``chunk_rows``:
+    rows scored per matrix product (default: a ``SCORE_BLOCK`` budget). Half-precision
+    ``vectors`` are scanned for candidates that are rescored from ``exact_vectors`` (float32,
+    any device, of which ``vectors`` must be the rounding; default: the half vectors
+    themselves, upcast); ``candidates`` is the first candidate count per query (default
+    ``max(2k, k + 64)``), doubled for the queries whose bound needs more. ``stats`` receives
+    what the call did.
+
+    Returns ``(scores, rows)``: float32 and int64, each (nq, k), best first, padded with
+    ``-inf`` / ``-1``.
+    """
+    q, allowed, row_norms = _validated(queries, vectors, k, allowed, metric, row_norms)
+    stats = stats if stats is not None else ScanStats()
+    nq, n = q.shape[0], vectors.shape[0]
+    if nq == 0 or n == 0:
+        return _padding(nq, k, vectors.device)
+    with exact_matmul():
+        if vectors.dtype in HALF_DTYPES:
+            exact = exact_vectors if exact_vectors is not None else vectors
+            norms = row_norms if row_norms is not None else squared_norms(exact, chunk_rows)
+            return _half_topk(q, vectors, exact, k, allowed, metric, norms, chunk_rows,
+                              candidates or max(2 * k, k + 64), stats)
+        if row_norms is None and metric == "l2":
+            row_norms = squared_norms(vectors, chunk_rows)
+        return _exact_topk(q, vectors, k, allowed, metric, row_norms, chunk_rows, stats)
+
+
+def squared_norms(vectors: Tensor, chunk_rows: int | None = None) -> Tensor:
+    """``|x|^2`` of every row in float32, computed chunk by chunk (bounded temporaries)."""
+    n = vectors.shape[0]
+    step = chunk_rows or max(MIN_CHUNK_ROWS, SCORE_BLOCK // max(1, vectors.shape[1]))
+    out = torch.empty(n, dtype=torch.float32, device=vectors.device)
+    for start in range(0, n, step):
+        chunk = vectors[start:start + step].float()
+        out[start:start + step] = (chunk * chunk).sum(dim=1)
+    return out
+
+
+def half_error_bound(query_norms: Tensor, max_row_norm: float, dim: int, dtype: torch.dtype,
+                     metric: Metric = "ip") -> Tensor:
+    """A bound on |approximate - exact| of every scan score of each query (see the module
+    docstring): half-precision storage and queries, float32 accumulation, half output."""
+    u = unit_roundoff(dtype)
+    info = torch.finfo(dtype)
+    eta = info.tiny * info.eps / 2  # half the smallest subnormal
+    g = _gamma(4 * dim)
+    qn = query_norms.double()
+    m = float(max_row_norm)
+    a = (1 + u) ** 2 * qn * m + (1 + u) * eta * math.sqrt(dim) * (qn + m) + dim * eta**2
+    e = (a - qn * m) + g * a + u * (1 + g) * a + eta
+    if metric == "l2":
+        e = 2 * e + g * (2 * a + m * m)
+    return (e * _SAFETY).float()
+
+
+def unit_roundoff(dtype: torch.dtype) -> float:
+    """Relative rounding error of round-to-nearest into ``dtype``: 2^-11 (float16), 2^-8
+    (bfloat16), 2^-24 (float32)."""
+    return torch.finfo(dtype).eps / 2
+
+
+def plan_blocks(nq: int, n: int, chunk_rows: int | None = None) -> tuple[int, int]:
+    """(queries per block, rows per chunk) of a scan: one block's scores fit ``SCORE_BLOCK``."""
+    chunk = chunk_rows or max(MIN_CHUNK_ROWS, SCORE_BLOCK // max(1, nq))
+    chunk = max(1, min(chunk, max(1, n)))
+    return max(1, SCORE_BLOCK // chunk), chunk
+
+
+def scan_bytes(n: int, dim: int, nq: int, *, dtype: torch.dtype = torch.float32,
+               metric: Metric = "ip", filtered: bool = True,
+               chunk_rows: int | None = None) -> int:
+    """Bytes one exact scan reads from memory: the stored vectors once per query block, the
+    mask (one byte a row) and the row norms (``l2``) as often, and the queries."""
+    qblock, _ = plan_blocks(nq, n, chunk_rows)
+    passes = math.ceil(nq / qblock)
+    itemsize = torch.empty(0, dtype=dtype).element_size()
+    per_pass = n * dim * itemsize + (n if filtered else 0) + (4 * n if metric == "l2" else 0)
+    return passes * per_pass + nq * dim * 4
+
+
+def effective_bandwidth(bytes_read: int | float, seconds: float) -> float:
+    """Bytes read per second (``scan_bytes`` over the measured time); 0 for no time."""
+    return float(bytes_read) / seconds if seconds > 0 else 0.0
+
+
+@contextmanager
+def exact_matmul() -> Iterator[None]:
+    """Float32 accumulation for every matrix product inside: no TF32 (cuBLAS) or bf16
+    (oneDNN) for float32 products, no reduced-precision (half) reductions or accumulation in
+    cuBLAS. The previous settings come back on exit. (These are process-wide switches: a
+    thread multiplying matrices meanwhile sees them.)
+
+    The legacy precision (``set_float32_matmul_precision``) and the per-backend one
+    (``fp32_precision``) are set together: torch refuses cuBLAS products when they disagree."""
+    try:
+        legacy: str | None = torch.get_float32_matmul_precision()
+    except RuntimeError:  # the caller mixed the two APIs; only the per-backend values return
+        legacy = None
+    switches = _exact_switches()
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in switches]
+    torch.set_float32_matmul_precision("highest")
+    for obj, name, value in switches:
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        if legacy is not None and legacy != "highest":
+            torch.set_float32_matmul_precision(legacy)
+        for obj, name, value in reversed(saved):
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+
+
+def _exact_switches() -> list[tuple[object, str, object]]:
+    """(object, attribute, exact value) of every precision switch this torch has."""
+    mm = torch.backends.cuda.matmul
+    out: list[tuple[object, str, object]] = [
+        (mm, "allow_fp16_reduced_precision_reduction", False),
+        (mm, "allow_bf16_reduced_precision_reduction", False),
+        (mm, "allow_fp16_accumulation", False)]
+    mkldnn = getattr(torch.backends.mkldnn, "matmul", None)
+    for backend in (mm, mkldnn):
+        if backend is not None:
+            out.append((backend, "fp32_precision", "ieee"))
+    return [(obj, name, value) for obj, name, value in out if _readable(obj, name)]
+
+
+def _readable(obj: object, name: str) -> bool:
+    try:
+        getattr(obj, name)
+    except (AttributeError, RuntimeError):
+        return False
+    return True
+
+
+# ------------------------------------------------------------------- the scans
+
+
+def _exact_topk(q: Tensor, vectors: Tensor, k: int, allowed: Tensor | None, metric: Metric,
+                norms: Tensor | None, chunk_rows: int | None, stats: ScanStats
+                ) -> tuple[Tensor, Tensor]:
+    """The float32 scan; for ``l2`` it ranks by ``2 q.x - |x|^2`` and subtracts ``|q|^2``.
+
+    ``topk`` picks among tied scores arbitrarily, so the scan keeps one row more than ``k``:
+    when that row scores strictly below the k-th, every row tying the k-th is kept and
+    ``_finish`` breaks the ties by the smaller row; otherwise (a tie across the cut) the query
+    is scanned again with twice the width."""
+    nq, n = q.shape[0], vectors.shape[0]
+    n_allowed = n if allowed is None else int(allowed.sum())
+    out_s, out_r = _padding(nq, k, q.device)
+    pending = torch.arange(nq, device=q.device)
+    m = min(k + 1, n)
+    while pending.numel():
+        scores, rows = _scan(q[pending], vectors, m, allowed, metric, norms, chunk_rows, stats)
+        if m >= n_allowed or m < k:
+            done = torch.ones(pending.shape[0], dtype=torch.bool, device=q.device)
+        else:
+            kth, last = scores[:, k - 1], scores[:, m - 1]
+            done = (last < kth) | (last == -math.inf)
+        finished = pending[done]
+        if finished.numel():
+            sc = scores[done]
+            if metric == "l2":
+                sc = sc - (q[finished] * q[finished]).sum(dim=1, keepdim=True)  # -inf stays
+            out_s[finished], out_r[finished] = _finish(sc, rows[done], k)
+        pending = pending[~done]
+        m = min(2 * m, n)
+    return out_s, out_r
+
+
+def _half_topk(q: Tensor, vectors: Tensor, exact: Tensor, k: int, allowed: Tensor | None,
+               metric: Metric, norms: Tensor, chunk_rows: int | None, m: int,
+               stats: ScanStats) -> tuple[Tensor, Tensor]:
+    """Half-precision scan for candidates, float32 rescoring of the candidates."""
+    nq, n, dim = q.shape[0], vectors.shape[0], vectors.shape[1]
+    max_norm = math.sqrt(float(norms.max())) * (1 + 1e-3)  # covers float32 norm rounding
+    qn = q.norm(dim=1) * (1 + 1e-3)  # an upper bound despite float32 rounding
+    bound = half_error_bound(qn, max_norm, dim, vectors.dtype, metric)
+    largest = float(qn.max())
+    # bounds every query and row element and every score: all must fit the format
+    peak = (1 + unit_roundoff(vectors.dtype)) ** 2 * max(largest, 1.0) * max(max_norm, 1.0)
+    if not math.isfinite(peak) or peak > torch.finfo(vectors.dtype).max / 4:
+        stats.fallback = True  # float16 scores could overflow: scan the exact vectors
+        return _exact_topk(q, exact.to(q.device), k, allowed, metric,
+                           norms if metric == "l2" else None, chunk_rows, stats)
+    n_allowed = n if allowed is None else int(allowed.sum())
+    qh = q.to(vectors.dtype)
+    out_s, out_r = _padding(nq, k, q.device)
+    pending = torch.arange(nq, device=q.device)
+    m = max(min(m, n), min(k, n))
+    while pending.numel():
+        approx, rows = _scan(qh[pending], vectors, m, allowed, metric, norms, chunk_rows, stats)
+        done = _enough(approx, k, bound[pending], complete=m >= n_allowed)
+        finished = pending[done]
+        if finished.numel():
+            cand = rows[done]
+            stats.candidates = max(stats.candidates, int(cand.shape[1]))
+            stats.reranked += int((cand >= 0).sum())
+            scores, best = _rerank(q[finished], cand, exact, metric)
+            out_s[finished], out_r[finished] = _finish(scores, best, k)
+        pending = pending[~done]
+        m = min(2 * m, n)
+    return out_s, out_r
+
+
+def _scan(q: Tensor, vectors: Tensor, m: int, allowed: Tensor | None, metric: Metric,
+          norms: Tensor | None, chunk_rows: int | None, stats: ScanStats
+          ) -> tuple[Tensor, Tensor]:
+    """The best ``min(m, n)`` scan scores (float32, descending) and their rows of every query;
+    rows the filter rejects score ``-inf`` and come back as row ``-1``."""
+    nq, n = q.shape[0], vectors.shape[0]
+    width = min(m, n)
+    qblock, chunk = plan_blocks(nq, n, chunk_rows)
+    spans = _spans(n, chunk, allowed)
+    rejected = None if allowed is None else ~allowed
+    out_s = torch.full((nq, width), -math.inf, dtype=torch.float32, device=q.device)
+    out_r = torch.full((nq, width), -1, dtype=torch.int64, device=q.device)
+    for qs in range(0, nq, qblock):
+        stats.passes += 1
+        best_s: Tensor | None = None
+        best_r: Tensor | None = None
+        for start, end in spans:
+            s = _chunk_scores(q[qs:qs + qblock], vectors[start:end], metric,
+                              None if norms is None else norms[start:end])
+            if rejected is not None:
+                s.masked_fill_(rejected[start:end], -math.inf)
+            top_s, top_r = s.topk(min(width, end - start), dim=1)
+            top_s, top_r = top_s.float(), top_r + start
+            if best_s is None or best_r is None:
+                best_s, best_r = top_s, top_r
+            else:
+                best_s, best_r = _merge(best_s, best_r, top_s, top_r, width)
+        if best_s is not None and best_r is not None:
+            cols = best_s.shape[1]
+            out_s[qs:qs + qblock, :cols] = best_s
+            out_r[qs:qs + qblock, :cols] = best_r
+    out_r.masked_fill_(out_s == -math.inf, -1)
+    return out_s, out_r
+
+
+def _chunk_scores(q: Tensor, chunk: Tensor, metric: Metric, norms: Tensor | None) -> Tensor:
+    """Scan scores of one chunk: ``q.x`` (ip) or ``2 q.x - |x|^2`` (l2). Half-precision
+    queries (and chunks) give half-precision inner products (float32 for l2); float32
+    queries upcast the chunk."""
+    if q.dtype in HALF_DTYPES:
+        s = _half_product(q, chunk.to(q.dtype))
+        if metric == "ip":
+            return s
+        assert norms is not None
+        return s.float().mul_(2.0).sub_(norms)
+    chunk = chunk.float()
+    if metric == "ip":
+        return q @ chunk.T
+    assert norms is not None
+    return torch.addmm(norms.neg().unsqueeze(0), q, chunk.T, alpha=2.0)
+
+
+def _half_product(q: Tensor, chunk: Tensor) -> Tensor:
+    """``q @ chunk.T`` with float32 accumulation, rounded to the half format. On a GPU: one
+    tensor-core product. On the CPU, half-precision products cost milliseconds of setup per
+    call, so the operands are upcast (exactly) and the float32 product is rounded: the same
+    arithmetic the error bound models."""
+    if q.device.type == "cpu":
+        return (q.float() @ chunk.float().T).to(q.dtype)
+    return q @ chunk.T
+
+
+def _merge(a_s: Tensor, a_r: Tensor, b_s: Tensor, b_r: Tensor, width: int
+           ) -> tuple[Tensor, Tensor]:
+    """The best ``width`` of two (scores, rows) lists, per query."""
+    s = torch.cat([a_s, b_s], dim=1)
+    r = torch.cat([a_r, b_r], dim=1)
+    top_s, pos = s.topk(min(width, s.shape[1]), dim=1)
+    return top_s, r.gather(1, pos)
+
+
+def _spans(n: int, chunk: int, allowed: Tensor | None) -> list[tuple[int, int]]:
+    """Row ranges of the chunks, without the chunks the filter rejects entirely (one
+    device-to-host copy)."""
+    bounds = list(range(0, n, chunk)) + [n]
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+    if allowed is None:
+        return spans
+    ends = torch.tensor(bounds[1:], device=allowed.device) - 1
+    totals = allowed.cumsum(0)[ends].tolist()
+    before = [0, *totals[:-1]]
+    return [span for span, t, b in zip(spans, totals, before, strict=True) if t > b]
+
+
+def _enough(approx: Tensor, k: int, bound: Tensor, *, complete: bool) -> Tensor:
+    """Which queries' candidates surely contain their exact top-k: the m-th approximate score
+    is below ``a_k - 2E`` (or is ``-inf``: every allowed row is a candidate)."""
+    nq, m = approx.shape
+    if complete or m < k:
+        return torch.ones(nq, dtype=torch.bool, device=approx.device)
+    kth = approx[:, k - 1]
+    threshold = kth - (2 * bound + _THRESHOLD_SLACK * kth.abs())
+    last = approx[:, m - 1]
+    return (last < threshold) | (last == -math.inf)
+
+
+def _rerank(q: Tensor, rows: Tensor, exact: Tensor, metric: Metric) -> tuple[Tensor, Tensor]:
+    """Float32 scores of each query's candidate rows (``-1`` rows score ``-inf``), gathered
+    from ``exact`` (on any device) in blocks of queries."""
+    nq, m = rows.shape
+    dim = q.shape[1]
+    scores = torch.full((nq, m), -math.inf, dtype=torch.float32, device=q.device)
+    block = max(1, SCORE_BLOCK // max(1, m * dim))
+    for qs in range(0, nq, block):
+        r = rows[qs:qs + block]
+        flat = r.reshape(-1).clamp_min(0).to(exact.device)
+        cand = exact.index_select(0, flat).to(q.device, torch.float32).view(r.shape[0], m, dim)
+        qb = q[qs:qs + block].unsqueeze(1)
+        if metric == "ip":
+            s = (cand @ qb.transpose(1, 2)).squeeze(2)
+        else:
+            diff = cand - qb
+            s = -(diff * diff).sum(dim=2)
+        scores[qs:qs + block] = s.masked_fill(r < 0, -math.inf)
+    return scores, rows
+
+
+def _finish(scores: Tensor, rows: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """The best ``k`` of the candidates (padded with ``-inf`` / ``-1``), ordered by score, ties
+    by the smaller row: candidate lists are short, so a stable sort by row, then by score,
+    decides every tie (``topk`` would pick among tied scores arbitrarily)."""
+    nq = scores.shape[0]
+    rows = rows.masked_fill(scores == -math.inf, -1)
+    big = torch.iinfo(torch.int64).max
+    by_row = torch.where(rows < 0, big, rows).argsort(dim=1, stable=True)
+    scores, rows = scores.gather(1, by_row), rows.gather(1, by_row)
+    by_score = scores.argsort(dim=1, descending=True, stable=True)
+    width = min(k, scores.shape[1])
+    top = by_score[:, :width]
+    out_s, out_r = _padding(nq, k, scores.device)
+    out_s[:, :width], out_r[:, :width] = scores.gather(1, top), rows.gather(1, top)
+    return out_s, out_r
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _validated(queries: Tensor, vectors: Tensor, k: int, allowed: Tensor | None,
+               metric: Metric, row_norms: Tensor | None
+               ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """Checked inputs: float32 queries, mask and norms on the vectors' device."""
+    if metric not in ("ip", "l2"):
+        raise ValueError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if vectors.ndim != 2:
+        raise ValueError(f"vectors must be 2-d (n, d), got shape {tuple(vectors.shape)}")
+    if not vectors.is_floating_point():
+        raise ValueError(f"vectors must be floating point, got {vectors.dtype}")
+    q = queries.reshape(1, -1) if queries.ndim == 1 else queries
+    if q.ndim != 2 or q.shape[1] != vectors.shape[1]:
+        raise ValueError(f"queries must have shape (nq, {vectors.shape[1]}), "
+                         f"got {tuple(queries.shape)}")
+    n, device = vectors.shape[0], vectors.device
+    if allowed is not None:
+        if allowed.dtype != torch.bool or allowed.shape != (n,):
+            raise ValueError(f"allowed must be a bool tensor of shape ({n},)")
+        allowed = allowed.to(device)
+    if row_norms is not None:
+        if row_norms.shape != (n,):
+            raise ValueError(f"row_norms must have shape ({n},)")
+        row_norms = row_norms.to(device, torch.float32)
+    return q.to(device, torch.float32), allowed, row_norms
+
+
+def _padding(nq: int, k: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    return (torch.full((nq, k), -math.inf, dtype=torch.float32, device=device),
+            torch.full((nq, k), -1, dtype=torch.int64, device=device))
+
+
+def _gamma(n: int) -> float:
+    """``n u / (1 - n u)`` for float32 accumulation (Higham's gamma_n)."""
+    nu = n * _ACC_UNIT
+    if nu >= 1:
+        raise ValueError(f"dimension {n} too large for a float32 accumulation bound")
+    return nu / (1 - nu)
+
+
+__all__ = ["HALF_DTYPES", "Metric", "ScanStats", "effective_bandwidth", "exact_matmul",
+           "filtered_topk", "half_error_bound", "plan_blocks", "scan_bytes", "squared_norms",
+           "unit_roundoff"]
