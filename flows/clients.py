@@ -35,7 +35,8 @@ def make_chat_model(settings: Settings, ontology: Ontology) -> BaseChatModel:
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(settings.embedding_model or None, device=settings.device,
                                        batch_size=settings.embedding_batch_size,
-                                       cache_path=settings.data_dir / "embedding_cache.sqlite")
+                                       cache_path=settings.data_dir / "embedding_cache.sqlite",
+                                       precision=settings.embedding_precision)
 
 
 def index_dir(settings: Settings) -> Path:

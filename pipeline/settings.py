@@ -7,6 +7,7 @@ and pass what each stage needs. Secrets are ``SecretStr`` and never printed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     #: embeddings: a sentence-transformers model path; empty = the packaged all-MiniLM-L6-v2
     embedding_model: str = ""
     embedding_batch_size: int = 64
+    #: "auto" (fp16 on CUDA, bf16 on a CPU with AMX-BF16, else fp32), "fp32", "bf16", "fp16"
+    embedding_precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     device: str = "cpu"
 
     def store_descriptor(self) -> str:
