@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from common import recall  # benchmarks/ is on sys.path
 
 from pipeline.index.kmeans import faiss_gpus, kmeans, train_kmeans
 from pipeline.index.torch_scan import (
@@ -180,16 +181,6 @@ def timed(fn: Callable[[], np.ndarray], device: torch.device, repeat: int
 
 def in_batches(search: Search, q: torch.Tensor, batch: int) -> np.ndarray:
     return np.vstack([search(q[i:i + batch]) for i in range(0, q.shape[0], batch)])
-
-
-def recall(found: np.ndarray, truth: np.ndarray) -> float:
-    """Share of the true top-k ids (padding aside) that were found."""
-    hits = total = 0
-    for f, t in zip(found, truth, strict=True):
-        want = set(t[t >= 0].tolist())
-        total += len(want)
-        hits += len(want & set(f[f >= 0].tolist()))
-    return hits / total if total else 1.0
 
 
 def torch_search(x: torch.Tensor, allowed: torch.Tensor, *, exact: torch.Tensor | None = None,

@@ -73,6 +73,7 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+from common import exact_filtered, recall  # benchmarks/ is on sys.path
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
 
 from pipeline.index.where import WhereExpr, _BoolOp, _Compare, _Not, parse_where
@@ -565,28 +566,6 @@ def clustered(n: int, dim: int, nq: int, seed: int) -> tuple[np.ndarray, np.ndar
     return x.astype(np.float32), q.astype(np.float32), cluster
 
 
-def exact_filtered(x: np.ndarray, q: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
-    """Exact filtered top-k by inner product (numpy): (nq, k) row ids, -1 padded."""
-    rows = np.flatnonzero(mask)
-    out = np.full((q.shape[0], k), -1, dtype=np.int64)
-    if rows.size == 0:
-        return out
-    s = q @ x[rows].T
-    top = np.argsort(-s, axis=1, kind="stable")[:, :k]
-    out[:, :top.shape[1]] = rows[top]
-    return out
-
-
-def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
-    """Fraction of the true neighbours (ids >= 0 in ``truth``) that ``found`` contains."""
-    hits = total = 0
-    for f, t in zip(found, truth, strict=True):
-        want = set(t[t >= 0].tolist())
-        total += len(want)
-        hits += len(want & set(f[f >= 0].tolist()))
-    return hits / total if total else 1.0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=20_000)
@@ -640,8 +619,8 @@ def main() -> None:
                 ex_qps = n_exact / (time.perf_counter() - t)
                 print(f"{col:12s} {where:10s} (selectivity {mask.mean():6.1%}, fetch "
                       f"{fetch:6d}): vector index {ann_qps:7.1f} QPS, recall@{args.k} "
-                      f"{recall_at(ann, truth):.3f} | Cypher brute force {ex_qps:7.1f} QPS, "
-                      f"recall@{args.k} {recall_at(ex, truth[:n_exact]):.3f}", flush=True)
+                      f"{recall(ann, truth):.3f} | Cypher brute force {ex_qps:7.1f} QPS, "
+                      f"recall@{args.k} {recall(ex, truth[:n_exact]):.3f}", flush=True)
     print(f"Neo4j stopped; {time.perf_counter() - t0:.1f} s in all", flush=True)
 
 

@@ -54,6 +54,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from common import exact_filtered as exact  # benchmarks/ is on sys.path
+from common import recall
 
 from pipeline.index import VectorIndex
 
@@ -165,31 +167,6 @@ def real(max_n: int, nq: int, seed: int) -> Workload:
 
 
 # ------------------------------------------------------------------ methods
-
-
-def exact(x: np.ndarray, q: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
-    rows = np.flatnonzero(mask)
-    out = np.full((q.shape[0], k), -1, dtype=np.int64)
-    if rows.size == 0:
-        return out
-    s = q @ x[rows].T
-    if rows.size > k:
-        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
-    else:
-        top = np.tile(np.arange(rows.size), (q.shape[0], 1))
-    order = np.take_along_axis(s, top, 1).argsort(axis=1)[:, ::-1]
-    picked = rows[np.take_along_axis(top, order, 1)]
-    out[:, :picked.shape[1]] = picked
-    return out
-
-
-def recall(found: np.ndarray, truth: np.ndarray) -> float:
-    hits = total = 0
-    for f, t in zip(found, truth, strict=True):
-        want = set(t[t >= 0].tolist())
-        total += len(want)
-        hits += len(want & set(f[f >= 0].tolist()))
-    return hits / total if total else 1.0
 
 
 def measure(search: BatchSearch, q: np.ndarray, batch: int, min_seconds: float,

@@ -1,0 +1,37 @@
+"""Pieces every vector-search benchmark shares: the exact filtered answer and recall@k.
+
+The scripts under ``benchmarks/`` run as ``python benchmarks/NAME.py``, so this folder is on
+``sys.path`` and they import this module as ``common``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def exact_filtered(x: np.ndarray, q: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    """Brute force: the ids of the top ``k`` rows of ``x`` by inner product among the rows
+    ``mask`` keeps, best first, padded with -1."""
+    rows = np.flatnonzero(mask)
+    out = np.full((q.shape[0], k), -1, dtype=np.int64)
+    if rows.size == 0:
+        return out
+    s = q @ x[rows].T
+    if rows.size > k:
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    else:
+        top = np.tile(np.arange(rows.size), (q.shape[0], 1))
+    order = np.take_along_axis(s, top, 1).argsort(axis=1)[:, ::-1]
+    picked = rows[np.take_along_axis(top, order, 1)]
+    out[:, :picked.shape[1]] = picked
+    return out
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    """Share of the true top-k ids (padding aside) that ``found`` contains."""
+    hits = total = 0
+    for f, t in zip(found, truth, strict=True):
+        want = set(t[t >= 0].tolist())
+        total += len(want)
+        hits += len(want & set(f[f >= 0].tolist()))
+    return hits / total if total else 1.0
