@@ -9,6 +9,21 @@ from __future__ import annotations
 import numpy as np
 
 
+def clustered_vectors(n: int, dim: int, nq: int, seed: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.random.Generator]:
+    """Unit vectors around 1,000 random centres, queries near the centres, each vector's
+    cluster, and the generator (for attributes drawn after them, in the same order)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((1000, dim)).astype(np.float32)
+    cluster = rng.integers(0, 1000, n)
+    x = centres[cluster] + 0.35 * rng.standard_normal((n, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    q = centres[rng.integers(0, 1000, nq)] + 0.35 * rng.standard_normal((nq, dim)).astype(
+        np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    return x.astype(np.float32), q.astype(np.float32), cluster, rng
+
+
 def exact_filtered(x: np.ndarray, q: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
     """Brute force: the ids of the top ``k`` rows of ``x`` by inner product among the rows
     ``mask`` keeps, best first, padded with -1."""

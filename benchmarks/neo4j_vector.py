@@ -73,7 +73,7 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
-from common import exact_filtered, recall  # benchmarks/ is on sys.path
+from common import clustered_vectors, exact_filtered, recall  # benchmarks/ is on sys.path
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
 
 from pipeline.index.where import WhereExpr, _BoolOp, _Compare, _Not, parse_where
@@ -553,17 +553,9 @@ class Neo4jVectorBaseline:
 
 
 def clustered(n: int, dim: int, nq: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit vectors around 1,000 random centres, queries near the centres, and the cluster of
-    each vector (the same recipe as ``vector_search.py``'s clustered workload)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((1000, dim)).astype(np.float32)
-    cluster = rng.integers(0, 1000, n)
-    x = centres[cluster] + 0.35 * rng.standard_normal((n, dim)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    q = centres[rng.integers(0, 1000, nq)] + 0.35 * rng.standard_normal((nq, dim)).astype(
-        np.float32)
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
-    return x.astype(np.float32), q.astype(np.float32), cluster
+    """``vector_search.py``'s clustered vectors and queries, and each vector's cluster."""
+    x, q, cluster, _ = clustered_vectors(n, dim, nq, seed)
+    return x, q, cluster
 
 
 def main() -> None:

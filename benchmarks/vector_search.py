@@ -54,8 +54,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from common import exact_filtered as exact  # benchmarks/ is on sys.path
-from common import recall
+from common import clustered_vectors, recall  # benchmarks/ is on sys.path
+from common import exact_filtered as exact
 
 from pipeline.index import VectorIndex
 
@@ -80,14 +80,7 @@ class Workload:
 
 
 def clustered(n: int, dim: int, nq: int, seed: int) -> Workload:
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((1000, dim)).astype(np.float32)
-    cluster = rng.integers(0, 1000, n)
-    x = centres[cluster] + 0.35 * rng.standard_normal((n, dim)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    q = centres[rng.integers(0, 1000, nq)] + 0.35 * rng.standard_normal((nq, dim)).astype(
-        np.float32)
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    x, q, cluster, rng = clustered_vectors(n, dim, nq, seed)
     return Workload("clustered", x, q, {
         "uncorrelated": rng.integers(0, 1000, n).astype(np.int32),
         "correlated": ((cluster + rng.integers(0, 3, n)) % 1000).astype(np.int32)})
