@@ -12,7 +12,10 @@ Same vectors, same attribute predicates, same queries for every method:
 - ``neo4j-vector``: Neo4j 5.26's own vector index (a real server started for the run, see
   ``benchmarks/neo4j_vector.py``), ``db.index.vector.queryNodes`` with the same predicate as a
   Cypher ``WHERE`` and the post-filter's over-fetch; only for N <= ``--neo4j-max-n``;
-- ``verikg``: ``pipeline.index.VectorIndex.search(queries, k, where=...)``.
+- ``verikg``: ``pipeline.index.VectorIndex.search(queries, k, where=...)`` (every plan exact);
+- ``verikg-ann``: the same planner on an index built with ``ann="hnsw"``: filters keeping at
+  least 30 % of the rows (and no filter) take the approximate graph search, the others the
+  exact plans.
 
 Workloads (``--workloads``):
 
@@ -63,7 +66,8 @@ K = 10
 SELECTIVITIES = (0.001, 0.01, 0.1, 0.5, 1.0)
 BATCHES = (1, 64, 1024)
 METHODS = ("numpy-exact", "faiss-idselector", "faiss-postfilter", "faiss-ivf", "neo4j-vector",
-           "verikg")
+           "verikg", "verikg-ann")
+OURS = ("verikg", "verikg-ann")
 CACHE = Path(__file__).parent / ".cache"
 BatchSearch = Callable[[np.ndarray], np.ndarray]
 
@@ -224,15 +228,23 @@ def run_workload(w: Workload, args: argparse.Namespace, stack: ExitStack) -> dic
         build["neo4j-vector"] = time.perf_counter() - t
         memory["neo4j-vector"] = neo4j.vector_index_bytes()
 
+    # one ANN index for both correlations: its columns are named after them
+    t = time.perf_counter()
+    aidx = VectorIndex.build(x, dict(w.attributes), metric="ip", ann="hnsw")
+    build["verikg-ann"] = time.perf_counter() - t
+    memory["verikg-ann"] = aidx.memory_bytes()
+
     rows = []
     for corr, sel in w.attributes.items():
         t = time.perf_counter()
         vidx = VectorIndex.build(x, {"sel": sel}, metric="ip")
         build[f"verikg-{corr}"] = time.perf_counter() - t
         wheres = {s: f"sel < {int(round(s * 1000))}" for s in SELECTIVITIES}
-        for where in wheres.values():  # a service that has seen its workload's filters
-            for _ in range(vidx.partition_after):
+        awheres = {s: f"{corr} < {int(round(s * 1000))}" for s in SELECTIVITIES}
+        for where, awhere in zip(wheres.values(), awheres.values(), strict=True):
+            for _ in range(vidx.partition_after):  # a service that has seen its filters
                 vidx.search(w.queries[:1], K, where=where)
+                aidx.search(w.queries[:1], K, where=awhere)
         memory[f"verikg-{corr}"] = vidx.memory_bytes()
         for s, where in wheres.items():
             mask = sel < int(round(s * 1000))
@@ -248,6 +260,7 @@ def run_workload(w: Workload, args: argparse.Namespace, stack: ExitStack) -> dic
                 "faiss-postfilter": postfilter(flat, mask, fetch),
                 "faiss-ivf": lambda qb, p=iparams: ivf.search(qb, K, params=p)[1],
                 "verikg": lambda qb, w_=where, v=vidx: v.search(qb, K, where=w_)[0],
+                "verikg-ann": lambda qb, w_=awheres[s]: aidx.search(qb, K, where=w_)[0],
             }
             if neo4j is not None:
                 methods["neo4j-vector"] = (
@@ -267,7 +280,8 @@ def run_workload(w: Workload, args: argparse.Namespace, stack: ExitStack) -> dic
                                   "batch": batch, "method": name, "qps": qps,
                                   "recall": recall(found, truth[:found.shape[0]]),
                                   "queries": int(found.shape[0]),
-                                  "plan": vidx.last_plan if name == "verikg" else ""})
+                                  "plan": {"verikg": vidx.last_plan, "verikg-ann": aidx.last_plan
+                                           }.get(name, "")})
                 rows.extend(cells)
                 print(f"{w.name} N={n} {corr:12s} sel={s:<6} batch={batch:<5} " + "  ".join(
                     f"{c['method']}={c['qps']:.0f}/{c['recall']:.2f}" for c in cells),
@@ -277,14 +291,17 @@ def run_workload(w: Workload, args: argparse.Namespace, stack: ExitStack) -> dic
 
 
 def table(results: list[dict]) -> list[str]:
-    lines = [f"k = {K}; each cell: QPS (recall@10); xB = VeriKG QPS / baseline B's QPS", ""]
+    lines = [f"k = {K}; each cell: QPS (recall@10); xB = VeriKG's (exact) QPS / baseline B's "
+             "QPS; ann x B = verikg-ann's QPS / B's", ""]
     for res in results:
         present = [m for m in METHODS if any(r["method"] == m for r in res["rows"])]
-        base = [m for m in present if m != "verikg"]
+        base = [m for m in present if m not in OURS]
+        ann_base = [m for m in ("faiss-ivf", "neo4j-vector") if m in present]
         lines += [f"### {res['workload']}, N = {res['n']:,}, d = {res['dim']}", "",
                   "| correlation | selectivity | batch | " + " | ".join(present)
-                  + " | plan | " + " | ".join(f"x {m}" for m in base) + " |",
-                  "|---" * (4 + len(present) + len(base)) + "|"]
+                  + " | plan | ann plan | " + " | ".join(f"x {m}" for m in base) + " | "
+                  + " | ".join(f"ann x {m}" for m in ann_base) + " |",
+                  "|---" * (5 + len(present) + len(base) + len(ann_base)) + "|"]
         by = {(r["correlation"], r["selectivity"], r["batch"], r["method"]): r
               for r in res["rows"]}
         for corr in ("uncorrelated", "correlated"):
@@ -294,12 +311,15 @@ def table(results: list[dict]) -> list[str]:
                     if "verikg" not in cell:
                         continue
                     v = cell["verikg"]
+                    a = cell.get("verikg-ann")
                     lines.append(
                         f"| {corr} | {s:.1%} | {b} | "
                         + " | ".join(f"{c['qps']:.0f} ({c['recall']:.2f})" for c in cell.values())
-                        + f" | {v['plan']} | "
+                        + f" | {v['plan']} | {a['plan'] if a else ''} | "
                         + " | ".join(f"{v['qps'] / cell[m]['qps']:.1f}" for m in base if m in cell)
-                        + " |")
+                        + " | " + " | ".join(
+                            f"{a['qps'] / cell[m]['qps']:.1f}" if a and m in cell else ""
+                            for m in ann_base) + " |")
         lines += ["", "Build seconds: " + ", ".join(
             f"{k_} {v_:.1f}" for k_, v_ in res["build_seconds"].items()),
             "Index memory (MiB): " + ", ".join(

@@ -16,6 +16,10 @@ to get that answer:
 - ``postfilter-ann``: (forced only) FAISS search with over-fetch sized from the
   selectivity, filter, and double the over-fetch for the queries still short of ``k`` (or
   whose k-th score ties the last fetched one) until all rows are scanned.
+- ``ann-hnsw``: (opt-in, ``ann="hnsw"``; the only plan that is *not* exact) a graph search
+  (``pipeline.index.ann``) with the filter applied during the walk, for unfiltered searches and
+  filters keeping at least ``ann_min_fraction`` of the rows, where an exact scan reads every
+  row per query. ``search(..., exact=True)`` never takes it.
 
 On CUDA (``device="cuda"``, or ``engine="torch"`` on the CPU for tests) the torch engine
 answers instead: classic FAISS GPU indexes ignore ID selectors, so the filter is applied
@@ -46,6 +50,7 @@ import faiss
 import numpy as np
 
 from pipeline.errors import ConfigurationError, IndexError_
+from pipeline.index.ann import HNSWGraph
 from pipeline.index.where import CategoricalColumn, Column, WhereExpr, parse_where
 
 if TYPE_CHECKING:
@@ -54,7 +59,8 @@ if TYPE_CHECKING:
 Metric = Literal["ip", "l2"]
 Engine = Literal["auto", "numpy", "torch"]
 Plan = Literal["empty", "flat", "partition-exact", "prefilter-exact", "scan-exact",
-               "postfilter-ann"]
+               "postfilter-ann", "ann-hnsw"]
+Ann = Literal["off", "hnsw"]
 FORMAT_VERSION = 1
 _BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plans
 _SELECTION_CACHE = 64  # filters whose selected rows are remembered
@@ -107,7 +113,8 @@ class VectorIndex:
     def __init__(self, dim: int, *, metric: Metric = "ip", device: str = "cpu",
                  prefilter_fraction: float = 0.25, partition_after: int = 2,
                  partition_budget_bytes: int | None = None, engine: Engine = "auto",
-                 half: bool | None = None) -> None:
+                 half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
+                 hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64) -> None:
         if metric not in ("ip", "l2"):
             raise ConfigurationError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
         if device != "cpu" and not device.startswith("cuda"):
@@ -125,6 +132,18 @@ class VectorIndex:
         #: keep a float16 copy on the device and scan it, reranking candidates in float32
         #: (exact; see torch_scan); default: on CUDA only
         self.half = device.startswith("cuda") if half is None else bool(half)
+        if ann not in ("off", "hnsw"):
+            raise ConfigurationError(f"unknown ann {ann!r}; use 'off' or 'hnsw'")
+        if ann != "off" and self.engine == "torch":
+            raise ConfigurationError("ann='hnsw' runs on the CPU engine; the torch engine "
+                                     "scans exactly")
+        #: the approximate plan for unselective filters (``ann="hnsw"``), else None
+        self.ann: HNSWGraph | None = (
+            HNSWGraph(int(dim), metric, m=hnsw_m, ef_construction=ef_construction,
+                      ef_search=ef_search) if ann == "hnsw" else None)
+        #: filters keeping at least this share of the rows may take the ANN plan
+        self.ann_min_fraction = float(ann_min_fraction)
+        self._ann_masks: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()
         self._device_arrays: _DeviceArrays | None = None
         self.dim = int(dim)
         self.metric: Metric = metric
@@ -152,16 +171,23 @@ class VectorIndex:
               *, metric: Metric = "ip", ids: np.ndarray | Sequence[int] | None = None,
               device: str = "cpu", prefilter_fraction: float = 0.25, partition_after: int = 2,
               partition_budget_bytes: int | None = None, engine: Engine = "auto",
-              half: bool | None = None) -> VectorIndex:
-        """A new index over ``vectors`` (n, dim) with one attribute array of length n each."""
+              half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
+              hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64
+              ) -> VectorIndex:
+        """A new index over ``vectors`` (n, dim) with one attribute array of length n each
+        (with ``ann="hnsw"``, its HNSW graph is built here too)."""
         vecs = np.asarray(vectors, dtype=np.float32)
         if vecs.ndim != 2:
             raise IndexError_(f"vectors must be a 2-d array (n, dim), got shape {vecs.shape}")
         index = cls(vecs.shape[1], metric=metric, device=device,
                     prefilter_fraction=prefilter_fraction, partition_after=partition_after,
-                    partition_budget_bytes=partition_budget_bytes, engine=engine, half=half)
+                    partition_budget_bytes=partition_budget_bytes, engine=engine, half=half,
+                    ann=ann, ann_min_fraction=ann_min_fraction, hnsw_m=hnsw_m,
+                    ef_construction=ef_construction, ef_search=ef_search)
         index._columns = {name: _empty_like_column(values) for name, values in attributes.items()}
         index.add(vecs, attributes, ids=ids)
+        if index.ann is not None:
+            index.ann.build(index._vectors)
         return index
 
     def __len__(self) -> int:
@@ -217,8 +243,11 @@ class VectorIndex:
             if arr.shape != (n,):
                 raise IndexError_(f"attribute {name!r} has shape {arr.shape}, expected ({n},)")
             columns[name] = _append(self._columns[name], arr, name)
+        first_row = self._vectors.shape[0]
         self._vectors = np.ascontiguousarray(np.concatenate([self._vectors, vecs]))
         self._ids = np.concatenate([self._ids, new_ids])
+        if self.ann is not None:
+            self.ann.appended(vecs, first_row)
         self._columns = columns
         if n:
             self._next_id = max(self._next_id, int(new_ids.max()) + 1)
@@ -236,6 +265,8 @@ class VectorIndex:
         self._vectors = np.ascontiguousarray(self._vectors[keep])
         self._ids = self._ids[keep]
         self._columns = {name: _take(col, keep) for name, col in self._columns.items()}
+        if self.ann is not None:
+            self.ann.removed(keep, self._vectors)
         self._changed()
         return int(gone.shape[0])
 
@@ -246,13 +277,15 @@ class VectorIndex:
         self._device_arrays = None
         self._selections.clear()
         self._partitions.clear()
+        self._ann_masks.clear()
 
     def memory_bytes(self) -> int:
         """Bytes held: vectors, ids, attribute columns, cached norms and partitions."""
         cols = sum(c.codes.nbytes if isinstance(c, CategoricalColumn) else c.nbytes
                    for c in self._columns.values())
         norms = self._sq_norms.nbytes if self._sq_norms is not None else 0
-        return int(self._vectors.nbytes + self._ids.nbytes + cols + norms
+        graph = self.ann.nbytes() if self.ann is not None else 0
+        return int(self._vectors.nbytes + self._ids.nbytes + cols + norms + graph
                    + sum(p.nbytes for p in self._partitions.values()))
 
     @property
@@ -262,14 +295,19 @@ class VectorIndex:
 
     # ---------------------------------------------------------------- search
     def search(self, queries: np.ndarray, k: int = 10, where: str | WhereExpr | None = None,
-               *, plan: Plan | None = None) -> tuple[np.ndarray, np.ndarray]:
+               *, plan: Plan | None = None, exact: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` ids (int64) and scores (float32), each (nq, k), best first; rows with
         fewer than ``k`` matches are padded with id -1 and score -inf.
 
-        ``plan`` forces one plan (``scan-exact``, ``prefilter-exact`` or ``postfilter-ann``)
-        instead of the planner's choice — for benchmarks and tests; the answer is the same."""
-        if plan not in (None, "scan-exact", "prefilter-exact", "postfilter-ann"):
+        ``plan`` forces one plan (``scan-exact``, ``prefilter-exact``, ``postfilter-ann`` or,
+        on an ``ann="hnsw"`` index, ``ann-hnsw``) instead of the planner's choice — for
+        benchmarks and tests; every plan but ``ann-hnsw`` gives the same answer. ``exact``:
+        never the approximate plan (only matters with ``ann="hnsw"``)."""
+        if plan not in (None, "scan-exact", "prefilter-exact", "postfilter-ann", "ann-hnsw"):
             raise ValueError(f"plan {plan!r} cannot be forced")
+        if plan == "ann-hnsw" and self.ann is None:
+            raise ConfigurationError("plan 'ann-hnsw' needs an index built with ann='hnsw'")
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         q = np.ascontiguousarray(queries, dtype=np.float32)
@@ -286,7 +324,7 @@ class VectorIndex:
         if self.engine == "torch" and plan != "postfilter-ann":
             self._torch_search(q, k, where, plan, out_ids, out_scores)
             return out_ids, out_scores
-        if where is None and plan is None:
+        if where is None and plan is None and not (self.ann is not None and not exact):
             self.last_plan = "flat"
             # measured: numpy's BLAS scan beats FAISS's flat search on CPU, even at nq=1
             self._scan(q, k, None, out_ids, out_scores)
@@ -301,6 +339,16 @@ class VectorIndex:
             if len(self._query_log) > _QUERY_LOG_LIMIT:  # a long-lived index: keep the workload
                 self._query_log = Counter(dict(self._query_log.most_common(
                     _QUERY_LOG_LIMIT // 10)))
+        if self.ann is not None and (plan == "ann-hnsw" or (plan is None and not exact)):
+            expr_or_none = expr if key else None
+            if plan == "ann-hnsw" or self._ann_worth_it(key, expr_or_none, n, k):
+                self.last_plan = "ann-hnsw"
+                self._ann_search(q, k, key, expr_or_none, n, out_ids, out_scores)
+                return out_ids, out_scores
+        if where is None and plan is None:  # ANN allowed but not worth it
+            self.last_plan = "flat"
+            self._scan(q, k, None, out_ids, out_scores)
+            return out_ids, out_scores
         part = self._partitions.get(key) if plan is None else None
         if part is not None:
             self._partitions.move_to_end(key)
@@ -346,6 +394,58 @@ class VectorIndex:
             mask[rows] = True
             self._scan(q, k, mask, out_ids, out_scores)
         return out_ids, out_scores
+
+    def _ann_mask(self, key: str, expr: WhereExpr | None, n: int) -> tuple[np.ndarray, int]:
+        """The graph nodes the filter keeps and how many (cached per filter)."""
+        assert self.ann is not None
+        hit = self._ann_masks.get(key)
+        if hit is not None:
+            self._ann_masks.move_to_end(key)
+            return hit
+        if expr is None:
+            row_mask = None
+        else:
+            row_mask = np.zeros(n, dtype=bool)
+            row_mask[self._selected_rows(key, expr, n)] = True
+        nodes = self.ann.node_mask(row_mask)
+        hit = (nodes, int(nodes.sum()))
+        self._ann_masks[key] = hit
+        while len(self._ann_masks) > _SELECTION_CACHE:
+            self._ann_masks.popitem(last=False)
+        return hit
+
+    def _ann_worth_it(self, key: str, expr: WhereExpr | None, n: int, k: int) -> bool:
+        """ANN for unselective filters only: a selective one is answered exactly from the few
+        rows it keeps, faster than a graph walk that must skip the others."""
+        if expr is None:
+            return n > k
+        part = self._partitions.get(key)
+        selected = (part.ids.shape[0] if part is not None
+                    else self._selected_rows(key, expr, n).shape[0])
+        return selected > k and selected >= self.ann_min_fraction * n
+
+    def _ann_search(self, q: np.ndarray, k: int, key: str, expr: WhereExpr | None, n: int,
+                    out_ids: np.ndarray, out_scores: np.ndarray) -> None:
+        assert self.ann is not None
+        if not self.ann.built:  # loaded without a graph, or never built
+            self.ann.build(self._vectors)
+            self._ann_masks.clear()
+        nodes, selected = self._ann_mask(key, expr, n)
+        if selected == 0:
+            return
+        scores, rows, short = self.ann.search(q, k, nodes, selected)
+        valid = rows >= 0
+        out_ids[:] = np.where(valid, self._ids[np.where(valid, rows, 0)], -1)
+        out_scores[:] = scores
+        if short.size:  # the graph walk could not reach k matches: scan those exactly
+            mask = None
+            if expr is not None:
+                mask = np.zeros(n, dtype=bool)
+                mask[self._selected_rows(key, expr, n)] = True
+            ids_s = np.full((short.size, k), -1, dtype=np.int64)
+            sc_s = np.full((short.size, k), -np.inf, dtype=np.float32)
+            self._scan(q[short], k, mask, ids_s, sc_s)
+            out_ids[short], out_scores[short] = ids_s, sc_s
 
     def _torch_search(self, q: np.ndarray, k: int, where: str | WhereExpr | None,
                       plan: Plan | None, out_ids: np.ndarray, out_scores: np.ndarray) -> None:
@@ -537,9 +637,12 @@ class VectorIndex:
         with tmp.open("wb") as fh:
             np.savez(fh, allow_pickle=False, **arrays)
         os.replace(tmp, path / "arrays.npz")
-        manifest = {"format": FORMAT_VERSION, "dim": self.dim, "metric": self.metric,
-                    "next_id": self._next_id, "prefilter_fraction": self.prefilter_fraction,
-                    "columns": columns}
+        manifest: dict[str, object] = {
+            "format": FORMAT_VERSION, "dim": self.dim, "metric": self.metric,
+            "next_id": self._next_id, "prefilter_fraction": self.prefilter_fraction,
+            "columns": columns}
+        if self.ann is not None:
+            manifest["ann"] = {**self.ann.save(path), "min_fraction": self.ann_min_fraction}
         (path / "index.json.tmp").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         os.replace(path / "index.json.tmp", path / "index.json")
         return path
@@ -557,8 +660,11 @@ class VectorIndex:
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexError_(f"index in {path} has format {manifest.get('format')!r}; "
                               f"expected {FORMAT_VERSION}: rebuild it")
+        ann = manifest.get("ann")
         index = cls(manifest["dim"], metric=manifest["metric"], device=device,
-                    prefilter_fraction=manifest.get("prefilter_fraction", 0.25))
+                    prefilter_fraction=manifest.get("prefilter_fraction", 0.25),
+                    ann="hnsw" if ann else "off",
+                    ann_min_fraction=float(ann["min_fraction"]) if ann else 0.3)
         vectors, ids = arrays["vectors"], arrays["ids"]
         n = ids.shape[0]
         if vectors.shape != (n, index.dim):
@@ -574,6 +680,8 @@ class VectorIndex:
         index._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         index._ids = ids.astype(np.int64)
         index._next_id = int(manifest["next_id"])
+        if ann:
+            index.ann = HNSWGraph.load(path, ann, index.dim, index.metric, n)
         return index
 
 
