@@ -83,6 +83,18 @@ class HNSWGraph:
         if self.rows.shape[0] and (self.rows < 0).mean() >= _REBUILD_TOMBSTONES:
             self.build(vectors_after)
 
+    def replaced(self, positions: np.ndarray, vectors: np.ndarray,
+                 vectors_after: np.ndarray) -> None:
+        """The rows at ``positions`` got new ``vectors`` in place: their old nodes become
+        tombstones and new nodes stand for them."""
+        if self._index is None or positions.shape[0] == 0:
+            return
+        self.rows = np.where(np.isin(self.rows, positions), -1, self.rows)
+        self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.rows = np.concatenate([self.rows, positions.astype(np.int64)])
+        if (self.rows < 0).mean() >= _REBUILD_TOMBSTONES:
+            self.build(vectors_after)
+
     def nbytes(self) -> int:
         """Vectors stored in the graph plus its links (an estimate of FAISS's memory)."""
         if self._index is None:

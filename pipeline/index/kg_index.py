@@ -48,13 +48,8 @@ from pipeline.models import (
     Role,
     local_name,
 )
-from pipeline.store.base import (
-    AddAssertion,
-    GraphStore,
-    RemoveAssertion,
-    RenameEntity,
-    SetStatus,
-)
+from pipeline.store.base import Change, GraphStore
+from pipeline.store.rules import touched
 
 RowKind = Literal["assertion", "entity"]
 RefreshAction = Literal["none", "delta", "rebuild"]
@@ -210,12 +205,6 @@ def _attributes(specs: Sequence[_Spec]) -> dict[str, np.ndarray]:
         "confidence": np.array([s.confidence for s in specs], dtype=np.float64),
         "status": np.array([s.status for s in specs], dtype=str),
     }
-
-
-def _endpoint_ids(assertion: Assertion) -> list[str]:
-    obj = assertion.triple.object
-    return [str(assertion.triple.subject.id)] + ([str(obj.id)] if isinstance(obj, EntityRef)
-                                                 else [])
 
 
 class KGIndex:
@@ -376,18 +365,22 @@ class KGIndex:
         vectors_of, embedded = self._embed(
             [s.text for s in new] + [s.text for rid, s in changed if rid in retexted],
             self.embedder, reuse=True)
-        kept = self._vectors_by_id([rid for rid, _ in changed if rid not in retexted])
         new_ids = list(range(self._next_row, self._next_row + len(new)))
         add_ids = [rid for rid, _ in changed] + new_ids
         add_specs = [spec for _, spec in changed] + new
         try:
-            if gone or changed:
-                vectors.remove(np.asarray(gone + [rid for rid, _ in changed], dtype=np.int64))
-            if add_specs:
-                matrix = np.stack([kept[rid] if rid in kept else vectors_of[spec.text]
-                                   for rid, spec in zip(add_ids, add_specs, strict=True)])
-                vectors.add(matrix, _attributes(add_specs),
-                            ids=np.asarray(add_ids, dtype=np.int64))
+            if gone:
+                vectors.remove(np.asarray(gone, dtype=np.int64))
+            if changed:  # in place: a status change writes one column and moves no row
+                vectors.update([rid for rid, _ in changed],
+                               attributes=_attributes([spec for _, spec in changed]))
+                moved = [(rid, spec) for rid, spec in changed if rid in retexted]
+                if moved:
+                    vectors.update([rid for rid, _ in moved], vectors=np.stack(
+                        [vectors_of[spec.text] for _, spec in moved]))
+            if new:
+                vectors.add(np.stack([vectors_of[spec.text] for spec in new]),
+                            _attributes(new), ids=np.asarray(new_ids, dtype=np.int64))
         except BaseException:
             self.version = None  # the vectors may be half-updated: the next refresh rebuilds
             raise
@@ -438,9 +431,7 @@ class KGIndex:
         rid = self._by_key.get((spec.kind, spec.kgid))
         return rid is None or self._specs[rid] != spec
 
-    def delta_for_changes(self, store: GraphStore,
-                          changes: Sequence[AddAssertion | RemoveAssertion | RenameEntity
-                                            | SetStatus]) -> IndexDelta:
+    def delta_for_changes(self, store: GraphStore, changes: Sequence[Change]) -> IndexDelta:
         """The delta for ``changes`` (the primitives KGCL compiles to) once the store has
         applied them, read from the store's current state of just the objects they touch
         (plus the assertions mentioning an entity whose label or class changed). Its base is
@@ -452,13 +443,10 @@ class KGIndex:
             assertion_ids: set[str] = set()
             entity_ids: set[str] = set()
             for change in changes:
-                if isinstance(change, AddAssertion):
-                    assertion_ids.add(change.assertion.id)
-                    entity_ids.update(_endpoint_ids(change.assertion))
-                elif isinstance(change, RenameEntity):
-                    entity_ids.add(change.entity_id)
-                else:
-                    assertion_ids.add(change.assertion_id)
+                # every kind of change (entity creation, deletion, class, annotations too)
+                assertion_ids_of, entity_ids_of = touched(change)
+                assertion_ids |= assertion_ids_of
+                entity_ids |= entity_ids_of
             entities = {e.id: e for e in store.entities()} if entity_ids else {}
             upserted_e: list[EntityRef] = []
             removed_e: list[str] = []
@@ -488,9 +476,7 @@ class KGIndex:
                               removed_assertion_ids=removed_a, upserted_entities=upserted_e,
                               removed_entity_ids=removed_e)
 
-    def apply_store_changes(self, store: GraphStore,
-                            changes: Sequence[AddAssertion | RemoveAssertion | RenameEntity
-                                              | SetStatus],
+    def apply_store_changes(self, store: GraphStore, changes: Sequence[Change],
                             *, actor: str, role: Role) -> tuple[int, RefreshResult]:
         """Apply ``changes`` to ``store`` (one transaction, as ``GraphStore.apply_changes``)
         and bring the index along as a delta of just what they touched. When the index was

@@ -270,6 +270,72 @@ class VectorIndex:
         self._changed()
         return int(gone.shape[0])
 
+    def update(self, ids: np.ndarray | Sequence[int], *, vectors: np.ndarray | None = None,
+               attributes: Mapping[str, np.ndarray | Sequence[object]] | None = None) -> int:
+        """Change the vectors and/or some attribute columns of existing rows in place (rows
+        keep their place, so nothing is copied but what changed: a status change is a write
+        into one column). Unknown ids raise ``IndexError_`` and change nothing. Returns the
+        count of rows updated."""
+        want = np.asarray(ids, dtype=np.int64).reshape(-1)
+        m = want.shape[0]
+        if np.unique(want).shape[0] != m:
+            raise IndexError_("update: ids must be unique")
+        sorter = np.argsort(self._ids, kind="stable")
+        at = np.searchsorted(self._ids, want, sorter=sorter)
+        at = np.minimum(at, max(len(self) - 1, 0))
+        found = (self._ids[sorter[at]] == want) if len(self) else np.zeros(m, dtype=bool)
+        if not found.all():
+            raise IndexError_(f"ids not in the index: {want[~found][:5].tolist()}")
+        pos = sorter[at]
+        vecs = None
+        if vectors is not None:
+            vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+            if vecs.shape != (m, self.dim):
+                raise IndexError_(f"update: vectors must have shape ({m}, {self.dim}), "
+                                  f"got {vecs.shape}")
+            if not np.isfinite(vecs).all():
+                raise IndexError_("vectors contain NaN or infinity")
+        columns = dict(self._columns)
+        for name, values in (attributes or {}).items():
+            if name not in self._columns:
+                raise IndexError_(f"update: no attribute column {name!r}")
+            arr = np.asarray(values)
+            if arr.shape != (m,):
+                raise IndexError_(f"attribute {name!r} has shape {arr.shape}, expected ({m},)")
+            col = self._columns[name]
+            if isinstance(col, CategoricalColumn):
+                fresh = _append(CategoricalColumn(np.zeros(0, np.int32), col.vocabulary), arr,
+                                name)
+                assert isinstance(fresh, CategoricalColumn)
+                codes = col.codes.copy()
+                codes[pos] = fresh.codes
+                columns[name] = CategoricalColumn(codes, fresh.vocabulary)
+            else:
+                if _is_text(arr) and m:
+                    raise IndexError_(f"attribute {name!r} is a numeric column; got strings")
+                out = col.astype(np.result_type(col.dtype, arr.dtype))
+                out[pos] = arr
+                columns[name] = out
+        # everything is checked: now write
+        self._columns = columns
+        if vecs is not None and m:
+            self._vectors[pos] = vecs
+            if self.ann is not None:
+                self.ann.replaced(pos, vecs, self._vectors)
+        self._invalidate(vectors_changed=vecs is not None and m > 0)
+        return m
+
+    def _invalidate(self, *, vectors_changed: bool) -> None:
+        """Attribute values changed (and maybe vectors, in place): selections, partitions and
+        graph masks are stale; vector copies only when the vectors changed."""
+        self._selections.clear()
+        self._partitions.clear()
+        self._ann_masks.clear()
+        if vectors_changed:
+            self._faiss = None
+            self._sq_norms = None
+            self._device_arrays = None
+
     def _changed(self) -> None:
         """Rows moved: every cached selection and partition is stale."""
         self._faiss = None

@@ -173,3 +173,18 @@ def test_property_answers_are_valid_and_complete_when_few_rows_match(
     check_valid(index, {i: x[i] for i in range(n)}, q, found, scores, allowed)
     # the graph walk, its retries and the exact fallback always fill min(k, matches) slots
     assert ((found >= 0).sum(axis=1) == min(k, len(allowed))).all()
+
+
+def test_updated_vectors_move_in_the_graph(data) -> None:
+    x, _q, kind = data
+    index = build(x, kind)
+    rows = np.arange(100, 140)
+    new = x[3000:3040]  # rows 100..139 take the vectors of rows 3000..3039
+    index.update(rows, vectors=new, attributes={"kind": np.full(40, 9)})
+    found, _ = index.search(new, 2)
+    assert index.last_plan == "ann-hnsw"
+    assert set(found[:, 0].tolist()) | set(found[:, 1].tolist()) >= set(rows.tolist()) - {-1}
+    assert index.ann is not None and (index.ann.rows < 0).sum() == 40  # old nodes: tombstones
+    found, _ = index.search(new, 1, where="kind != 9")  # the copies at 3000.. are found
+    same = kind[3000:3040] != 9
+    assert (found[same, 0] == np.arange(3000, 3040)[same]).mean() >= 0.95

@@ -422,3 +422,56 @@ def test_cuda_without_a_gpu_is_a_clear_error() -> None:
             VectorIndex(8, device="cuda")
     with pytest.raises(ConfigurationError, match="unknown device"):
         VectorIndex(8, device="tpu")
+
+
+# ---------------------------------------------------------------- in-place updates
+
+
+@settings(max_examples=120, deadline=None)
+@given(cases(), st.data())
+def test_update_in_place_equals_a_fresh_build(case: Case, data: st.DataObject) -> None:
+    """Warm an index (cached selections, partitions), update some rows' attributes and
+    vectors in place, and it answers as brute force over the updated rows."""
+    n = len(case.rows)
+    index = VectorIndex.build(case.vectors, attributes(case.rows), metric=case.metric,
+                              ids=case.ids, prefilter_fraction=case.fraction)
+    where = case.pred[0] if case.pred else None
+    for _ in range(3):
+        index.search(case.queries, case.k, where)
+    ids = case.ids if case.ids is not None else np.arange(n)
+    chosen = data.draw(st.lists(st.integers(0, max(n - 1, 0)), unique=True,
+                                max_size=n)) if n else []
+    new_rows = [dict(case.rows[i]) for i in range(n)]
+    for i in chosen:
+        new_rows[i] = {"type": data.draw(st.sampled_from("ABCD")),  # D: a new category
+                       "conf": data.draw(st.integers(0, 10)) / 10,
+                       "year": data.draw(st.integers(0, 4))}
+    vectors = case.vectors.copy()
+    moved = [i for i in chosen if data.draw(st.booleans())]
+    if moved:
+        vectors[moved] = -vectors[moved] + 0.5  # still exact in float32 for integral cases
+    index.update(ids[chosen], attributes=attributes([new_rows[i] for i in chosen]))
+    if moved:
+        index.update(ids[moved], vectors=vectors[moved])
+    after = Case(vectors, case.queries, new_rows, case.ids, case.pred, case.k, case.metric,
+                 case.fraction, case.integral)
+    assert_same_as_brute_force(after, index)
+
+
+def test_update_refuses_unknown_ids_and_bad_shapes_and_changes_nothing() -> None:
+    vecs, attrs = _demo(n=30)
+    index = VectorIndex.build(vecs, attrs)
+    before = index.search(vecs[:2], 5, 'type == "Agency"')
+    with pytest.raises(IndexError_, match="not in the index"):
+        index.update([3, 99], attributes={"type": np.array(["Agency", "Agency"])})
+    with pytest.raises(IndexError_, match="shape"):
+        index.update([3], vectors=np.zeros((1, 3), dtype=np.float32))
+    with pytest.raises(IndexError_, match="no attribute column"):
+        index.update([3], attributes={"colour": np.array(["red"])})
+    with pytest.raises(IndexError_, match="numeric column"):
+        index.update([3], attributes={"confidence": np.array(["high"])})
+    after = index.search(vecs[:2], 5, 'type == "Agency"')
+    np.testing.assert_array_equal(before[0], after[0])
+    assert index.update([3], attributes={"type": np.array(["Agency"])}) == 1
+    got, _ = index.search(vecs[3:4], 1, 'type == "Agency"')
+    assert got[0, 0] == 3
