@@ -447,7 +447,9 @@ class KGIndex:
                 assertion_ids_of, entity_ids_of = touched(change)
                 assertion_ids |= assertion_ids_of
                 entity_ids |= entity_ids_of
-            entities = {e.id: e for e in store.entities()} if entity_ids else {}
+            # just the touched entities, not the whole store
+            entities = (store.get_entities([EntityId(e) for e in entity_ids])
+                        if entity_ids else {})
             upserted_e: list[EntityRef] = []
             removed_e: list[str] = []
             for eid in sorted(entity_ids):

@@ -9,7 +9,14 @@ Rules every backend keeps:
 - writes are idempotent: assertions merge by id, provenance by (assertion, chunk, model,
   prompt version), quarantined candidates by id, documents and chunks by id; writing the same
   batch twice reports ``created == 0`` the second time and changes nothing;
-- lifecycle changes are role-gated (only ``certifier``/``admin`` certify) and audited;
+- lifecycle changes are role-gated (only ``certifier``/``admin`` certify, or take a certified
+  assertion back out of ``certified``) and audited;
+- the audit log is append-only: no method updates or deletes an entry (``reset`` wipes the
+  whole store, as deleting its file would); ``record_audit`` appends entries that change
+  nothing else (refusals, change-request reviews) and does not move ``version``;
+- change requests are stored with their review; a request's author and text never change
+  after filing, and its status moves only pending → approved | rejected, approved → applied
+  (``apply_changes(..., request=...)`` marks it applied in the same transaction);
 - vendor exceptions surface as ``StoreError`` / ``StoreUnavailableError`` (``raise ... from``).
 """
 
@@ -17,24 +24,29 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from pipeline.models import (
+    IRI,
     Assertion,
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    ChangeRequest,
     Chunk,
     ChunkId,
     Document,
     DocumentId,
+    EntityAnnotation,
     EntityId,
     EntityRef,
     Frozen,
     QuarantinedCandidate,
+    RequestStatus,
     Role,
     WriteResult,
 )
@@ -81,16 +93,68 @@ class SetStatus(Frozen):
     kgcl: str = ""
 
 
-StoreChange = Annotated[AddAssertion | RemoveAssertion | RenameEntity | SetStatus,
+class CreateEntity(Frozen):
+    """A new entity with no assertions yet (KGCL ``create node``). Refused if the id exists."""
+
+    op: Literal["create_entity"] = "create_entity"
+    entity: EntityRef
+    kgcl: str = ""
+
+
+class DeleteEntity(Frozen):
+    """Delete an entity and its annotations (KGCL ``delete``). Refused while any assertion
+    still names it: deleting a node never deletes statements the command did not name."""
+
+    op: Literal["delete_entity"] = "delete_entity"
+    entity_id: EntityId
+    kgcl: str = ""
+
+
+class RetypeEntity(Frozen):
+    """Give an entity another ontology class (KGCL ``deepen``/``shallow``, ``create edge X
+    rdf:type C``)."""
+
+    op: Literal["retype_entity"] = "retype_entity"
+    entity_id: EntityId
+    type_iri: IRI
+    kgcl: str = ""
+
+
+class AddAnnotation(Frozen):
+    """Annotate an entity (synonym, definition, subset, obsoletion). Refused if the entity is
+    unknown or already holds exactly this annotation."""
+
+    op: Literal["add_annotation"] = "add_annotation"
+    annotation: EntityAnnotation
+    kgcl: str = ""
+
+
+class RemoveAnnotation(Frozen):
+    """Remove one annotation of an entity. Refused if the entity does not hold it."""
+
+    op: Literal["remove_annotation"] = "remove_annotation"
+    annotation: EntityAnnotation
+    kgcl: str = ""
+
+
+#: every primitive change ``GraphStore.apply_changes`` understands
+Change = (AddAssertion | RemoveAssertion | RenameEntity | SetStatus | CreateEntity
+          | DeleteEntity | RetypeEntity | AddAnnotation | RemoveAnnotation)
+
+StoreChange = Annotated[AddAssertion | RemoveAssertion | RenameEntity | SetStatus | CreateEntity
+                        | DeleteEntity | RetypeEntity | AddAnnotation | RemoveAnnotation,
                         Field(discriminator="op")]
+
+_CURATION = frozenset({"add_assertion", "remove_assertion", "rename_entity", "set_status",
+                       "create_entity", "delete_entity", "retype_entity", "add_annotation",
+                       "remove_annotation"})
 
 #: roles allowed to make each kind of change; certification is the certifier's alone
 ROLE_RIGHTS: dict[Role, frozenset[str]] = {
     "reader": frozenset(),
-    "curator": frozenset({"add_assertion", "remove_assertion", "rename_entity", "set_status"}),
+    "curator": _CURATION,
     "certifier": frozenset({"set_status", "certify"}),
-    "admin": frozenset({"add_assertion", "remove_assertion", "rename_entity", "set_status",
-                        "certify"}),
+    "admin": _CURATION | {"certify"},
 }
 
 
@@ -132,13 +196,22 @@ class GraphStore(ABC):
         """Merge quarantined candidates by id."""
 
     @abstractmethod
-    def apply_changes(self, changes: Sequence[AddAssertion | RemoveAssertion | RenameEntity
-                                              | SetStatus],
-                      *, actor: str, role: Role) -> int:
+    def apply_changes(self, changes: Sequence[Change], *, actor: str, role: Role,
+                      request: ChangeRequest | None = None) -> int:
         """Apply all changes in one transaction, or none: an unknown id raises
         ChangeRequestError, a forbidden change PermissionDeniedError (``certified`` needs
-        ``certifier`` or ``admin``), and the store is left exactly as it was. Each applied
-        change gets an audit entry. Returns the number of changes applied."""
+        ``certifier`` or ``admin``, and so does taking a certified assertion out of
+        ``certified``), and the store is left exactly as it was. Each applied change gets an
+        audit entry with ``role``, its KGCL text and its before/after state.
+
+        With ``request`` (the request as it becomes: status ``applied``), the stored request
+        must be ``approved``: it is marked applied in the same transaction, and the entries
+        carry its id. Returns the number of changes applied."""
+
+    @abstractmethod
+    def record_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries that record something other than a graph change (a refusal, a
+        review). One transaction; the graph and ``version`` stay as they are."""
 
     @abstractmethod
     def reset(self) -> None:
@@ -171,8 +244,37 @@ class GraphStore(ABC):
     def get_documents(self, ids: Sequence[DocumentId]) -> dict[DocumentId, Document]: ...
 
     @abstractmethod
-    def audit_log(self) -> list[AuditEntry]:
-        """Every recorded change, oldest first."""
+    def get_entities(self, ids: Sequence[EntityId]) -> dict[EntityId, EntityRef]:
+        """The entities among ``ids`` that the store holds, by id."""
+
+    @abstractmethod
+    def annotations(self, entity_id: EntityId | None = None) -> list[EntityAnnotation]:
+        """Entity annotations (of one entity, or all), ordered by entity, property, value."""
+
+    @abstractmethod
+    def audit_log(self, *, actor: str | None = None, action: str | None = None,
+                  target: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None,
+                  request_id: str | None = None) -> list[AuditEntry]:
+        """Recorded entries, oldest first; each given filter must match (``since``/``until``
+        bound ``at``, inclusive; a naive datetime is taken as UTC)."""
+
+    # ---- change requests (governance; see ``pipeline.kgcl.governance``)
+    @abstractmethod
+    def save_change_request(self, request: ChangeRequest, *, expect: RequestStatus | None,
+                            audit: Sequence[AuditEntry] = ()) -> None:
+        """File ``request`` (``expect=None``: its id must be new) or record its review
+        (``expect``: the status the stored request must still have, so two reviewers cannot
+        both decide it), with ``audit`` appended in the same transaction. Author, text and
+        filing time never change. Does not move ``version``."""
+
+    @abstractmethod
+    def get_change_request(self, request_id: str) -> ChangeRequest | None: ...
+
+    @abstractmethod
+    def change_requests(self, *, status: RequestStatus | None = None,
+                        author: str | None = None) -> list[ChangeRequest]:
+        """Stored change requests, oldest first (then by id)."""
 
     @abstractmethod
     def counts(self) -> StoreCounts: ...

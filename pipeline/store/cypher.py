@@ -12,8 +12,16 @@ query string exists. The graph model:
     (:Assertion)-[:STATED_IN {model, prompt_version, run_id, attempts, span_*, quote}]->(:Chunk)
     (:Chunk {id, document_id, chunk_index, text, span_start, span_end})-[:PART_OF]->(:Document)
     (:Quarantined {id, chunk_id, document_id, run_id, reason, payload})
-    (:AuditEntry {seq, at, actor, action, target, detail})
+    (:Annotation {entity_id, property, value})-[:ANNOTATES]->(:Entity)
+    (:AuditEntry {seq, at, actor, action, target, detail, role, before_state, after_state,
+                  request_id})
+    (:ChangeRequest {id, author, author_role, kgcl, status, created_at, reviewer, ...})
     (:StoreMeta {id, version, audit_seq})
+
+The audit log is append-only by construction: ``BUMP_VERSION`` and ``APPEND_AUDIT`` only
+CREATE entries, no statement here sets or deletes an ``AuditEntry`` property, and
+``RESET_SLICE`` (wiping the whole store) is the one statement that removes them. Neo4j has
+no triggers to enforce this against other clients; the compliance suite checks this module.
 
 A :Chunk that provenance names before its text is stored exists with only its id; reads and
 counts skip such placeholders (``text IS NULL``) until ``upsert_documents`` fills them in.
@@ -31,7 +39,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: labels and relationship types of the store's own structure; an ontology term with one of
 #: these names gets a prefix, so an ontology class called "Document" never joins the documents
 RESERVED = frozenset({"Entity", "Assertion", "Chunk", "Document", "Quarantined", "AuditEntry",
-                      "StoreMeta", "SUBJECT", "OBJECT", "STATED_IN", "PART_OF"})
+                      "StoreMeta", "Annotation", "ChangeRequest", "SUBJECT", "OBJECT",
+                      "STATED_IN", "PART_OF", "ANNOTATES"})
 RESERVED_PREFIX = "Onto_"
 
 META_ID = "verikg"
@@ -66,7 +75,13 @@ CONSTRAINTS = tuple(
     f"FOR (n:{name}) REQUIRE n.{key} IS UNIQUE"
     for name, key in (("Entity", "id"), ("Assertion", "id"), ("Document", "id"),
                       ("Chunk", "id"), ("Quarantined", "id"), ("AuditEntry", "seq"),
-                      ("StoreMeta", "id")))
+                      ("StoreMeta", "id"), ("ChangeRequest", "id")))
+
+INDEXES = tuple(
+    f"CREATE INDEX verikg_{label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) ON (n.{key})"
+    for label, key in (("Annotation", "entity_id"), ("AuditEntry", "actor"),
+                       ("AuditEntry", "action"), ("AuditEntry", "target"), ("AuditEntry", "at"),
+                       ("AuditEntry", "request_id"), ("ChangeRequest", "status")))
 
 # --------------------------------------------------------------------------- writes
 
@@ -77,6 +92,17 @@ SET m.version = m.version + 1
 WITH m, m.audit_seq AS base
 SET m.audit_seq = base + size($entries)
 WITH base
+UNWIND range(0, size($entries) - 1) AS i
+CREATE (e:AuditEntry)
+SET e = $entries[i], e.seq = base + i + 1
+"""
+
+# entries that record no graph change (refusals, reviews): the version stays
+APPEND_AUDIT = """
+MERGE (m:StoreMeta {id: $meta})
+ON CREATE SET m.version = 0, m.audit_seq = 0
+SET m.audit_seq = m.audit_seq + size($entries)
+WITH m.audit_seq - size($entries) AS base
 UNWIND range(0, size($entries) - 1) AS i
 CREATE (e:AuditEntry)
 SET e = $entries[i], e.seq = base + i + 1
@@ -189,6 +215,67 @@ RETURN count(*) AS n
 
 RENAME_ENTITY = "MATCH (e:Entity {id: $id}) SET e.label = $label RETURN count(e) AS n"
 
+# an assertion's own row (``rules.assertion_row`` keys), read before a change alters it
+ASSERTION_ROW = """
+MATCH (a:Assertion {id: $id})-[:SUBJECT]->(s:Entity)
+OPTIONAL MATCH (a)-[:OBJECT]->(o:Entity)
+RETURN a {.*, subject_id: s.id, object_id: o.id} AS a
+"""
+
+ENTITY = "MATCH (e:Entity {id: $id}) RETURN e {.id, .label, .type_iri} AS e"
+
+ENTITY_USES = """
+MATCH (:Entity {id: $id})<-[:SUBJECT|OBJECT]-(a:Assertion) RETURN count(DISTINCT a) AS n
+"""
+
+# an entity and its annotations (``DeleteEntity`` checks first that no assertion names it)
+DELETE_ENTITY = """
+MATCH (e:Entity {id: $id})
+OPTIONAL MATCH (n:Annotation {entity_id: $id})
+WITH e, collect(n) AS notes
+FOREACH (n IN notes | DETACH DELETE n)
+DETACH DELETE e
+"""
+
+ANNOTATIONS_OF = """
+MATCH (n:Annotation {entity_id: $id})
+RETURN n.entity_id AS entity_id, n.property AS property, n.value AS value
+"""
+
+HAS_ANNOTATION = """
+MATCH (n:Annotation {entity_id: $entity_id, property: $property, value: $value})
+RETURN count(n) AS n
+"""
+
+ADD_ANNOTATION = """
+MATCH (e:Entity {id: $entity_id})
+CREATE (n:Annotation {entity_id: $entity_id, property: $property, value: $value})
+CREATE (n)-[:ANNOTATES]->(e)
+"""
+
+REMOVE_ANNOTATION = """
+MATCH (n:Annotation {entity_id: $entity_id, property: $property, value: $value})
+DETACH DELETE n
+"""
+
+CHANGE_REQUEST = "MATCH (r:ChangeRequest {id: $id}) RETURN r {.*} AS r"
+
+CREATE_CHANGE_REQUEST = "CREATE (r:ChangeRequest) SET r = $row"
+
+# only the review and application fields: author, text and filing time stay as filed
+UPDATE_CHANGE_REQUEST = """
+MATCH (r:ChangeRequest {id: $id})
+SET r.status = $row.status, r.reviewer = $row.reviewer, r.reviewer_role = $row.reviewer_role,
+    r.reviewed_at = $row.reviewed_at, r.reason = $row.reason, r.applied_by = $row.applied_by,
+    r.applied_by_role = $row.applied_by_role, r.applied_at = $row.applied_at
+"""
+
+CHANGE_REQUESTS = """
+MATCH (r:ChangeRequest)
+WHERE ($status IS NULL OR r.status = $status) AND ($author IS NULL OR r.author = $author)
+RETURN r {.*} AS r
+"""
+
 # deletes in slices so a large graph does not need one huge transaction; the version node
 # stays, so the version keeps growing across a reset
 RESET_SLICE = """
@@ -217,13 +304,30 @@ NEIGHBOURS = ("MATCH (:Entity {id: $id})<-[:SUBJECT|OBJECT]-(a:Assertion) WITH D
 
 ENTITIES = "MATCH (e:Entity) RETURN e.id AS id, e.label AS label, e.type_iri AS type_iri"
 
+ENTITIES_BY_ID = """
+UNWIND $ids AS id MATCH (e:Entity {id: id})
+RETURN e.id AS id, e.label AS label, e.type_iri AS type_iri
+"""
+
+ANNOTATIONS = """
+MATCH (n:Annotation) WHERE $id IS NULL OR n.entity_id = $id
+RETURN n.entity_id AS entity_id, n.property AS property, n.value AS value
+"""
+
 QUARANTINED = "MATCH (q:Quarantined) RETURN q.payload AS payload"
 
 CHUNKS = "UNWIND $ids AS id MATCH (c:Chunk {id: id}) WHERE c.text IS NOT NULL RETURN c {.*} AS c"
 
 DOCUMENTS = "UNWIND $ids AS id MATCH (d:Document {id: id}) RETURN d {.*} AS d"
 
-AUDIT_LOG = "MATCH (e:AuditEntry) RETURN e {.*} AS e ORDER BY e.seq"
+AUDIT_LOG = """
+MATCH (e:AuditEntry)
+WHERE ($actor IS NULL OR e.actor = $actor) AND ($action IS NULL OR e.action = $action)
+  AND ($target IS NULL OR e.target = $target) AND ($since IS NULL OR e.at >= $since)
+  AND ($until IS NULL OR e.at <= $until)
+  AND ($request_id IS NULL OR coalesce(e.request_id, '') = $request_id)
+RETURN e {.*} AS e ORDER BY e.seq
+"""
 
 COUNT_DOCUMENTS = "MATCH (d:Document) RETURN count(d) AS n"
 COUNT_CHUNKS = "MATCH (c:Chunk) WHERE c.text IS NOT NULL RETURN count(c) AS n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 import neo4j
@@ -28,7 +29,6 @@ from neo4j.exceptions import (
 from pydantic import SecretStr
 
 from pipeline.errors import (
-    ChangeRequestError,
     ConfigurationError,
     StoreError,
     StoreUnavailableError,
@@ -39,23 +39,31 @@ from pipeline.models import (
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    ChangeRequest,
     Chunk,
     ChunkId,
     Document,
     DocumentId,
+    EntityAnnotation,
     EntityId,
     EntityRef,
     QuarantinedCandidate,
+    RequestStatus,
     Role,
     Span,
     WriteResult,
 )
 from pipeline.store import cypher, rules
 from pipeline.store.base import (
+    AddAnnotation,
     AddAssertion,
+    Change,
+    CreateEntity,
     GraphStore,
+    RemoveAnnotation,
     RemoveAssertion,
     RenameEntity,
+    RetypeEntity,
     SetStatus,
     StoreCounts,
 )
@@ -109,7 +117,7 @@ class Neo4jGraphStore(GraphStore):
             with self._translated("connecting"):
                 driver.verify_connectivity()
                 with driver.session(database=self._database) as session:
-                    for statement in cypher.CONSTRAINTS:
+                    for statement in cypher.CONSTRAINTS + cypher.INDEXES:
                         session.run(statement).consume()
         except BaseException:
             driver.close()
@@ -267,41 +275,93 @@ class Neo4jGraphStore(GraphStore):
             _bump(tx, [])
         return WriteResult(created=len(new))
 
-    def apply_changes(self, changes: Sequence[AddAssertion | RemoveAssertion | RenameEntity
-                                              | SetStatus],
-                      *, actor: str, role: Role) -> int:
+    def apply_changes(self, changes: Sequence[Change], *, actor: str, role: Role,
+                      request: ChangeRequest | None = None) -> int:
         rules.check_rights(changes, actor=actor, role=role)
-        rules.check_graph_names(c.assertion for c in changes if isinstance(c, AddAssertion))
-        if not changes:
+        rules.check_change_names(changes)
+        if not changes and request is None:
             return 0
-        return self._run("applying changes", self._apply_changes, list(changes), actor,
-                         write=True)
+        return self._run("applying changes", self._apply_changes, list(changes), actor, role,
+                         request, write=True)
 
-    def _apply_changes(self, tx: ManagedTransaction, changes: list[rules.Change],
-                       actor: str) -> int:
+    def _apply_changes(self, tx: ManagedTransaction, changes: list[Change], actor: str,
+                       role: str, request: ChangeRequest | None) -> int:
+        if request is not None:
+            _save_request(tx, request, RequestStatus.APPROVED)
         at = rules.now()
+        rid = request.id if request is not None else ""
         entries: list[AuditEntry] = []
         for i, change in enumerate(changes):
-            if isinstance(change, AddAssertion):
-                # rights were checked for the whole batch, a certified add included
-                self._merge(tx, rules.merge_batch([change.assertion]), may_certify=True)
-            else:
-                if isinstance(change, RemoveAssertion):
-                    result = tx.run(cypher.REMOVE_ASSERTION, id=change.assertion_id)
-                elif isinstance(change, RenameEntity):
-                    result = tx.run(cypher.RENAME_ENTITY, id=change.entity_id,
-                                    label=change.new_label)
-                else:
-                    result = tx.run(cypher.SET_STATUS, id=change.assertion_id,
-                                    status=change.status.value)
-                if result.single(strict=True)["n"] == 0:
-                    raise ChangeRequestError(
-                        f"change {i + 1} of {len(changes)} ({rules.describe(change)}) names "
-                        f"{rules.audit_target(change)}, which the store does not hold; "
-                        "nothing was changed")
-            entries.append(rules.audit_for_change(change, actor=actor, at=at))
+            before, after = self._apply_one(tx, change, i, len(changes), actor, role)
+            entries.append(rules.audit_for_change(change, actor=actor, at=at, role=role,
+                                                  before=before, after=after, request_id=rid))
+        if request is not None:
+            entries.append(rules.request_applied(request, at=at, changes=len(changes)))
         _bump(tx, entries)
         return len(changes)
+
+    def _apply_one(self, tx: ManagedTransaction, change: Change, i: int, n: int, actor: str,
+                   role: str) -> tuple[str, str]:
+        """Carry out one change; returns its (before, after) audit states."""
+        if isinstance(change, AddAssertion):
+            found = self._ids(tx, cypher.EXISTING_ASSERTIONS, [change.assertion.id])
+            old = None if not found else (AssertionStatus(found[0]["status"]),
+                                          float(found[0]["confidence"]))
+            # rights were checked for the whole batch, a certified add included
+            self._merge(tx, rules.merge_batch([change.assertion]), may_certify=True)
+            return rules.added_states(change, old)
+        if isinstance(change, RemoveAssertion | SetStatus):
+            record = tx.run(cypher.ASSERTION_ROW, id=change.assertion_id).single()
+            if record is None:
+                raise rules.missing(change, i, n)
+            row = record["a"]
+            if isinstance(change, RemoveAssertion):
+                tx.run(cypher.REMOVE_ASSERTION, id=change.assertion_id).consume()
+                return rules.state(rules.assertion_state(row)), ""
+            rules.check_status_change(change, AssertionStatus(row["status"]), actor=actor,
+                                      role=role)
+            tx.run(cypher.SET_STATUS, id=change.assertion_id,
+                   status=change.status.value).consume()
+            return (rules.state({"status": row["status"]}),
+                    rules.state({"status": change.status.value}))
+        if isinstance(change, CreateEntity):
+            e = change.entity
+            if _entity(tx, e.id) is not None:
+                raise rules.conflict(change, i, n, f"an entity {e.id} already exists")
+            self._rows(tx, cypher.create_entities(cypher.class_label(e.type_iri)),
+                       [e.model_dump()])
+            return "", rules.state(rules.entity_state(e))
+        if isinstance(change, AddAnnotation | RemoveAnnotation):
+            return _annotate(tx, change, i, n)
+        entity = _entity(tx, change.entity_id)
+        if entity is None:
+            raise rules.missing(change, i, n)
+        if isinstance(change, RenameEntity):
+            tx.run(cypher.RENAME_ENTITY, id=change.entity_id, label=change.new_label).consume()
+            return rules.state({"label": entity.label}), rules.state({"label": change.new_label})
+        if isinstance(change, RetypeEntity):
+            if entity.type_iri != change.type_iri:
+                self._rows(tx, cypher.retype_entities(cypher.class_label(entity.type_iri),
+                                                      cypher.class_label(change.type_iri)),
+                           [{"id": entity.id, "type_iri": change.type_iri}])
+            return (rules.state({"type": entity.type_iri}),
+                    rules.state({"type": change.type_iri}))
+        uses = int(tx.run(cypher.ENTITY_USES, id=entity.id).single(strict=True)["n"])
+        if uses:
+            raise rules.entity_in_use(change, i, n, uses)
+        notes = [rules.annotation_from_row(r.data())
+                 for r in tx.run(cypher.ANNOTATIONS_OF, id=entity.id)]
+        tx.run(cypher.DELETE_ENTITY, id=entity.id).consume()
+        return rules.state(rules.deleted_entity_state(entity, notes)), ""
+
+    def record_audit(self, entries: Sequence[AuditEntry]) -> None:
+        if entries:
+            self._run("recording audit entries", _append, list(entries), write=True)
+
+    def save_change_request(self, request: ChangeRequest, *, expect: RequestStatus | None,
+                            audit: Sequence[AuditEntry] = ()) -> None:
+        self._run("saving a change request", _save_request_audited, request, expect,
+                  list(audit), write=True)
 
     def reset(self) -> None:
         while self._run("resetting the store", _reset_slice, self._batch * 10, write=True):
@@ -353,9 +413,42 @@ class Neo4jGraphStore(GraphStore):
         found = {DocumentId(r["d"]["id"]): Document(**r["d"]) for r in records}
         return {k: found[k] for k in sorted(found)}
 
-    def audit_log(self) -> list[AuditEntry]:
-        records = self._run("reading the audit log", _fetch, cypher.AUDIT_LOG, {}, write=False)
+    def get_entities(self, ids: Sequence[EntityId]) -> dict[EntityId, EntityRef]:
+        records = self._run("reading entities", _fetch, cypher.ENTITIES_BY_ID,
+                            {"ids": sorted(set(ids))}, write=False)
+        found = {EntityId(r["id"]): rules.entity_from_row(r) for r in records}
+        return {k: found[k] for k in sorted(found)}
+
+    def annotations(self, entity_id: EntityId | None = None) -> list[EntityAnnotation]:
+        records = self._run("reading annotations", _fetch, cypher.ANNOTATIONS,
+                            {"id": entity_id}, write=False)
+        return sorted((rules.annotation_from_row(r) for r in records),
+                      key=rules.annotation_order)
+
+    def audit_log(self, *, actor: str | None = None, action: str | None = None,
+                  target: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None,
+                  request_id: str | None = None) -> list[AuditEntry]:
+        params = {"actor": actor, "action": action, "target": target,
+                  "since": rules.timestamp(since) if since is not None else None,
+                  "until": rules.timestamp(until) if until is not None else None,
+                  "request_id": request_id}
+        records = self._run("reading the audit log", _fetch, cypher.AUDIT_LOG, params,
+                            write=False)
         return [rules.audit_from_row(r["e"]) for r in records]
+
+    def get_change_request(self, request_id: str) -> ChangeRequest | None:
+        records = self._run("reading a change request", _fetch, cypher.CHANGE_REQUEST,
+                            {"id": request_id}, write=False)
+        return rules.request_from_row(records[0]["r"]) if records else None
+
+    def change_requests(self, *, status: RequestStatus | None = None,
+                        author: str | None = None) -> list[ChangeRequest]:
+        records = self._run("reading change requests", _fetch, cypher.CHANGE_REQUESTS,
+                            {"status": status.value if status is not None else None,
+                             "author": author}, write=False)
+        return sorted((rules.request_from_row(r["r"]) for r in records),
+                      key=rules.request_order)
 
     def counts(self) -> StoreCounts:
         return self._run("counting", _counts, write=False)
@@ -377,6 +470,55 @@ def _bump(tx: ManagedTransaction, entries: list[AuditEntry]) -> None:
     """Count one more committed change and append its audit entries (same transaction)."""
     tx.run(cypher.BUMP_VERSION, meta=cypher.META_ID,
            entries=[rules.audit_row(e) for e in entries]).consume()
+
+
+def _append(tx: ManagedTransaction, entries: list[AuditEntry]) -> None:
+    """Append audit entries that record no graph change (the version stays)."""
+    tx.run(cypher.APPEND_AUDIT, meta=cypher.META_ID,
+           entries=[rules.audit_row(e) for e in entries]).consume()
+
+
+def _entity(tx: ManagedTransaction, entity_id: str) -> EntityRef | None:
+    record = tx.run(cypher.ENTITY, id=entity_id).single()
+    return None if record is None else rules.entity_from_row(record["e"])
+
+
+def _annotate(tx: ManagedTransaction, change: AddAnnotation | RemoveAnnotation, i: int,
+              n: int) -> tuple[str, str]:
+    a = change.annotation
+    if _entity(tx, a.entity_id) is None:
+        raise rules.missing(change, i, n)
+    row = rules.annotation_row(a)
+    held = int(tx.run(cypher.HAS_ANNOTATION, row).single(strict=True)["n"]) > 0
+    note = rules.state(rules.annotation_state(a))
+    if isinstance(change, AddAnnotation):
+        if held:
+            raise rules.conflict(change, i, n, "the entity already has this annotation")
+        tx.run(cypher.ADD_ANNOTATION, row).consume()
+        return "", note
+    if not held:
+        raise rules.conflict(change, i, n, "the entity has no such annotation")
+    tx.run(cypher.REMOVE_ANNOTATION, row).consume()
+    return note, ""
+
+
+def _save_request(tx: ManagedTransaction, request: ChangeRequest,
+                  expect: RequestStatus | None) -> None:
+    record = tx.run(cypher.CHANGE_REQUEST, id=request.id).single()
+    stored = None if record is None else rules.request_from_row(record["r"])
+    rules.check_request_update(stored, request, expect)
+    row = rules.request_row(request)
+    if stored is None:
+        tx.run(cypher.CREATE_CHANGE_REQUEST, row=row).consume()
+    else:
+        tx.run(cypher.UPDATE_CHANGE_REQUEST, id=request.id, row=row).consume()
+
+
+def _save_request_audited(tx: ManagedTransaction, request: ChangeRequest,
+                          expect: RequestStatus | None, entries: list[AuditEntry]) -> None:
+    _save_request(tx, request, expect)
+    if entries:
+        _append(tx, entries)
 
 
 def _reset_slice(tx: ManagedTransaction, limit: int) -> int:

@@ -15,21 +15,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.errors import PermissionDeniedError, StoreError
+from pipeline.errors import ChangeRequestError, PermissionDeniedError, StoreError
 from pipeline.models import (
     IRI,
     Assertion,
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    ChangeRequest,
     Chunk,
     ChunkId,
     Document,
     DocumentId,
+    EntityAnnotation,
     EntityId,
     EntityRef,
     LiteralValue,
     Provenance,
+    RequestStatus,
     RunId,
     Span,
     Triple,
@@ -38,13 +41,18 @@ from pipeline.models import (
 )
 from pipeline.store.base import (
     ROLE_RIGHTS,
+    AddAnnotation,
     AddAssertion,
+    Change,
+    CreateEntity,
+    DeleteEntity,
+    RemoveAnnotation,
     RemoveAssertion,
     RenameEntity,
+    RetypeEntity,
     SetStatus,
 )
 
-Change = AddAssertion | RemoveAssertion | RenameEntity | SetStatus
 #: the key provenance merges by, within one assertion
 ProvenanceKey = tuple[str, str, str]
 
@@ -75,9 +83,29 @@ def check_graph_names(assertions: Iterable[Assertion]) -> None:
             graph_name(a.triple.object.type_iri, "class")
 
 
+def check_change_names(changes: Iterable[Change]) -> None:
+    """``check_graph_names`` for a batch of changes: the assertions they add and the classes
+    they give entities."""
+    check_graph_names(c.assertion for c in changes if isinstance(c, AddAssertion))
+    for c in changes:
+        if isinstance(c, CreateEntity):
+            graph_name(c.entity.type_iri, "class")
+        elif isinstance(c, RetypeEntity):
+            graph_name(c.type_iri, "class")
+
+
 def now() -> datetime:
     """The timestamp for audit entries: UTC, stored as ISO text by both backends."""
     return datetime.now(UTC)
+
+
+def timestamp(at: datetime) -> str:
+    """``at`` as stored: UTC ISO text with microseconds always written, so stored times order
+    as text (both backends filter the audit log by comparing these strings). A naive
+    datetime is taken as UTC."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 # --------------------------------------------------------------------------- provenance
@@ -243,6 +271,18 @@ def check_rights(changes: Sequence[Change], *, actor: str, role: str) -> None:
 # --------------------------------------------------------------------------- audit
 
 
+def check_status_change(change: SetStatus, old: AssertionStatus, *, actor: str,
+                        role: str) -> None:
+    """Taking an assertion out of ``certified`` undoes a certification: like certifying, only
+    a certifier or admin may. Backends call this with the status they read in the
+    transaction, so a refusal rolls the whole batch back."""
+    if (old is AssertionStatus.CERTIFIED and change.status is not AssertionStatus.CERTIFIED
+            and "certify" not in ROLE_RIGHTS.get(role, frozenset())):  # type: ignore[call-overload]
+        raise PermissionDeniedError(
+            f"{actor!r} (role {role}) may not take certified assertion {change.assertion_id} "
+            f"back to {change.status.value}; nothing was changed. Ask a certifier or admin")
+
+
 def describe(change: Change) -> str:
     """A short human description of a change, used when it carries no KGCL text."""
     if isinstance(change, AddAssertion):
@@ -252,6 +292,16 @@ def describe(change: Change) -> str:
         return f"remove {change.assertion_id}"
     if isinstance(change, RenameEntity):
         return f"rename {change.entity_id} to {change.new_label!r}"
+    if isinstance(change, CreateEntity):
+        return f"create entity {change.entity.id} {change.entity.label!r}"
+    if isinstance(change, DeleteEntity):
+        return f"delete entity {change.entity_id}"
+    if isinstance(change, RetypeEntity):
+        return f"give {change.entity_id} the class {change.type_iri}"
+    if isinstance(change, AddAnnotation | RemoveAnnotation):
+        a = change.annotation
+        verb = "annotate" if isinstance(change, AddAnnotation) else "remove annotation of"
+        return f"{verb} {a.entity_id} {local_name(a.property)} {a.value!r}"
     return f"set status of {change.assertion_id} to {change.status.value}"
 
 
@@ -267,15 +317,34 @@ def audit_action(change: Change) -> str:
 def audit_target(change: Change) -> str:
     if isinstance(change, AddAssertion):
         return change.assertion.id
-    if isinstance(change, RenameEntity):
+    if isinstance(change, CreateEntity):
+        return change.entity.id
+    if isinstance(change, RenameEntity | DeleteEntity | RetypeEntity):
         return change.entity_id
+    if isinstance(change, AddAnnotation | RemoveAnnotation):
+        return change.annotation.entity_id
     return change.assertion_id
 
 
-def audit_for_change(change: Change, *, actor: str, at: datetime) -> AuditEntry:
+def touched(change: Change) -> tuple[set[str], set[str]]:
+    """The assertion ids and entity ids a change may alter (what an index delta must look
+    at; an entity's label or class change also reaches the assertions that mention it)."""
+    if isinstance(change, AddAssertion):
+        a = change.assertion
+        obj = a.triple.object
+        return {a.id}, {a.triple.subject.id} | ({obj.id} if isinstance(obj, EntityRef)
+                                                else set())
+    if isinstance(change, RemoveAssertion | SetStatus):
+        return {change.assertion_id}, set()
+    return set(), {audit_target(change)}
+
+
+def audit_for_change(change: Change, *, actor: str, at: datetime, role: str = "",
+                     before: str = "", after: str = "", request_id: str = "") -> AuditEntry:
     """The entry for one applied change; ``detail`` is its KGCL text when it has one."""
     return AuditEntry(at=at, actor=actor, action=audit_action(change),
-                      target=audit_target(change), detail=change.kgcl or describe(change))
+                      target=audit_target(change), detail=change.kgcl or describe(change),
+                      role=role, before=before, after=after, request_id=request_id)
 
 
 def audit_for_write(plan: WritePlan, *, actor: str, at: datetime) -> AuditEntry:
@@ -284,14 +353,198 @@ def audit_for_write(plan: WritePlan, *, actor: str, at: datetime) -> AuditEntry:
                       detail=f"created={plan.created} updated={plan.updated}")
 
 
+# --------------------------------------------------------------------------- before / after
+
+
+def state(value: Mapping[str, Any] | None) -> str:
+    """Compact, key-sorted JSON of an object's state for ``AuditEntry.before``/``after``
+    (both backends produce the same text for the same state); "" for none."""
+    if value is None:
+        return ""
+    return json.dumps(dict(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def assertion_state(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit records of an assertion, from a row with ``assertion_row``'s keys (an
+    absent key reads as None: Neo4j does not store null properties)."""
+    out: dict[str, Any] = {"id": row["id"], "subject": row["subject_id"],
+                           "predicate": row["predicate"], "status": row["status"],
+                           "confidence": float(row["confidence"])}
+    if row.get("object_id") is not None:
+        out["object"] = row["object_id"]
+    else:
+        out["literal"] = row.get("literal_value")
+        out["datatype"] = row.get("literal_datatype")
+    return out
+
+
+def added_states(change: AddAssertion, old: tuple[AssertionStatus, float] | None
+                 ) -> tuple[str, str]:
+    """before/after of an ``AddAssertion`` given the (status, confidence) of the assertion it
+    merges into, if one exists: a merge keeps the stored status and takes the new confidence
+    (``plan_write``); the triple is the same, since the id is the triple's hash."""
+    row = assertion_row(change.assertion)
+    if old is None:
+        return "", state(assertion_state(row))
+    status, confidence = old
+    before = assertion_state(row | {"status": status.value, "confidence": confidence})
+    after = assertion_state(row | {"status": status.value})
+    return state(before), state(after)
+
+
+def entity_state(entity: EntityRef) -> dict[str, Any]:
+    return {"id": entity.id, "label": entity.label, "type": entity.type_iri}
+
+
+def annotation_state(annotation: EntityAnnotation) -> dict[str, Any]:
+    return {"property": annotation.property, "value": annotation.value}
+
+
+def deleted_entity_state(entity: EntityRef, annotations: Sequence[EntityAnnotation]
+                         ) -> dict[str, Any]:
+    return entity_state(entity) | {"annotations": [
+        annotation_state(a) for a in sorted(annotations, key=annotation_order)]}
+
+
+def annotation_order(a: EntityAnnotation) -> tuple[str, str, str]:
+    return (a.entity_id, a.property, a.value)
+
+
+def missing(change: Change, i: int, n: int) -> ChangeRequestError:
+    """The error for a change naming something the store does not hold."""
+    return ChangeRequestError(
+        f"change {i + 1} of {n} ({describe(change)}) names {audit_target(change)}, which the "
+        "store does not hold; nothing was changed")
+
+
+def conflict(change: Change, i: int, n: int, problem: str) -> ChangeRequestError:
+    """The error for a change the store's current state does not allow."""
+    return ChangeRequestError(f"change {i + 1} of {n} ({describe(change)}): {problem}; "
+                              "nothing was changed")
+
+
+def entity_in_use(change: DeleteEntity, i: int, n: int, uses: int) -> ChangeRequestError:
+    return conflict(change, i, n, f"{uses} assertion(s) still name {change.entity_id}; delete "
+                    "those edges first (in the same request) or obsolete the entity instead")
+
+
+# --------------------------------------------------------------------------- change requests
+
+
+_REQUEST_MOVES: dict[RequestStatus, frozenset[RequestStatus]] = {
+    RequestStatus.PENDING: frozenset({RequestStatus.APPROVED, RequestStatus.REJECTED}),
+    RequestStatus.APPROVED: frozenset({RequestStatus.APPLIED, RequestStatus.REJECTED}),
+    RequestStatus.REJECTED: frozenset(),
+    RequestStatus.APPLIED: frozenset(),
+}
+
+
+def check_request_update(stored: ChangeRequest | None, new: ChangeRequest,
+                         expect: RequestStatus | None) -> None:
+    """Refuse a change-request write that is not a legal step from what is stored: filing an
+    id that exists, deciding a request someone else decided meanwhile, a status move the
+    workflow does not have, or any change to the author, text or filing time."""
+    if expect is None:
+        if stored is not None:
+            raise ChangeRequestError(f"change request {new.id} already exists")
+        if new.status is not RequestStatus.PENDING:
+            raise ChangeRequestError(f"a new change request is filed pending, not "
+                                     f"{new.status.value}")
+        return
+    if stored is None:
+        raise ChangeRequestError(f"no change request {new.id!r} in this store")
+    if stored.status is not expect:
+        raise ChangeRequestError(f"change request {new.id} is {stored.status.value}, not "
+                                 f"{expect.value} (someone else decided it meanwhile?); "
+                                 "nothing was changed")
+    if new.status not in _REQUEST_MOVES[stored.status]:
+        raise ChangeRequestError(f"change request {new.id} cannot go from "
+                                 f"{stored.status.value} to {new.status.value}")
+    for name in ("author", "author_role", "kgcl", "created_at"):
+        if getattr(stored, name) != getattr(new, name):
+            raise StoreError(f"change request {new.id}: {name} cannot change after filing")
+    if new.status is RequestStatus.APPLIED:
+        for name in ("reviewer", "reviewer_role", "reviewed_at", "reason"):
+            if getattr(stored, name) != getattr(new, name):
+                raise StoreError(f"change request {new.id}: applying it cannot change its "
+                                 f"review ({name})")
+
+
+def request_row(r: ChangeRequest) -> dict[str, Any]:
+    """A change request as flat, primitive properties (a SQL row or a node's properties)."""
+    return {"id": r.id, "author": r.author, "author_role": r.author_role, "kgcl": r.kgcl,
+            "status": r.status.value, "created_at": timestamp(r.created_at),
+            "reviewer": r.reviewer, "reviewer_role": r.reviewer_role,
+            "reviewed_at": timestamp(r.reviewed_at) if r.reviewed_at else None,
+            "reason": r.reason, "applied_by": r.applied_by,
+            "applied_by_role": r.applied_by_role,
+            "applied_at": timestamp(r.applied_at) if r.applied_at else None}
+
+
+def request_from_row(row: Mapping[str, Any]) -> ChangeRequest:
+    def when(name: str) -> datetime | None:
+        value = row.get(name)
+        return datetime.fromisoformat(value) if value else None
+
+    return ChangeRequest(
+        id=row["id"], author=row["author"], author_role=row["author_role"], kgcl=row["kgcl"],
+        status=RequestStatus(row["status"]), created_at=datetime.fromisoformat(row["created_at"]),
+        reviewer=row.get("reviewer") or "", reviewer_role=row.get("reviewer_role") or "",
+        reviewed_at=when("reviewed_at"), reason=row.get("reason") or "",
+        applied_by=row.get("applied_by") or "",
+        applied_by_role=row.get("applied_by_role") or "", applied_at=when("applied_at"))
+
+
+def request_applied(request: ChangeRequest, *, at: datetime, changes: int) -> AuditEntry:
+    """The entry that records who applied an approved request; written by ``apply_changes``
+    in the transaction that applies it."""
+    return AuditEntry(at=at, actor=request.applied_by, action="apply_request",
+                      target=request.id, detail=f"applied {changes} change(s)",
+                      role=request.applied_by_role,
+                      before=state({"status": RequestStatus.APPROVED.value}),
+                      after=state({"status": request.status.value}), request_id=request.id)
+
+
+def request_order(r: ChangeRequest) -> tuple[datetime, str]:
+    return (r.created_at, r.id)
+
+
 def audit_row(entry: AuditEntry) -> dict[str, str]:
-    return {"at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
-            "target": entry.target, "detail": entry.detail}
+    """An entry as stored (``seq`` is the store's to assign). ``before``/``after`` are stored
+    as ``before_state``/``after_state``: BEFORE and AFTER are SQL keywords."""
+    return {"at": timestamp(entry.at), "actor": entry.actor, "action": entry.action,
+            "target": entry.target, "detail": entry.detail, "role": entry.role,
+            "before_state": entry.before, "after_state": entry.after,
+            "request_id": entry.request_id}
 
 
 def audit_from_row(row: Mapping[str, Any]) -> AuditEntry:
+    """An entry from its stored form; fields an older store lacks read as empty."""
     return AuditEntry(at=datetime.fromisoformat(row["at"]), actor=row["actor"],
-                      action=row["action"], target=row["target"], detail=row["detail"])
+                      action=row["action"], target=row["target"], detail=row["detail"],
+                      role=row.get("role") or "", before=row.get("before_state") or "",
+                      after=row.get("after_state") or "",
+                      request_id=row.get("request_id") or "", seq=int(row.get("seq") or 0))
+
+
+#: audit entries recorded by ``record_audit`` for refusals carry this action
+REFUSED = "refused"
+
+
+def refusal(*, actor: str, role: str, target: str, detail: str,
+            request_id: str = "") -> AuditEntry:
+    """The audit entry for a refused attempt (permission or workflow): who tried what."""
+    return AuditEntry(at=now(), actor=actor, action=REFUSED, target=target, detail=detail,
+                      role=role, request_id=request_id)
+
+
+def annotation_row(a: EntityAnnotation) -> dict[str, str]:
+    return {"entity_id": a.entity_id, "property": a.property, "value": a.value}
+
+
+def annotation_from_row(row: Mapping[str, Any]) -> EntityAnnotation:
+    return EntityAnnotation(entity_id=EntityId(row["entity_id"]), property=IRI(row["property"]),
+                            value=row["value"])
 
 
 # --------------------------------------------------------------------------- flat rows

@@ -3,6 +3,11 @@
 stdlib ``sqlite3`` in WAL mode with foreign keys on; every public write runs in one
 ``BEGIN IMMEDIATE`` transaction, so it commits whole or not at all. What a write means (new,
 changed, allowed, audited) is decided in ``rules`` exactly as for Neo4j.
+
+The audit log is append-only in the file itself: triggers abort any UPDATE or DELETE of an
+``audit`` row, whoever issues it (this class never does; ``reset`` drops the triggers, wipes
+the store and puts them back in one transaction, as deleting the file would). Change
+requests keep their author, text and filing time the same way.
 """
 
 from __future__ import annotations
@@ -11,32 +16,41 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ChangeRequestError, StoreError, StoreUnavailableError, VeriKGError
+from pipeline.errors import StoreError, StoreUnavailableError, VeriKGError
 from pipeline.models import (
     Assertion,
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    ChangeRequest,
     Chunk,
     ChunkId,
     Document,
     DocumentId,
+    EntityAnnotation,
     EntityId,
     EntityRef,
     QuarantinedCandidate,
+    RequestStatus,
     Role,
     Span,
     WriteResult,
 )
 from pipeline.store import rules
 from pipeline.store.base import (
+    AddAnnotation,
     AddAssertion,
+    Change,
+    CreateEntity,
     GraphStore,
+    RemoveAnnotation,
     RemoveAssertion,
     RenameEntity,
+    RetypeEntity,
     SetStatus,
     StoreCounts,
 )
@@ -79,8 +93,46 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entity_annotations (
+    entity_id TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    property TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (entity_id, property, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS change_requests (
+    id TEXT PRIMARY KEY, author TEXT NOT NULL, author_role TEXT NOT NULL, kgcl TEXT NOT NULL,
+    status TEXT NOT NULL, created_at TEXT NOT NULL, reviewer TEXT NOT NULL DEFAULT '',
+    reviewer_role TEXT NOT NULL DEFAULT '', reviewed_at TEXT, reason TEXT NOT NULL DEFAULT '',
+    applied_by TEXT NOT NULL DEFAULT '', applied_by_role TEXT NOT NULL DEFAULT '',
+    applied_at TEXT);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', 1), ('version', 0);
 """
+
+# after ``_migrate`` (they name columns an older store gains there)
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, seq);
+CREATE INDEX IF NOT EXISTS audit_action ON audit(action, seq);
+CREATE INDEX IF NOT EXISTS audit_target ON audit(target, seq);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id, seq);
+CREATE INDEX IF NOT EXISTS change_requests_status ON change_requests(status, created_at);
+"""
+
+#: what makes the audit log append-only and a filed request's text final, in the file itself
+_TRIGGERS: dict[str, str] = {
+    "audit_append_only_update": "BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit "
+                                "log is append-only: entries cannot be changed'); END",
+    "audit_append_only_delete": "BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit "
+                                "log is append-only: entries cannot be deleted'); END",
+    "change_requests_filed_text": "BEFORE UPDATE OF id, author, author_role, kgcl, created_at "
+                                  "ON change_requests BEGIN SELECT RAISE(ABORT, 'a change "
+                                  "request keeps its author and text once filed'); END",
+    "change_requests_kept": "BEFORE DELETE ON change_requests BEGIN SELECT RAISE(ABORT, "
+                            "'change requests are kept: they cannot be deleted'); END",
+}
+_AUDIT_COLUMNS = ("at", "actor", "action", "target", "detail", "role", "before_state",
+                  "after_state", "request_id")
+_REQUEST_COLUMNS = ("id", "author", "author_role", "kgcl", "status", "created_at", "reviewer",
+                    "reviewer_role", "reviewed_at", "reason", "applied_by", "applied_by_role",
+                    "applied_at")
 
 _PROVENANCE_COLUMNS = ("assertion_id", "chunk_id", "model", "prompt_version", "document_id",
                        "span_start", "span_end", "quote", "run_id", "attempts",
@@ -98,6 +150,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
                          ("repairs", "TEXT NOT NULL DEFAULT '[]'")):
         if column not in have:
             conn.execute(f"ALTER TABLE provenance ADD COLUMN {column} {decl}")
+    have = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
+    for column in ("role", "before_state", "after_state", "request_id"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
 
 class SQLiteGraphStore(GraphStore):
@@ -127,6 +183,8 @@ class SQLiteGraphStore(GraphStore):
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(_SCHEMA)
                 _migrate(conn)
+                conn.executescript(_INDEXES)
+                _create_triggers(conn)
             except (OSError, sqlite3.Error) as exc:
                 raise StoreUnavailableError(
                     f"cannot open the SQLite store at {self.path}: {exc}; check that the "
@@ -225,41 +283,130 @@ class SQLiteGraphStore(GraphStore):
                 _bump(conn, [])
         return WriteResult(created=created)
 
-    def apply_changes(self, changes: Sequence[AddAssertion | RemoveAssertion | RenameEntity
-                                              | SetStatus],
-                      *, actor: str, role: Role) -> int:
+    def apply_changes(self, changes: Sequence[Change], *, actor: str, role: Role,
+                      request: ChangeRequest | None = None) -> int:
         rules.check_rights(changes, actor=actor, role=role)
-        rules.check_graph_names(c.assertion for c in changes if isinstance(c, AddAssertion))
-        if not changes:
+        rules.check_change_names(changes)
+        if not changes and request is None:
             return 0
         with self._tx("applying changes") as conn:
+            if request is not None:
+                self._save_request(conn, request, RequestStatus.APPROVED)
             entries: list[AuditEntry] = []
             at = rules.now()
+            rid = request.id if request is not None else ""
             for i, change in enumerate(changes):
-                self._apply_one(conn, change, i, len(changes))
-                entries.append(rules.audit_for_change(change, actor=actor, at=at))
+                before, after = self._apply_one(conn, change, i, len(changes), actor, role)
+                entries.append(rules.audit_for_change(change, actor=actor, at=at, role=role,
+                                                      before=before, after=after,
+                                                      request_id=rid))
+            if request is not None:
+                entries.append(rules.request_applied(request, at=at, changes=len(changes)))
             _bump(conn, entries)
         return len(changes)
 
-    def _apply_one(self, conn: sqlite3.Connection, change: rules.Change, i: int,
-                   n: int) -> None:
+    def _apply_one(self, conn: sqlite3.Connection, change: Change, i: int, n: int,
+                   actor: str, role: str) -> tuple[str, str]:
+        """Carry out one change; returns its (before, after) audit states."""
         if isinstance(change, AddAssertion):
+            r = conn.execute("SELECT status, confidence FROM assertions WHERE id = ?",
+                             (change.assertion.id,)).fetchone()
+            old = None if r is None else (AssertionStatus(r[0]), float(r[1]))
             # rights were checked for the whole batch, a certified add included
             self._merge(conn, rules.merge_batch([change.assertion]), may_certify=True)
+            return rules.added_states(change, old)
+        if isinstance(change, RemoveAssertion | SetStatus):
+            row = conn.execute("SELECT * FROM assertions WHERE id = ?",
+                               (change.assertion_id,)).fetchone()
+            if row is None:
+                raise rules.missing(change, i, n)
+            if isinstance(change, RemoveAssertion):
+                conn.execute("DELETE FROM assertions WHERE id = ?", (change.assertion_id,))
+                return rules.state(rules.assertion_state(dict(row))), ""
+            rules.check_status_change(change, AssertionStatus(row["status"]), actor=actor,
+                                      role=role)
+            conn.execute("UPDATE assertions SET status = ? WHERE id = ?",
+                         (change.status.value, change.assertion_id))
+            return (rules.state({"status": row["status"]}),
+                    rules.state({"status": change.status.value}))
+        if isinstance(change, CreateEntity):
+            e = change.entity
+            if _entity(conn, e.id) is not None:
+                raise rules.conflict(change, i, n, f"an entity {e.id} already exists")
+            conn.execute("INSERT INTO entities (id, label, type_iri) VALUES (?, ?, ?)",
+                         (e.id, e.label, e.type_iri))
+            return "", rules.state(rules.entity_state(e))
+        if isinstance(change, AddAnnotation | RemoveAnnotation):
+            return self._annotate(conn, change, i, n)
+        entity = _entity(conn, change.entity_id)
+        if entity is None:
+            raise rules.missing(change, i, n)
+        if isinstance(change, RenameEntity):
+            conn.execute("UPDATE entities SET label = ? WHERE id = ?",
+                         (change.new_label, change.entity_id))
+            return rules.state({"label": entity.label}), rules.state({"label": change.new_label})
+        if isinstance(change, RetypeEntity):
+            conn.execute("UPDATE entities SET type_iri = ? WHERE id = ?",
+                         (change.type_iri, change.entity_id))
+            return (rules.state({"type": entity.type_iri}),
+                    rules.state({"type": change.type_iri}))
+        uses = int(conn.execute("SELECT count(*) FROM assertions WHERE subject_id = ? OR "
+                                "object_id = ?", (entity.id, entity.id)).fetchone()[0])
+        if uses:
+            raise rules.entity_in_use(change, i, n, uses)
+        notes = [rules.annotation_from_row(r) for r in conn.execute(
+            "SELECT * FROM entity_annotations WHERE entity_id = ?", (entity.id,))]
+        conn.execute("DELETE FROM entities WHERE id = ?", (entity.id,))  # annotations cascade
+        return rules.state(rules.deleted_entity_state(entity, notes)), ""
+
+    def _annotate(self, conn: sqlite3.Connection, change: AddAnnotation | RemoveAnnotation,
+                  i: int, n: int) -> tuple[str, str]:
+        a = change.annotation
+        if _entity(conn, a.entity_id) is None:
+            raise rules.missing(change, i, n)
+        key = (a.entity_id, a.property, a.value)
+        held = conn.execute("SELECT 1 FROM entity_annotations WHERE entity_id = ? AND "
+                            "property = ? AND value = ?", key).fetchone() is not None
+        note = rules.state(rules.annotation_state(a))
+        if isinstance(change, AddAnnotation):
+            if held:
+                raise rules.conflict(change, i, n, "the entity already has this annotation")
+            conn.execute("INSERT INTO entity_annotations (entity_id, property, value) VALUES "
+                         "(?, ?, ?)", key)
+            return "", note
+        if not held:
+            raise rules.conflict(change, i, n, "the entity has no such annotation")
+        conn.execute("DELETE FROM entity_annotations WHERE entity_id = ? AND property = ? AND "
+                     "value = ?", key)
+        return note, ""
+
+    def record_audit(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
             return
-        if isinstance(change, RemoveAssertion):
-            cur = conn.execute("DELETE FROM assertions WHERE id = ?", (change.assertion_id,))
-        elif isinstance(change, RenameEntity):
-            cur = conn.execute("UPDATE entities SET label = ? WHERE id = ?",
-                               (change.new_label, change.entity_id))
-        else:
-            cur = conn.execute("UPDATE assertions SET status = ? WHERE id = ?",
-                               (change.status.value, change.assertion_id))
-        if cur.rowcount == 0:
-            raise ChangeRequestError(
-                f"change {i + 1} of {n} ({rules.describe(change)}) names "
-                f"{rules.audit_target(change)}, which the store does not hold; nothing was "
-                "changed")
+        with self._tx("recording audit entries") as conn:
+            _append(conn, entries)
+
+    def save_change_request(self, request: ChangeRequest, *, expect: RequestStatus | None,
+                            audit: Sequence[AuditEntry] = ()) -> None:
+        with self._tx("saving a change request") as conn:
+            self._save_request(conn, request, expect)
+            _append(conn, audit)
+
+    def _save_request(self, conn: sqlite3.Connection, request: ChangeRequest,
+                      expect: RequestStatus | None) -> None:
+        row = conn.execute("SELECT * FROM change_requests WHERE id = ?",
+                           (request.id,)).fetchone()
+        stored = None if row is None else rules.request_from_row(dict(row))
+        rules.check_request_update(stored, request, expect)
+        values = rules.request_row(request)
+        if stored is None:
+            conn.execute(f"INSERT INTO change_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
+                         f"({', '.join(':' + c for c in _REQUEST_COLUMNS)})", values)
+            return
+        mutable = [c for c in _REQUEST_COLUMNS
+                   if c not in ("id", "author", "author_role", "kgcl", "created_at")]
+        conn.execute(f"UPDATE change_requests SET {', '.join(f'{c} = :{c}' for c in mutable)} "
+                     "WHERE id = :id", values)
 
     def _merge(self, conn: sqlite3.Connection, batch: list[Assertion], *,
                may_certify: bool) -> rules.WritePlan:
@@ -302,9 +449,14 @@ class SQLiteGraphStore(GraphStore):
 
     def reset(self) -> None:
         with self._tx("resetting the store") as conn:
-            for table in ("provenance", "assertions", "entities", "chunks", "documents",
-                          "quarantine", "audit"):
+            # wiping the whole store is the one way entries go, as deleting the file would;
+            # the triggers are back before the transaction commits
+            for trigger in _TRIGGERS:
+                conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+            for table in ("provenance", "entity_annotations", "assertions", "entities",
+                          "chunks", "documents", "quarantine", "audit", "change_requests"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            _create_triggers(conn)
             # the version keeps growing, so an index built before the reset reads as stale
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
 
@@ -373,10 +525,67 @@ class SQLiteGraphStore(GraphStore):
                     found[DocumentId(r["id"])] = Document(**dict(r))
         return {k: found[k] for k in sorted(found)}
 
-    def audit_log(self) -> list[AuditEntry]:
+    def get_entities(self, ids: Sequence[EntityId]) -> dict[EntityId, EntityRef]:
+        found: dict[EntityId, EntityRef] = {}
+        with self._read("reading entities") as conn:
+            for part in _parts(sorted(set(ids))):
+                for r in conn.execute("SELECT id, label, type_iri FROM entities WHERE id IN "
+                                      f"({_marks(part)})", part):
+                    found[EntityId(r["id"])] = rules.entity_from_row(r)
+        return {k: found[k] for k in sorted(found)}
+
+    def annotations(self, entity_id: EntityId | None = None) -> list[EntityAnnotation]:
+        with self._read("reading annotations") as conn:
+            if entity_id is None:
+                rows = conn.execute("SELECT * FROM entity_annotations").fetchall()
+            else:
+                rows = conn.execute("SELECT * FROM entity_annotations WHERE entity_id = ?",
+                                    (entity_id,)).fetchall()
+        return sorted((rules.annotation_from_row(dict(r)) for r in rows),
+                      key=rules.annotation_order)
+
+    def audit_log(self, *, actor: str | None = None, action: str | None = None,
+                  target: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None,
+                  request_id: str | None = None) -> list[AuditEntry]:
+        where: list[str] = []
+        params: list[str] = []
+        for column, value in (("actor", actor), ("action", action), ("target", target),
+                              ("request_id", request_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("at >= ?")
+            params.append(rules.timestamp(since))
+        if until is not None:
+            where.append("at <= ?")
+            params.append(rules.timestamp(until))
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
         with self._read("reading the audit log") as conn:
-            rows = conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
-        return [rules.audit_from_row(r) for r in rows]
+            rows = conn.execute(f"SELECT * FROM audit {clause}ORDER BY seq", params).fetchall()
+        return [rules.audit_from_row(dict(r)) for r in rows]
+
+    def get_change_request(self, request_id: str) -> ChangeRequest | None:
+        with self._read("reading a change request") as conn:
+            row = conn.execute("SELECT * FROM change_requests WHERE id = ?",
+                               (request_id,)).fetchone()
+        return None if row is None else rules.request_from_row(dict(row))
+
+    def change_requests(self, *, status: RequestStatus | None = None,
+                        author: str | None = None) -> list[ChangeRequest]:
+        where: list[str] = []
+        params: list[str] = []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status.value)
+        if author is not None:
+            where.append("author = ?")
+            params.append(author)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        with self._read("reading change requests") as conn:
+            rows = conn.execute(f"SELECT * FROM change_requests{clause}", params).fetchall()
+        return sorted((rules.request_from_row(dict(r)) for r in rows), key=rules.request_order)
 
     def counts(self) -> StoreCounts:
         with self._read("counting") as conn:
@@ -404,9 +613,25 @@ class SQLiteGraphStore(GraphStore):
 def _bump(conn: sqlite3.Connection, entries: Iterable[AuditEntry]) -> None:
     """Count one more committed change and append its audit entries (same transaction)."""
     conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
-    conn.executemany("INSERT INTO audit (at, actor, action, target, detail) VALUES "
-                     "(:at, :actor, :action, :target, :detail)",
+    _append(conn, entries)
+
+
+def _append(conn: sqlite3.Connection, entries: Iterable[AuditEntry]) -> None:
+    """Append audit entries (the only statement that ever writes the audit table)."""
+    conn.executemany(f"INSERT INTO audit ({', '.join(_AUDIT_COLUMNS)}) VALUES "
+                     f"({', '.join(':' + c for c in _AUDIT_COLUMNS)})",
                      [rules.audit_row(e) for e in entries])
+
+
+def _create_triggers(conn: sqlite3.Connection) -> None:
+    for name, body in _TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+
+def _entity(conn: sqlite3.Connection, entity_id: str) -> EntityRef | None:
+    r = conn.execute("SELECT id, label, type_iri FROM entities WHERE id = ?",
+                     (entity_id,)).fetchone()
+    return None if r is None else rules.entity_from_row(r)
 
 
 def _ids(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> set[str]:

@@ -55,7 +55,7 @@ delete edge 'Charles Babbage' ex:worksFor 'Engine Company'
     "rename ent:doesnotexist from 'x' to 'y'",
     "delete edge 'London' ex:worksFor 'Engine Company'",
     "create edge 'Ada Lovelace' ex:inventedBy 'London'",
-    "obsolete 'London'",
+    "obsolete 'Atlantis'",
     "this is not kgcl",
 ])
 def test_a_failing_fifth_command_leaves_the_store_exactly_as_before(

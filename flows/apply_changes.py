@@ -1,0 +1,133 @@
+"""The ``apply_changes`` flow: run a reviewed (approved) KGCL change request against the store
+and the vector index, atomically.
+
+The request must have been filed (``kgcl request``) and approved by a certifier or admin who
+is not its author (``kgcl review --approve``); anything else is refused before any index is
+loaded, and the refusal is audited. The index is the one flows keep in ``<data dir>/index``
+(built from the store if there is none yet, brought up to date if it is behind); the request
+applies to the store in one transaction, the index follows by a delta (only new or changed
+texts are embedded) and is saved again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.clients import index_dir, make_embedder, make_store, open_index
+from pipeline.index import Embedder, KGIndex
+from pipeline.index.kg_index import MANIFEST
+from pipeline.kgcl.governance import apply_request, check_applicable
+from pipeline.models import Frozen, Ontology, Role
+from pipeline.ontology import load_ontology
+from pipeline.settings import Settings
+from pipeline.store import GraphStore
+
+#: how the index comes along: ``build`` (the flows' index, built if missing), ``saved`` (the
+#: saved index only if it is this store's; none is built), ``none`` (the store alone: the
+#: index, wherever it is, sees it is behind and catches up when next refreshed)
+IndexMode = Literal["build", "saved", "none"]
+
+
+class ApplyReport(Frozen):
+    """What applying a change request did, to the store and to the index."""
+
+    request_id: str
+    status: str
+    author: str
+    applied_by: str
+    commands: int
+    changes: int
+    store: str
+    store_version: int
+    #: "delta", "none" or "rebuild" (what the index did); "skipped" without an index
+    index: str = "skipped"
+    index_embedded: int = 0
+    index_version: int | None = None
+
+
+def saved_index(settings: Settings, store: GraphStore, embedder: Embedder | None,
+                ontology: Ontology | None) -> KGIndex | None:
+    """The index saved in the data directory if it was built from ``store`` with this
+    embedder's model; None otherwise (an index of another store is left alone)."""
+    directory = index_dir(settings)
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("store") != store.descriptor:
+        return None
+    chosen = embedder or make_embedder(settings)
+    if manifest.get("model_id") != chosen.model_id:
+        return None
+    return KGIndex.load(directory, chosen, ontology=ontology)
+
+
+def run_apply(request_id: str, settings: Settings, ontology_path: Path, *, actor: str,
+              role: Role, index_mode: IndexMode = "build",
+              embedder: Embedder | None = None) -> ApplyReport:
+    """Apply approved request ``request_id`` (see the module docstring); the command line
+    calls this directly, the flow as a task."""
+    store = make_store(settings)
+    try:
+        check_applicable(store, request_id, actor=actor, role=role)  # before any index work
+        ontology = load_ontology(ontology_path)
+        index: KGIndex | None = None
+        if index_mode == "build":
+            index, _ = open_index(settings, store, embedder or make_embedder(settings), ontology)
+        elif index_mode == "saved":
+            index = saved_index(settings, store, embedder, ontology)
+        outcome = apply_request(store, request_id, ontology, actor=actor, role=role,
+                                index=index)
+        if index is not None:
+            index.save(index_dir(settings))
+        done = store.get_change_request(request_id)
+        assert done is not None
+        return ApplyReport(
+            request_id=done.id, status=done.status.value, author=done.author,
+            applied_by=done.applied_by, commands=outcome.commands, changes=outcome.changes,
+            store=store.descriptor, store_version=outcome.version,
+            index=outcome.index.action if outcome.index is not None else "skipped",
+            index_embedded=outcome.index.embedded if outcome.index is not None else 0,
+            index_version=index.version if index is not None else None)
+    finally:
+        store.close()
+
+
+@task(name="apply_change_request", cache_policy=NO_CACHE)
+def apply_change_request(request_id: str, settings: Settings, ontology_path: Path, actor: str,
+                         role: Role, index_mode: IndexMode = "build",
+                         embedder: Embedder | None = None) -> ApplyReport:
+    return run_apply(request_id, settings, ontology_path, actor=actor, role=role,
+                     index_mode=index_mode, embedder=embedder)
+
+
+@flow(name="apply_changes")
+def apply_changes(request_id: str, actor: str, role: Role = "certifier",
+                  ontology: str = "ontologies/space", settings: Settings | None = None,
+                  index_mode: IndexMode = "build",
+                  embedder: Embedder | None = None) -> ApplyReport:
+    """Apply an approved change request to the store and the index.
+
+    ``actor``/``role`` are who runs it (a certifier or admin); ``settings`` default to the
+    environment (``VERIKG_*``); ``embedder`` replaces the one the settings name (tests)."""
+    logger = get_run_logger()
+    logger.info("applying change request %s as %s (%s)", request_id, actor, role)
+    try:
+        report = apply_change_request(request_id, settings or Settings(), Path(ontology),
+                                      actor, role, index_mode, embedder)
+    except Exception as exc:
+        logger.error("change request %s was not applied: %s", request_id, exc)
+        raise
+    logger.info("change request %s applied: %d command(s), %d change(s); store version %d; "
+                "index %s (%d text(s) embedded)", report.request_id, report.commands,
+                report.changes, report.store_version, report.index, report.index_embedded)
+    return report
+
+
+__all__ = ["ApplyReport", "IndexMode", "apply_change_request", "apply_changes", "run_apply",
+           "saved_index"]
