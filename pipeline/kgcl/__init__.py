@@ -1,7 +1,38 @@
-"""KGCL: change requests parsed with kgcl-schema and applied atomically."""
+"""KGCL: change requests parsed with kgcl-schema and applied atomically.
 
+To a knowledge-graph store (``apply_to_store``), to an RDF graph (``apply_to_graph``) or to an
+OBO document (``apply_to_obo``); rendered back to text (``render_change``); and computed as the
+difference of two versions of an ontology (``diff_graphs``, ``diff_obo``).
+"""
+
+from typing import TYPE_CHECKING
+
+from pipeline.kgcl.diff import diff_graphs, diff_obo
+from pipeline.kgcl.files import guess_format, load_graph, serialize_graph
+from pipeline.kgcl.obo import OboApplyResult, OboDocument, apply_to_obo
 from pipeline.kgcl.parser import ParsedChange, parse_change_request, parse_command
-from pipeline.kgcl.store_apply import apply_to_store, compile_changes
+from pipeline.kgcl.rdf_apply import GraphApplyResult, apply_to_graph, equivalent_graphs
+from pipeline.kgcl.render import CHANGE_TYPES, change_fields, render_change, render_changes
+from pipeline.kgcl.vocab import PrefixMap
 
-__all__ = ["ParsedChange", "apply_to_store", "compile_changes", "parse_change_request",
-           "parse_command"]
+if TYPE_CHECKING:
+    from pipeline.kgcl.store_apply import apply_to_store, compile_changes
+
+_STORE_NAMES = ("apply_to_store", "compile_changes")
+
+
+def __getattr__(name: str) -> object:
+    """The store side (``apply_to_store``, ``compile_changes``) loads on first use: it brings
+    the store and index stack, which applying a change to a file does not need."""
+    if name in _STORE_NAMES:
+        from pipeline.kgcl import store_apply
+
+        return getattr(store_apply, name)
+    raise AttributeError(f"module 'pipeline.kgcl' has no attribute {name!r}")
+
+
+__all__ = ["CHANGE_TYPES", "GraphApplyResult", "OboApplyResult", "OboDocument", "ParsedChange",
+           "PrefixMap", "apply_to_graph", "apply_to_obo", "apply_to_store", "change_fields",
+           "compile_changes", "diff_graphs", "diff_obo", "equivalent_graphs", "guess_format",
+           "load_graph", "parse_change_request", "parse_command", "render_change",
+           "render_changes", "serialize_graph"]
