@@ -92,7 +92,9 @@ def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt 
           = Path("ontologies/space"),
           changes: ChangesOpt = None, command: CommandArg = None,
           actor: Annotated[str, typer.Option(help="who makes the change")] = "cli",
-          role: Annotated[str, typer.Option(help="reader|curator|certifier|admin")] = "curator",
+          role: Annotated[str, typer.Option(
+              help="reader|curator|certifier|admin; applying to a store without review "
+                   "needs admin (others file a request: kgcl request)")] = "curator",
           dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
           input_file: InputOpt = None, fmt: FormatOpt = None,
           output: Annotated[str | None, typer.Option(
@@ -107,6 +109,7 @@ def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt 
     if fmt is not None or output is not None:
         raise typer.BadParameter("--format and --output go with --input, not --store")
     from pipeline.kgcl import apply_to_store
+    from pipeline.kgcl.governance import apply_directly
     from pipeline.ontology import load_ontology
     from pipeline.settings import Settings
     from pipeline.store import open_store
@@ -119,8 +122,12 @@ def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt 
         onto = load_ontology(ontology)
         st = open_store(store, Settings())
         try:
-            n = apply_to_store(request, st, onto, actor=actor, role=role,  # type: ignore[arg-type]
-                               dry_run=dry_run)
+            if dry_run:  # writes nothing: any role may see what a request would do
+                n = apply_to_store(request, st, onto, actor=actor,
+                                   role=role, dry_run=True)  # type: ignore[arg-type]
+            else:
+                n = apply_directly(st, request, onto, actor=actor,
+                                   role=role)  # type: ignore[arg-type]
         finally:
             st.close()
     except VeriKGError as exc:

@@ -43,6 +43,7 @@ from pipeline.kgcl.store_apply import (
     ApplyOutcome,
     apply_compiled,
     apply_primitives,
+    apply_to_store,
     check_may_change,
     compile_request,
 )
@@ -218,6 +219,19 @@ def certify(store: GraphStore, assertion_ids: Sequence[str], *, actor: str, role
     return apply_primitives(changes, store, actor=actor, role=role, index=index)
 
 
+def apply_directly(store: GraphStore, kgcl: str, ontology: Ontology, *, actor: str,
+                   role: Role, index: KGIndex | None = None) -> int:
+    """Apply a change request at once, without filing and review: an administrator's bypass
+    (for repairs and bulk imports). Anyone else is refused, and the refusal is audited:
+    curators file requests (``file_request``) that a certifier reviews."""
+    if role != "admin":
+        raise _refuse(store, PermissionDeniedError(
+            f"role {role!r} may not apply changes without review: file a change request "
+            "(kgcl request) for a certifier to review, or apply as an admin"),
+            actor=actor, role=role, target="change request")
+    return apply_to_store(kgcl, store, ontology, actor=actor, role=role, index=index)
+
+
 def audit_trail(store: GraphStore, *, actor: str | None = None, action: str | None = None,
                 target: str | None = None, since: datetime | None = None,
                 until: datetime | None = None,
@@ -227,5 +241,6 @@ def audit_trail(store: GraphStore, *, actor: str | None = None, action: str | No
                            request_id=request_id)
 
 
-__all__ = ["REVIEWERS", "ROLES", "UnapprovedRequestError", "apply_request", "audit_trail",
+__all__ = ["REVIEWERS", "ROLES", "UnapprovedRequestError", "apply_directly", "apply_request",
+           "audit_trail",
            "certify", "check_applicable", "file_request", "new_request_id", "review_request"]

@@ -68,9 +68,16 @@ def test_kgcl_apply_to_store_and_reject_whole_request(store_path: Path, tmp_path
     assert dry.returncode == 0 and "would apply 1" in dry.stdout
     with SQLiteGraphStore(store_path) as st:
         assert "NASA" in {e.label for e in st.entities()}
-    done = run("kgcl", "apply", "--store", f"sqlite:{store_path}", "--changes", str(changes))
+    # straight to the store, without review: a curator is refused (and the refusal audited)
+    refused = run("kgcl", "apply", "--store", f"sqlite:{store_path}", "--changes", str(changes))
+    assert refused.returncode == 1 and "kgcl request" in refused.stderr
+    with SQLiteGraphStore(store_path) as st:
+        assert "NASA" in {e.label for e in st.entities()}
+        assert [e.action for e in st.audit_log()][-1] == "refused"
+    done = run("kgcl", "apply", "--store", f"sqlite:{store_path}", "--changes", str(changes),
+               "--role", "admin")
     assert done.returncode == 0, done.stderr
-    bad = run("kgcl", "apply", "--store", f"sqlite:{store_path}",
+    bad = run("kgcl", "apply", "--store", f"sqlite:{store_path}", "--role", "admin",
               "rename 'Juno' to 'Juno probe'",
               "delete edge 'Juno' sp:launchedOn 'National Aeronautics and Space Administration'")
     assert bad.returncode == 1 and "line 2" in bad.stderr and "no such edge" in bad.stderr
