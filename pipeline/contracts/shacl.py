@@ -52,6 +52,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from pipeline.models import (
+    IRI,
     Assertion,
     AssertionId,
     EntityId,
@@ -159,7 +160,7 @@ def _compile(ontology: Ontology) -> _Compiled:
         else:
             rng, constraint = [r for r in prop.range if r not in _ANY_DATATYPE], SH.datatype
             # a date known only to the month or the year is still a date of the range
-            rng += [_XSD + n for n in ("gYearMonth", "gYear")
+            rng += [IRI(_XSD + n) for n in ("gYearMonth", "gYear")
                     if _XSD + "date" in rng and _XSD + n not in rng]
         if not (domain or rng or prop.functional):
             continue

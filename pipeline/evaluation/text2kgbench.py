@@ -144,7 +144,8 @@ def _bench_ontology(raw: dict[str, Any], concepts: Any, relations: Any,
         rng = str(r.get("range", "") or "")
         datatype = DATATYPES.get(rng.lower())
         if datatype:
-            kind, ranges = PropertyKind.DATATYPE, (IRI(datatype),)
+            kind = PropertyKind.DATATYPE
+            ranges: tuple[IRI, ...] = (IRI(datatype),)
         else:
             kind = PropertyKind.OBJECT
             ranges = (classes[rng].iri,) if rng in classes else ()

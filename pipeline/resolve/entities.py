@@ -275,7 +275,7 @@ class EntityResolver:
         self.block_size = block_size
 
     def plan(self, entities: Sequence[EntityRef], ontology: Ontology, texts: Sequence[str] = (),
-             *, mentions: Mapping[str, int] | None = None) -> list[MergeRecord]:
+             *, mentions: Mapping[EntityId, int] | None = None) -> list[MergeRecord]:
         """The merges that resolve ``entities``, ordered by (canonical id, merged id).
 
         ``texts`` are the documents (or chunks) the entities were read from, searched for
