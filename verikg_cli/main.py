@@ -148,22 +148,66 @@ def query(text: str, where: Annotated[str | None, typer.Option(help='filter, e.g
 
 
 @ontology_app.command("check")
-def ontology_check(path: Path, fmt: Annotated[str, typer.Option("--format")] = "text") -> None:
-    """Check an ontology; exit 1 if any finding is an error."""
-    from pipeline.ontology import check_ontology, load_ontology
+def ontology_check(
+    path: Annotated[Path, typer.Argument(
+        help="ontology file (Turtle, RDF/XML, N-Triples, OWL) or a folder holding "
+             "ontology.ttl", exists=True, metavar="ONTOLOGY_FILE")],
+    cqs: Annotated[Path | None, typer.Option(
+        "--cqs", help="competency questions (YAML: id, text, sparql, answer_type); default: "
+                      "competency_questions.yaml beside the ontology", exists=True,
+        dir_okay=False)] = None,
+    kg: Annotated[str | None, typer.Option(
+        "--kg", help="a built knowledge graph to run the CQ queries on: an RDF file (.ttl, "
+                     ".nt, .rdf, .owl, .jsonld), a SQLite store file, sqlite:PATH or a Bolt "
+                     "URI")] = None,
+    root: Annotated[list[str] | None, typer.Option(
+        "--root", help="IRI of a declared root class (repeatable; adds to the ontology's "
+                       "verify:rootClass); with roots, every other class needs a "
+                       "superclass")] = None,
+    reasoner_timeout: Annotated[float, typer.Option(
+        "--reasoner-timeout", min=0.0,
+        help="seconds HermiT may run (0 turns the reasoner off)")] = 120.0,
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Verify an ontology: every check, each finding with its reason code, severity and IRIs.
+    Exit 1 if any finding is an error, 0 otherwise, 2 on bad usage."""
+    from pipeline.ontology.checks import check_file
+    from pipeline.ontology.cq_checks import open_kg
 
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"'{fmt}' is not one of text, json", param_hint="--format")
     try:
-        issues = check_ontology(load_ontology(path))
+        if kg is not None:
+            with open_kg(kg) as graph:
+                report = check_file(path, cqs=cqs, roots=root or (), kg=graph, kg_name=kg,
+                                    reasoner_timeout_s=reasoner_timeout)
+        else:
+            report = check_file(path, cqs=cqs, roots=root or (),
+                                reasoner_timeout_s=reasoner_timeout)
     except VeriKGError as exc:
-        raise _fail(exc) from exc
+        # one line: parser messages can hold newlines
+        raise _fail(VeriKGError(" ".join(str(exc).split()))) from exc
     if fmt == "json":
-        sys.stdout.write(json.dumps([i.model_dump(mode="json") for i in issues], indent=2) + "\n")
+        sys.stdout.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        for i in issues:
-            console.print(f"{i.severity}: [{i.code.value}] {i.message} ({', '.join(i.iris)})",
-                          highlight=False, markup=False)
-        console.print(f"{len(issues)} finding(s)")
-    if any(i.severity == "error" for i in issues):
+        for f in report.findings:
+            console.print(f"{f.severity}: [{f.code.value}] {f.message} ({', '.join(f.iris)})",
+                          highlight=False, markup=False, soft_wrap=True)
+        r = report.reasoner
+        console.print(f"reasoner: {r.reasoner} {r.status.value} ({r.seconds:.1f} s)"
+                      + (f": {r.detail}" if r.detail else ""), highlight=False, markup=False,
+                      soft_wrap=True)
+        cq = report.competency_questions
+        if cq.total:
+            line = f"competency questions: {cq.with_sparql}/{cq.total} with SPARQL"
+            if cq.answered is not None and cq.asked:
+                line += (f"; {cq.answered}/{cq.asked} answered "
+                         f"({100 * cq.answered / cq.asked:.0f}%) over {cq.kg} "
+                         f"({cq.kg_triples} triples)")
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        console.print(f"{len(report.findings)} finding(s): {report.errors} error(s), "
+                      f"{report.warnings} warning(s)", highlight=False, soft_wrap=True)
+    if not report.ok:
         raise typer.Exit(code=1)
 
 
@@ -250,6 +294,10 @@ def eval_text2kgbench(
     console.print(f"wrote {out} and {result['confidence']['reliability_diagram']}",
                   highlight=False)
 
+
+from verikg_cli.ontology_design import register as _register_design  # noqa: E402
+
+_register_design(ontology_app)
 
 if __name__ == "__main__":
     app()

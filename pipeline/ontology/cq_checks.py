@@ -1,0 +1,185 @@
+"""Competency questions as checks: their SPARQL must parse, use only the ontology's terms, and —
+run over a built knowledge graph — return something.
+
+A CQ file is the YAML list ``ontologies/space/competency_questions.yaml`` uses: ``id``,
+``text``, ``sparql`` and ``answer_type`` per question (``load_competency_questions``).
+
+The terms of a query are the IRIs in its algebra (triple patterns, property paths, ``VALUES``,
+``BIND``, filters), not its ``PREFIX`` lines: a prefix declared and never used is harmless.
+RDF, RDFS, OWL and XSD terms, the annotation vocabularies ``terms.py`` lists and the IRIs of
+knowledge-graph entities (``urn:verikg:entity:``) are always defined.
+
+Answering runs the queries over the instance data only — the graph as the store exports it,
+every entity typed with its class and named with ``rdfs:label`` (``shacl.to_rdf``) — not over
+data plus ontology, where a query for ``rdfs:label`` would be answered by the schema itself.
+Draft and certified assertions count; contested and quarantined ones do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+
+from pipeline.contracts.shacl import ENTITY_NS, to_rdf
+from pipeline.errors import OntologyError
+from pipeline.models import IRI, AssertionStatus, CompetencyQuestion, Frozen, Ontology
+from pipeline.ontology.terms import Vocabulary
+from pipeline.store import GraphStore, open_store
+
+#: file suffixes read as RDF by ``open_kg``; any other existing file is taken for a SQLite store
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".rdf": "xml", ".owl": "xml", ".xml": "xml",
+                ".jsonld": "json-ld", ".n3": "n3", ".trig": "trig", ".nq": "nquads"}
+
+
+class CQResult(Frozen):
+    """One competency question run over a knowledge graph."""
+
+    id: str
+    text: str
+    #: rows of a SELECT, 1/0 for ASK, triples of CONSTRUCT/DESCRIBE; None when it did not run
+    answers: int | None
+    answered: bool
+    error: str = ""
+
+
+class CQRun(Frozen):
+    """The competency questions run over one knowledge graph: which ones it answers."""
+
+    results: tuple[CQResult, ...]
+    #: assertions / triples the graph held
+    kg_triples: int
+
+    @property
+    def asked(self) -> int:
+        return sum(1 for r in self.results if r.answers is not None or r.error)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for r in self.results if r.answered)
+
+    @property
+    def share_answered(self) -> float:
+        return self.answered / self.asked if self.asked else 0.0
+
+
+def parse_cq(cq: CompetencyQuestion) -> tuple[Query | None, str]:
+    """The prepared query and ``""``, or ``None`` and the parser's message."""
+    if not cq.sparql:
+        return None, ""
+    try:
+        return prepareQuery(cq.sparql), ""
+    except Exception as exc:  # pyparsing and rdflib raise several kinds
+        return None, " ".join(str(exc).split())[:300]
+
+
+def _walk(node: Any, seen: set[int]) -> Iterator[URIRef]:
+    if isinstance(node, URIRef):
+        yield node
+        return
+    if isinstance(node, (str, int, float)) or node is None or id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, (AlternativePath, SequencePath, NegatedPath)):
+        for arg in node.args:
+            yield from _walk(arg, seen)
+    elif isinstance(node, InvPath):
+        yield from _walk(node.arg, seen)
+    elif isinstance(node, MulPath):
+        yield from _walk(node.path, seen)
+    elif isinstance(node, dict):  # rdflib's CompValue is an OrderedDict
+        for value in node.values():
+            yield from _walk(value, seen)
+    elif isinstance(node, (list, tuple, set, frozenset)):
+        for value in node:
+            yield from _walk(value, seen)
+
+
+def query_iris(query: Query) -> set[URIRef]:
+    """Every IRI a prepared query's algebra mentions."""
+    return set(_walk(query.algebra, set()))
+
+
+def undefined_terms(query: Query, vocab: Vocabulary) -> list[URIRef]:
+    """The IRIs ``query`` uses that ``vocab`` does not define (sorted)."""
+    return sorted(i for i in query_iris(query)
+                  if not vocab.defines(i) and not str(i).startswith(ENTITY_NS))
+
+
+# --------------------------------------------------------------------------- answering
+
+
+def kg_graph(store: GraphStore, *, ontology_iri: str = "urn:ontology") -> Graph:
+    """The instance data of a store as RDF: its draft and certified assertions."""
+    assertions = [a for status in (AssertionStatus.DRAFT, AssertionStatus.CERTIFIED)
+                  for a in store.assertions(status=status)]
+    empty = Ontology(iri=IRI(ontology_iri), label="", classes=(), properties=())
+    return to_rdf(assertions, empty)
+
+
+@contextmanager
+def open_kg(spec: str) -> Iterator[Graph]:
+    """The knowledge graph ``spec`` names, as an rdflib graph of instance data: an RDF file,
+    a SQLite store file, ``sqlite:PATH`` or a Bolt URI (the store is closed afterwards).
+    Raises an ``OntologyError`` (or the store's own error) with a clear message when it
+    cannot be read."""
+    path = Path(spec)
+    if path.suffix.lower() in RDF_SUFFIXES and not spec.startswith(("sqlite:", "bolt", "neo4j")):
+        if not path.is_file():
+            raise OntologyError(f"{spec}: knowledge-graph file not found")
+        graph = Graph()
+        try:
+            graph.parse(path, format=RDF_SUFFIXES[path.suffix.lower()])
+        except Exception as exc:  # rdflib raises many kinds
+            raise OntologyError(f"{spec}: cannot parse the knowledge graph "
+                                f"({type(exc).__name__}: {str(exc).strip()[:300]})") from exc
+        yield graph
+        return
+    descriptor = spec if ":" in spec and not path.is_file() else f"sqlite:{spec}"
+    if descriptor.startswith("sqlite:") and not Path(descriptor[len("sqlite:"):]).is_file():
+        # SQLite would create an empty store; a check must not
+        raise OntologyError(f"{spec}: no knowledge-graph store at this path")
+    with open_store(descriptor) as store:
+        yield kg_graph(store)
+
+
+def _count(result: Any) -> int:
+    if result.type == "ASK":
+        return int(bool(result.askAnswer))
+    if result.type == "SELECT":
+        return sum(1 for _ in result)
+    return len(result.graph) if result.graph is not None else 0
+
+
+def run_cqs(kg: Graph | GraphStore, cqs: Sequence[CompetencyQuestion]) -> CQRun:
+    """Run every CQ that has a SPARQL query over ``kg`` (an rdflib graph, or a store whose
+    instance data ``kg_graph`` exports). A query that does not parse is recorded with its
+    error and counts as unanswered."""
+    graph = kg if isinstance(kg, Graph) else kg_graph(kg)
+    results: list[CQResult] = []
+    for cq in cqs:
+        if not cq.sparql:
+            continue
+        query, error = parse_cq(cq)
+        if query is None:
+            results.append(CQResult(id=cq.id, text=cq.text, answers=None, answered=False,
+                                    error=f"does not parse: {error}"))
+            continue
+        try:
+            n = _count(graph.query(query))
+        except Exception as exc:  # evaluation errors: unknown functions, bad casts
+            results.append(CQResult(id=cq.id, text=cq.text, answers=None, answered=False,
+                                    error=f"{type(exc).__name__}: {str(exc)[:200]}"))
+            continue
+        results.append(CQResult(id=cq.id, text=cq.text, answers=n, answered=n > 0))
+    return CQRun(results=tuple(results), kg_triples=len(graph))
+
+
+__all__ = ["CQResult", "CQRun", "kg_graph", "parse_cq", "query_iris", "run_cqs",
+           "undefined_terms"]
