@@ -94,7 +94,7 @@ def demo(corpus: Path = Path("data/sample"), ontology: Path = Path("ontologies/s
          ) -> None:
     """Build the sample knowledge graph and answer the sample hybrid queries."""
     from flows.demo import demo as demo_flow
-    from verikg_cli.render import print_answers, print_report
+    from verikg_cli.render import print_answers, print_cqs, print_report
 
     settings = _settings(store, data_dir, samples=samples, max_retries=max_retries)
     try:
@@ -105,6 +105,7 @@ def demo(corpus: Path = Path("data/sample"), ontology: Path = Path("ontologies/s
         raise _fail(exc) from exc
     print_report(console, result.build)
     print_answers(console, result.answers)
+    print_cqs(console, result.cqs)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from flows.build_kg import BuildReport
 from flows.query import QueryAnswer
+from pipeline.ontology.cq_checks import CQRun
 
 
 def _two_columns(title: str, head: tuple[str, str], values: dict[str, str]) -> Table:
@@ -74,6 +75,16 @@ def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:
                 console.print(f"       evidence: {ev.document_source} "
                               f"[{ev.span.start}:{ev.span.end}] \"{ev.quote.strip()}\"",
                               highlight=False, markup=False)
+
+
+def print_cqs(console: Console, run: CQRun) -> None:
+    """The competency questions run over the built graph: which ones it answers."""
+    console.print(Text.assemble("\n", ("Competency questions answered by the graph: ", "bold"),
+                                f"{run.answered}/{run.asked} ({run.share_answered:.0%})"))
+    for r in run.results:
+        mark = "yes" if r.answered else "no "
+        detail = f"{r.answers} answer(s)" if r.answers is not None else r.error
+        console.print(f"  {mark} {r.id}: {r.text} — {detail}", highlight=False, markup=False)
 
 
 def print_evaluation(console: Console, result: dict[str, Any]) -> None:
