@@ -17,9 +17,9 @@ to get that answer:
   selectivity, filter, and double the over-fetch for the queries still short of ``k`` (or
   whose k-th score ties the last fetched one) until all rows are scanned.
 - ``ann-hnsw``: (opt-in, ``ann="hnsw"``; the only plan that is *not* exact) a graph search
-  (``pipeline.index.ann``) with the filter applied during the walk, for unfiltered searches and
-  filters keeping at least ``ann_min_fraction`` of the rows, where an exact scan reads every
-  row per query. ``search(..., exact=True)`` never takes it.
+  (``pipeline.index.ann``) whose results are filtered with an adaptive over-fetch, for
+  unfiltered searches and filters keeping at least ``ann_min_fraction`` of the rows, where an
+  exact scan reads every row per query. ``search(..., exact=True)`` never takes it.
 
 On CUDA (``device="cuda"``, or ``engine="torch"`` on the CPU for tests) the torch engine
 answers instead: classic FAISS GPU indexes ignore ID selectors, so the filter is applied

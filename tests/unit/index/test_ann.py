@@ -188,3 +188,25 @@ def test_updated_vectors_move_in_the_graph(data) -> None:
     found, _ = index.search(new, 1, where="kind != 9")  # the copies at 3000.. are found
     same = kind[3000:3040] != 9
     assert (found[same, 0] == np.arange(3000, 3040)[same]).mean() >= 0.95
+
+
+def test_a_filter_correlated_with_the_vectors_keeps_recall() -> None:
+    """A filter that drops whole clusters empties some queries' neighbourhoods: those come
+    back short from the graph and are scanned exactly, so recall stays high."""
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((40, 32))
+    cluster = rng.integers(0, 40, 6000)
+    x = centres[cluster] + 0.25 * rng.standard_normal((6000, 32))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    q = centres[rng.integers(0, 40, 60)] + 0.25 * rng.standard_normal((60, 32))
+    q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+    index = VectorIndex.build(x, {"cluster": cluster}, ann="hnsw")
+    keep = cluster < 20  # half the rows, whole clusters
+    found, scores = index.search(q, 10, where="cluster < 20")
+    assert index.last_plan == "ann-hnsw"
+    ids = np.arange(6000)
+    check_valid(index, {int(i): x[i] for i in ids}, q, found, scores,
+                set(ids[keep].tolist()))
+    truth = exact(x, ids, q, keep, 10)
+    recall = np.mean([len(set(found[j]) & set(truth[j])) / 10 for j in range(len(q))])
+    assert recall >= 0.95, recall
