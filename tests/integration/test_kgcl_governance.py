@@ -4,22 +4,19 @@ end (exit codes, messages, effects), and the ``apply_changes`` Prefect flow with
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
+from hash_embedder import HashEmbedder
 
 from flows.apply_changes import apply_changes
 from flows.clients import index_dir
 from pipeline.errors import PermissionDeniedError
-from pipeline.index.base import Embedder
 from pipeline.index.kg_index import KGIndex
 from pipeline.kgcl.governance import UnapprovedRequestError, file_request, review_request
 from pipeline.models import (
@@ -41,30 +38,6 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SP = "https://verikg.dev/ontology/space#"
 ONTOLOGY = REPO / "ontologies" / "space"
-
-
-class HashEmbedder(Embedder):
-    """Deterministic unit vectors from a hash of the text; records what it embeds."""
-
-    def __init__(self) -> None:
-        self.embedded: list[str] = []
-
-    @property
-    def model_id(self) -> str:
-        return "hash-test-v1"
-
-    @property
-    def dim(self) -> int:
-        return 8
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded.extend(texts)
-        out = np.zeros((len(texts), 8), dtype=np.float32)
-        for i, text in enumerate(texts):
-            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-            v = np.random.default_rng(seed).standard_normal(8)
-            out[i] = v / np.linalg.norm(v)
-        return out
 
 
 def kgcl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -211,13 +184,13 @@ def test_the_apply_changes_flow_runs_an_approved_request_with_the_index(tmp_path
     path.parent.mkdir(parents=True)
     juno_store(path)
     onto = load_ontology(ONTOLOGY)
-    embedder = HashEmbedder()
+    embedder = HashEmbedder(8, "hash-test-v1")
     with SQLiteGraphStore(path) as st:
         index = KGIndex.build(st, embedder, ontology=onto)
         index.save(index_dir(settings))
         filed = file_request(st, "rename 'NASA' to 'NASA (agency)'", onto, actor="cur",
                              role="curator")
-    embedder.embedded.clear()
+    embedder.calls.clear()
 
     with pytest.raises(UnapprovedRequestError, match="pending, not approved"):
         apply_changes(filed.id, actor="cert", role="certifier", ontology=str(ONTOLOGY),

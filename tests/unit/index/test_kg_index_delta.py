@@ -5,7 +5,6 @@ build of the same store."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hash_embedder import HashEmbedder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,37 +42,6 @@ from pipeline.store.base import AddAssertion, RemoveAssertion, RenameEntity, Set
 from pipeline.store.sqlite import SQLiteGraphStore
 
 NS = "https://example.org/space#"
-
-
-class HashEmbedder(Embedder):
-    """Deterministic unit vectors from a hash of the text; records every text it embeds."""
-
-    def __init__(self, dim: int = 24, model: str = "hash-v1") -> None:
-        self._dim = dim
-        self._model = model
-        self.calls: list[list[str]] = []
-
-    @property
-    def model_id(self) -> str:
-        return self._model
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def embedded(self) -> list[str]:
-        return [t for call in self.calls for t in call]
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            seed = int.from_bytes(hashlib.sha256(f"{self._model}|{text}".encode()).digest()[:8],
-                                  "little")
-            v = np.random.default_rng(seed).standard_normal(self._dim)
-            out[i] = v / np.linalg.norm(v)
-        return out
 
 
 def ent(label: str, cls: str) -> EntityRef:

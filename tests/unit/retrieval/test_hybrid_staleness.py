@@ -4,14 +4,12 @@ returns an assertion the store no longer holds, even when another writer removed
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
+from hash_embedder import HashEmbedder
 
-from pipeline.index.base import Embedder
 from pipeline.index.kg_index import KGIndex, StaleIndexError
 from pipeline.models import (
     IRI,
@@ -31,31 +29,6 @@ from pipeline.store.base import AddAssertion, RemoveAssertion, SetStatus
 from pipeline.store.sqlite import SQLiteGraphStore
 
 NS = "https://example.org/space#"
-
-
-class HashEmbedder(Embedder):
-    """Deterministic unit vectors from a hash of the text; records every text it embeds."""
-
-    def __init__(self, dim: int = 24) -> None:
-        self._dim = dim
-        self.calls: list[list[str]] = []
-
-    @property
-    def model_id(self) -> str:
-        return "hash-v1"
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-            v = np.random.default_rng(seed).standard_normal(self._dim)
-            out[i] = v / np.linalg.norm(v)
-        return out
 
 
 def fact(subject: str, predicate: str, obj: str, quote: str) -> Assertion:
