@@ -9,6 +9,7 @@ runs.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,19 +86,54 @@ def predicate_in_ontology(s: CandidateState) -> Violation | None:
     return None
 
 
+#: characters only query and markup languages use; with the invisible ones (control, format,
+#: surrogate, private-use, unassigned, combining marks) a mention may hold them only where the
+#: text holds them too
+_SYNTAX_CHARS = frozenset("`{}[]<>;$\\|")
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"})
+#: never part of a name, even where a document holds them: control characters and the bidi
+#: embeddings, overrides and isolates that make text read other than it is ("Trojan Source")
+_NEVER_IN_NAMES = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def foreign_characters(mention: str, text: str) -> list[str]:
+    """The syntax or invisible characters of ``mention`` that ``text`` never writes, and any
+    control or bidi-override character at all.
+
+    Grounding ignores punctuation (so "NASA's" matches "NASA"), which would otherwise let a
+    model carry ``}) DETACH DELETE n //``-style debris, NUL bytes or zero-width characters
+    around a real name into the graph's labels."""
+    return sorted({ch for ch in mention
+                   if _NEVER_IN_NAMES.match(ch) or (
+                       (ch in _SYNTAX_CHARS or (unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+                                                and not ch.isspace()))
+                       and ch not in text)})
+
+
+def _in_text(s: CandidateState, role: str) -> tuple[tuple[int, int] | None, str]:
+    """The span of the subject or object in the chunk, or None with what is wrong."""
+    mention = getattr(s.candidate, role)
+    span = find_mention(s.chunk.text, mention)
+    if span is None:
+        return None, f"{role} '{mention}' is not written in the text"
+    foreign = foreign_characters(mention, s.chunk.text)
+    if foreign:
+        return None, (f"{role} {mention!r} holds characters the text does not write: "
+                      f"{', '.join(repr(c) for c in foreign)}; copy it exactly")
+    return span, ""
+
+
 def subject_in_text(s: CandidateState) -> Violation | None:
-    s.subject_span = find_mention(s.chunk.text, s.candidate.subject)
+    s.subject_span, problem = _in_text(s, "subject")
     if s.subject_span is None:
-        return _v(ViolationReason.SUBJECT_NOT_IN_TEXT, "subject-in-text",
-                  f"subject '{s.candidate.subject}' is not written in the text")
+        return _v(ViolationReason.SUBJECT_NOT_IN_TEXT, "subject-in-text", problem)
     return None
 
 
 def object_in_text(s: CandidateState) -> Violation | None:
-    s.object_span = find_mention(s.chunk.text, s.candidate.object)
+    s.object_span, problem = _in_text(s, "object")
     if s.object_span is None:
-        return _v(ViolationReason.OBJECT_NOT_IN_TEXT, "object-in-text",
-                  f"object '{s.candidate.object}' is not written in the text")
+        return _v(ViolationReason.OBJECT_NOT_IN_TEXT, "object-in-text", problem)
     return None
 
 
@@ -226,4 +262,5 @@ CHECKS: dict[str, Check] = {
     "literal-datatype": literal_datatype,
 }
 
-__all__ = ["CHECKS", "CandidateState", "Check", "parse_literal", "resolve_property"]
+__all__ = ["CHECKS", "CandidateState", "Check", "foreign_characters", "parse_literal",
+           "resolve_property"]

@@ -39,6 +39,10 @@ XSD_STRING = IRI("http://www.w3.org/2001/XMLSchema#string")
 XSD_DATE = IRI("http://www.w3.org/2001/XMLSchema#date")
 XSD_GYEAR = IRI("http://www.w3.org/2001/XMLSchema#gYear")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+#: the longest answer parsed: eight triples of 80-character terms fit in a few kilobytes, so
+#: anything near this bound is a runaway generation; refusing it unparsed bounds the work (and
+#: the quarantine rows) one answer can cause
+MAX_OUTPUT_CHARS = 100_000
 
 
 class AcceptedTriple(Frozen):
@@ -93,18 +97,24 @@ def parse_output(raw: str) -> tuple[list[Any], Violation | None]:
     if not text:
         return [], Violation(reason=ViolationReason.EMPTY_OUTPUT, check="output-not-empty",
                              detail="the model returned nothing")
+    if len(text) > MAX_OUTPUT_CHARS:
+        return [], Violation(reason=ViolationReason.MALFORMED_OUTPUT, check="output-is-json",
+                             detail=f"the answer is {len(text)} characters long, over the "
+                                    f"{MAX_OUTPUT_CHARS}-character limit; give at most the "
+                                    "triples the document states, as compact JSON")
     fenced = _FENCE.search(text)
     if fenced:
         text = fenced.group(1).strip()
     data: Any = None
+    # RecursionError: JSON nested deeper than the interpreter's stack ("[[[[...") is garbage
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
         if start >= 0:
             try:
                 data, _ = json.JSONDecoder().raw_decode(text[start:])
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 data = None
     if isinstance(data, dict) and isinstance(data.get("triples"), list):
         return data["triples"], None

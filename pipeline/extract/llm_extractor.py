@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from langchain_core.language_models import BaseChatModel
 
 from pipeline.contracts.grounding import normalise
-from pipeline.contracts.runner import AcceptedTriple, RejectedCandidate, TripleContract
+from pipeline.contracts.runner import (
+    MAX_OUTPUT_CHARS,
+    AcceptedTriple,
+    RejectedCandidate,
+    TripleContract,
+)
 from pipeline.errors import LLMUnavailableError
 from pipeline.extract.base import ChunkExtraction, Extractor, SampleResult
 from pipeline.extract.prompt import PROMPT_VERSION, build_messages
@@ -34,6 +39,18 @@ from pipeline.models import (
 def _pair(c: object) -> tuple[str, str] | None:
     subject, obj = getattr(c, "subject", None), getattr(c, "object", None)
     return (normalise(subject), normalise(obj)) if subject and obj else None
+
+
+#: how much of an over-long answer the corrective prompt shows the model again
+_ECHO_CHARS = 2_000
+
+
+def _echo(raw: str) -> str:
+    """The answer as the corrective prompt repeats it: a runaway answer (refused for its length)
+    is cut, so one bad answer cannot blow up every later prompt of the sample."""
+    if len(raw) <= MAX_OUTPUT_CHARS:
+        return raw
+    return raw[:_ECHO_CHARS] + f" … [{len(raw) - _ECHO_CHARS} more characters cut]"
 
 
 class LLMExtractor(Extractor):
@@ -103,7 +120,7 @@ class LLMExtractor(Extractor):
                     pending[key] = (rej, raw)
             if report.ok:
                 break
-            corrections.append((raw, report.violation_messages()))
+            corrections.append((_echo(raw), report.violation_messages()))
         quarantined = [
             QuarantinedCandidate.make(chunk=chunk, raw=raw, candidate=rej.candidate,
                                       violations=rej.violations, model=self.model_name,

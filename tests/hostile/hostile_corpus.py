@@ -1,0 +1,67 @@
+"""Reading the hostile-input corpus (the ``*.jsonl`` files beside this module).
+
+Named uniquely so it never shadows another test directory's helpers on ``sys.path``. The
+files are written by ``make_corpus.py``; ``test_corpus.py`` checks they are up to date.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parent
+FILES = ("documents.jsonl", "llm_outputs.jsonl", "cypher_injection.jsonl", "kgcl_invalid.jsonl",
+         "prompt_injection.jsonl")
+
+#: the toy ontology of the stage tests (tests/unit/stages/conftest.py), for the LLM cases
+TOY_TTL = """
+@prefix : <https://example.org/toy#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+<https://example.org/toy> a owl:Ontology ; rdfs:label "toy" .
+:Organization a owl:Class ; rdfs:label "Organization" .
+:Company a owl:Class ; rdfs:subClassOf :Organization ; rdfs:label "Company" .
+:Person a owl:Class ; rdfs:label "Person" .
+:City a owl:Class ; rdfs:label "City" .
+:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ;
+    rdfs:domain :Company ; rdfs:range :Person .
+:basedIn a owl:ObjectProperty ; rdfs:label "based in" ;
+    rdfs:domain :Organization ; rdfs:range :City .
+:foundingYear a owl:DatatypeProperty, owl:FunctionalProperty ; rdfs:label "founding year" ;
+    rdfs:domain :Company ; rdfs:range xsd:gYear .
+:employees a owl:DatatypeProperty ; rdfs:label "employees" ;
+    rdfs:domain :Organization ; rdfs:range xsd:integer .
+"""
+
+TEXT = ("Acme Rockets was founded by Ada Byron in 1998. Acme Rockets is based in Seattle. "
+        "The company has 250 employees.")
+
+
+@cache
+def load(name: str) -> tuple[dict[str, Any], ...]:
+    """Every case of one corpus file, in file order."""
+    lines = (CORPUS / name).read_text(encoding="utf-8").splitlines()
+    return tuple(json.loads(line) for line in lines if line.strip())
+
+
+def text(case: dict[str, Any], key: str) -> str:
+    """A text field of a case; a long one is stored as ``<key>_parts`` ``[piece, times]``."""
+    if key in case:
+        return str(case[key])
+    return "".join(piece * times for piece, times in case[f"{key}_parts"])
+
+
+def params(name: str, **marks_by_category: Any) -> list[Any]:
+    """The cases of ``name`` as pytest params, each with its case id as the test id."""
+    return [pytest.param(c, id=c["id"], marks=marks_by_category.get(c["category"], ()))
+            for c in load(name)]
+
+
+def total() -> dict[str, int]:
+    return {name: len(load(name)) for name in FILES}

@@ -1,0 +1,55 @@
+"""Invalid KGCL: every request of ``kgcl_invalid.jsonl`` is refused with ``ChangeRequestError``
+naming the problem (and the line), at the stage the case says — ``parse`` (it is not KGCL) or
+``apply`` (it is KGCL, but not applicable to the graph) — and the store is left exactly as it
+was: not even the lines before the bad one apply, and nothing is audited."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graph_store_fixtures import Sample, snapshot
+from hostile_corpus import load, text
+from kgcl_store_fixtures import ONTOLOGY
+
+from pipeline.errors import ChangeRequestError
+from pipeline.kgcl import apply_to_store
+from pipeline.kgcl.parser import parse_change_request
+from pipeline.store import GraphStore, SQLiteGraphStore
+
+
+def _cases(stage: str) -> list[Any]:
+    return [pytest.param(c, id=c["id"]) for c in load("kgcl_invalid.jsonl")
+            if c["expected"]["stage"] == stage]
+
+
+def _refused(request: str, store: GraphStore, match: str) -> None:
+    before = snapshot(store)
+    with pytest.raises(ChangeRequestError) as info:
+        apply_to_store(request, store, ONTOLOGY, actor="mallory", role="admin")
+    assert type(info.value) is ChangeRequestError
+    assert re.search(match, str(info.value)), str(info.value)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("case", _cases("parse"))
+def test_request_that_is_not_kgcl_is_refused_before_the_store(
+        case: dict[str, Any], sample: Sample, tmp_path: Path) -> None:
+    """Refused by the parser, so one backend is enough: no store call is made."""
+    request, match = text(case, "kgcl"), case["expected"]["match"]
+    with pytest.raises(ChangeRequestError, match=match):
+        parse_change_request(request)
+    with SQLiteGraphStore(tmp_path / "kg.sqlite") as store:
+        store.upsert_documents(sample.documents, sample.chunks)
+        store.write_assertions(sample.assertions)
+        _refused(request, store, match)
+
+
+@pytest.mark.parametrize("case", _cases("apply"))
+def test_kgcl_that_cannot_apply_changes_nothing(case: dict[str, Any],
+                                                sentinel: GraphStore) -> None:
+    request = text(case, "kgcl")
+    parse_change_request(request)  # it is KGCL: the refusal comes from the graph
+    _refused(request, sentinel, case["expected"]["match"])
