@@ -14,12 +14,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup demo test lint neo4j-start neo4j-stop clean
+.PHONY: help setup demo test lint neo4j-start neo4j-stop clean ui ui-stop chromium
 
 help:
 	@echo "make demo   - install (locked) and build the sample knowledge graph, answer 3 queries"
 	@echo "make test   - install (locked) and run every test, with a real Neo4j started here"
 	@echo "make lint   - ruff + mypy"
+	@echo "make ui     - Prefect server on 127.0.0.1:$(UI_PORT) + worker, deployments, one demo build"
+	@echo "make ui-stop - stop what make ui started (by the PIDs in .run/)"
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -33,12 +35,56 @@ demo: setup
 	$(VENV)/bin/verikg demo
 
 # Neo4j 5.26 from Maven Central, started for the test run and stopped by its PID afterwards.
-test: setup
+# The Prefect UI test drives Debian's chromium: installed here if missing.
+test: setup chromium
 	deploy/neo4j/with-neo4j.sh $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check pipeline flows verikg_cli tests
 	$(VENV)/bin/mypy pipeline flows verikg_cli
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+# The Prefect UI locally: server (SQLite under .run/prefect), every deployment, a worker of the
+# verikg pool, one demo build of the sample corpus. Server and worker keep running (PIDs in
+# .run/); `make ui-stop` stops them.
+UI_PORT ?= 4200
+UI_API := http://127.0.0.1:$(UI_PORT)/api
+UI_ENV := PREFECT_HOME=$(CURDIR)/.run/prefect PREFECT_API_URL=$(UI_API) \
+	PREFECT_UI_API_URL=$(UI_API) VERIKG_REPO=$(CURDIR)
+ui: setup
+	@mkdir -p .run/prefect
+	@if [ -f .run/prefect-server.pid ] && kill -0 $$(cat .run/prefect-server.pid) 2>/dev/null; then \
+	  echo "Prefect server already running (PID $$(cat .run/prefect-server.pid))"; \
+	else \
+	  $(UI_ENV) nohup $(VENV)/bin/prefect server start --host 127.0.0.1 \
+	    --port $(UI_PORT) > .run/prefect-server.log 2>&1 & echo $$! > .run/prefect-server.pid; \
+	  echo "Prefect server starting (PID $$(cat .run/prefect-server.pid), log .run/prefect-server.log)"; \
+	fi
+	@for i in $$(seq 1 180); do \
+	  curl -sf $(UI_API)/health >/dev/null && break; \
+	  kill -0 $$(cat .run/prefect-server.pid) 2>/dev/null || { tail -20 .run/prefect-server.log; exit 1; }; \
+	  sleep 1; done; curl -sf $(UI_API)/health >/dev/null || { echo "server did not answer"; exit 1; }
+	$(UI_ENV) $(VENV)/bin/verikg serve
+	@if [ -f .run/prefect-worker.pid ] && kill -0 $$(cat .run/prefect-worker.pid) 2>/dev/null; then \
+	  echo "worker already running (PID $$(cat .run/prefect-worker.pid))"; \
+	else \
+	  $(UI_ENV) VERIKG_MAX_RETRIES=$${VERIKG_MAX_RETRIES:-1} nohup $(VENV)/bin/prefect worker start \
+	    --pool verikg --type process > .run/prefect-worker.log 2>&1 & echo $$! > .run/prefect-worker.pid; \
+	  echo "worker started (PID $$(cat .run/prefect-worker.pid), log .run/prefect-worker.log)"; \
+	fi
+	$(UI_ENV) $(VENV)/bin/prefect deployment run build_kg/build-kg
+	@echo "Prefect UI: http://127.0.0.1:$(UI_PORT)  (the demo build runs on the worker; make ui-stop stops all)"
+
+ui-stop:
+	@for name in worker server; do \
+	  f=.run/prefect-$$name.pid; \
+	  if [ -f $$f ] && kill -0 $$(cat $$f) 2>/dev/null; then \
+	    kill $$(cat $$f) && echo "stopped Prefect $$name (PID $$(cat $$f))"; fi; \
+	  rm -f $$f; done
 
 clean:
 	rm -rf .verikg .run

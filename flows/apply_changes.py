@@ -19,6 +19,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.clients import index_dir, make_embedder, make_store, open_index
+from flows.params import InProcess, with_overrides
+from flows.policies import retry_options
 from pipeline.index import Embedder, KGIndex
 from pipeline.index.kg_index import MANIFEST
 from pipeline.kgcl.governance import apply_request, check_applicable
@@ -98,7 +100,7 @@ def run_apply(request_id: str, settings: Settings, ontology_path: Path, *, actor
         store.close()
 
 
-@task(name="apply_change_request", cache_policy=NO_CACHE)
+@task(name="apply_change_request", cache_policy=NO_CACHE, **retry_options())
 def apply_change_request(request_id: str, settings: Settings, ontology_path: Path, actor: str,
                          role: Role, index_mode: IndexMode = "build",
                          embedder: Embedder | None = None) -> ApplyReport:
@@ -108,17 +110,30 @@ def apply_change_request(request_id: str, settings: Settings, ontology_path: Pat
 
 @flow(name="apply_changes")
 def apply_changes(request_id: str, actor: str, role: Role = "certifier",
-                  ontology: str = "ontologies/space", settings: Settings | None = None,
-                  index_mode: IndexMode = "build",
-                  embedder: Embedder | None = None) -> ApplyReport:
+                  ontology: str = "ontologies/space", index_mode: IndexMode = "build",
+                  store: str | None = None, data_dir: str | None = None,
+                  settings: InProcess[Settings | None] = None,
+                  embedder: InProcess[Embedder | None] = None) -> ApplyReport:
     """Apply an approved change request to the store and the index.
 
-    ``actor``/``role`` are who runs it (a certifier or admin); ``settings`` default to the
-    environment (``VERIKG_*``); ``embedder`` replaces the one the settings name (tests)."""
+    Args:
+        request_id: the approved change request (cr-...), as `kgcl request` printed it
+        actor: who applies it (recorded in the audit log); a certifier or admin
+        role: the actor's role; only certifier and admin may apply
+        ontology: ontology file or folder the request's terms resolve against
+        index_mode: build (the flows' index, built if missing), saved (only a saved index
+            of this store) or none (the store alone)
+        store: store descriptor, sqlite:PATH or a Bolt URI (default VERIKG_STORE)
+        data_dir: state folder holding the index (default VERIKG_DATA_DIR)
+        settings: in-process only: the settings to start from (default the environment)
+        embedder: in-process only: replaces the configured embedder (tests)
+    """
     logger = get_run_logger()
     logger.info("applying change request %s as %s (%s)", request_id, actor, role)
     try:
-        report = apply_change_request(request_id, settings or Settings(), Path(ontology),
+        report = apply_change_request(request_id,
+                                      with_overrides(settings, store=store, data_dir=data_dir),
+                                      Path(ontology),
                                       actor, role, index_mode, embedder)
     except Exception as exc:
         logger.error("change request %s was not applied: %s", request_id, exc)

@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.clients import make_embedder
+from flows.params import InProcess, with_overrides
 from pipeline.index.base import Embedder
 from pipeline.ingest import TextFileLoader
 from pipeline.llm import SQLiteLLMCache, build_chat_model
@@ -129,13 +130,44 @@ def run_design(domain: str, corpus: Path, out: Path, settings: Settings,
 
 @flow(name="design_ontology", validate_parameters=False)
 def design_ontology(domain: str, corpus: str = "data/sample", out: str = "ontologies/designed",
-                    settings: Settings | None = None, design: DesignSettings | None = None,
-                    chat_models: PanelModels | None = None,
-                    embedder: Embedder | None = None) -> DesignReport:
+                    roles: list[str] | None = None, proposal_rounds: int | None = None,
+                    review_rounds: int | None = None, quorum: float | None = None,
+                    merge_threshold: float | None = None, iri: str | None = None,
+                    prefix: str | None = None, data_dir: str | None = None,
+                    settings: InProcess[Settings | None] = None,
+                    design: InProcess[DesignSettings | None] = None,
+                    chat_models: InProcess[PanelModels | None] = None,
+                    embedder: InProcess[Embedder | None] = None) -> DesignReport:
     """Design an ontology for ``domain`` from a sample of ``corpus`` and write it to ``out``.
 
-    ``settings`` (LLM, data folder) and ``design`` (the panel) default to the environment
-    (``VERIKG_*``, ``VERIKG_DESIGN_*``); ``chat_models`` and ``embedder`` replace the ones the
-    settings name (tests pass langchain-core's fake chat models)."""
-    return run_design(domain, Path(corpus), Path(out), settings or Settings(),
-                      design or DesignSettings(), chat_models=chat_models, embedder=embedder)
+    The plain options override the panel's settings (``VERIKG_DESIGN_*``) as the command
+    line's do; the LLM is the configured one (``VERIKG_LLM``...).
+
+    Args:
+        domain: what the ontology is about, in a sentence or two
+        corpus: file or folder of documents; a sample is shown to the panel
+        out: folder for ontology.ttl, competency_questions.yaml and the transcript
+        roles: the panel's seats (domain_expert, analyst, ontology_engineer, critic)
+        proposal_rounds: round 1, proposal rounds
+        review_rounds: round 2, drafts the critic may review
+        quorum: share of the panel whose accept vote a question needs
+        merge_threshold: embedding similarity at which two questions merge
+        iri: the ontology's IRI
+        prefix: prefix of the ontology's terms
+        data_dir: state folder with the LLM and embedding caches (default VERIKG_DATA_DIR)
+        settings: in-process only: the settings to start from (default the environment)
+        design: in-process only: the panel's settings (default VERIKG_DESIGN_*)
+        chat_models: in-process only: replace the configured LLM per agent (tests)
+        embedder: in-process only: replaces the configured embedder (tests)
+    """
+    overrides = {k: v for k, v in (("roles", tuple(roles) if roles else None),
+                                   ("proposal_rounds", proposal_rounds),
+                                   ("review_rounds", review_rounds), ("quorum", quorum),
+                                   ("merge_threshold", merge_threshold), ("iri", iri),
+                                   ("prefix", prefix)) if v is not None}
+    panel = design or DesignSettings()
+    if overrides:
+        panel = DesignSettings.model_validate({**panel.model_dump(), **overrides})
+    return run_design(domain, Path(corpus), Path(out), with_overrides(settings,
+                                                                      data_dir=data_dir),
+                      panel, chat_models=chat_models, embedder=embedder)

@@ -300,5 +300,9 @@ from verikg_cli.ontology_design import register as _register_design  # noqa: E40
 
 _register_design(ontology_app)
 
+from verikg_cli.serve import register as _register_serve  # noqa: E402
+
+_register_serve(app)
+
 if __name__ == "__main__":
     app()
