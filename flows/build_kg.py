@@ -9,7 +9,6 @@ content hashes, the store merges, and the LLM cache answers the same prompts aga
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,8 +18,11 @@ from langchain_core.language_models import BaseChatModel
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.artifacts import graph_confidences, publish_build_artifacts
 from flows.clients import index_dir, make_chat_model, make_embedder, make_store, open_index
 from flows.merges import MergeLog
+from flows.params import InProcess, with_overrides
+from flows.policies import LLM_LIMIT, cached, llm_slot, retry_options
 from pipeline.confidence import AgreementScorer, ScoredGraph, reinforce
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.graph_checks import resolve_functional_conflicts
@@ -28,7 +30,10 @@ from pipeline.contracts.graph_contract import GraphCheckResult, run_graph_contra
 from pipeline.contracts.stats import ContractStats, contract_stats
 from pipeline.errors import OntologyError
 from pipeline.extract import ChunkExtraction, LLMExtractor
+from pipeline.extract.prompt import PROMPT_VERSION
+from pipeline.index import Embedder
 from pipeline.ingest import SentenceChunker, TextFileLoader
+from pipeline.ledger import ChunkStage, LedgerRun, RunLedger, run_key
 from pipeline.models import Assertion, AssertionId, Chunk, Document, Frozen, Ontology, RunId
 from pipeline.ontology import check_ontology, load_ontology
 from pipeline.resolve import MergeRecord
@@ -38,6 +43,8 @@ from pipeline.store.base import SetStatus
 
 #: called as ``progress(stage, done, total)`` while long stages run (the CLI draws bars)
 ProgressFn = Callable[[str, int, int], None]
+#: the run ledger, in the data directory
+LEDGER_FILE = "ledger.sqlite"
 
 
 class BuildReport(Frozen):
@@ -62,6 +69,10 @@ class BuildReport(Frozen):
     contested: int = 0
     islands: int = 0
     stage_seconds: dict[str, float] = {}
+    #: 1 for a build that ran through; more when it resumed a run that died before
+    attempts: int = 1
+    #: chunks whose extraction an earlier attempt had committed to the run ledger
+    resumed_chunks: int = 0
 
 
 @task(name="load_documents", cache_policy=NO_CACHE)
@@ -84,16 +95,19 @@ def load_checked_ontology(path: Path) -> Ontology:
     return onto
 
 
-@task(name="store_documents", cache_policy=NO_CACHE)
+@task(name="store_documents", cache_policy=NO_CACHE, **retry_options())
 def store_documents(store: GraphStore, documents: Sequence[Document],
                     chunks: Sequence[Chunk]) -> int:
     return store.upsert_documents(documents, chunks).created
 
 
-@task(name="extract_chunk", cache_policy=NO_CACHE)
+@task(name="extract_chunk", cache_policy=NO_CACHE, tags=[LLM_LIMIT], **retry_options())
 def extract_chunk(extractor: LLMExtractor, chunk: Chunk, ontology: Ontology,
-                  run_id: str) -> ChunkExtraction:
-    return extractor.extract(chunk, ontology, run_id=RunId(run_id))
+                  run_id: str, settings: Settings | None = None) -> ChunkExtraction:
+    """One chunk's samples, holding an LLM slot (``VERIKG_LLM_CONCURRENCY`` in this process,
+    the ``verikg-llm`` limit across workers)."""
+    with llm_slot(settings):
+        return extractor.extract(chunk, ontology, run_id=RunId(run_id))
 
 
 @task(name="score_assertions", cache_policy=NO_CACHE)
@@ -103,28 +117,45 @@ def score_assertions(extractions: Sequence[ChunkExtraction], ontology: Ontology)
 
 @task(name="check_graph", cache_policy=NO_CACHE)
 def check_graph(scored: ScoredGraph, ontology: Ontology, contract: TripleContract,
-                chunks: Sequence[Chunk], settings: Settings) -> GraphCheckResult:
+                chunks: Sequence[Chunk], settings: Settings,
+                embedder: Embedder | None = None) -> GraphCheckResult:
     """The contract's graph section: entity resolution, domain/range, functional conflicts,
     SHACL, islands (see ``contracts/extraction.yaml``)."""
     policy = contract.spec.entity_resolution
-    embedder = make_embedder(settings) if policy.use_embeddings else None
+    if policy.use_embeddings and embedder is None:
+        embedder = make_embedder(settings)
     return run_graph_contract(scored, ontology, contract.spec,
-                              texts=[c.text for c in chunks], embedder=embedder,
+                              texts=[c.text for c in chunks],
+                              embedder=embedder if policy.use_embeddings else None,
                               undone=MergeLog.of(settings).undone())
 
 
-@task(name="store_assertions", cache_policy=NO_CACHE)
+#: assertions per store transaction while a build writes (each slice commits on its own, so
+#: a store that goes away mid-ingest loses at most the slice in flight, which a retry rewrites)
+STORE_SLICE = 200
+
+
+@task(name="store_assertions", cache_policy=NO_CACHE, **retry_options())
 def store_assertions(store: GraphStore, scored: ScoredGraph, ontology: Ontology,
-                     run_id: str) -> int:
+                     run_id: str, progress: ProgressFn | None = None,
+                     slice_size: int = STORE_SLICE) -> int:
+    """Write a run's quarantine and assertions. Every write is idempotent (content-hash ids,
+    provenance merged by chunk, model and prompt version), so a rerun after a crash at any
+    point — between slices, before the status changes — ends in the same graph."""
     # quarantine first: if the assertion write fails, a rerun still finds every reason stored
     store.write_quarantine(scored.quarantined)
     if not scored.assertions:
         return 0
-    # what earlier runs found reinforces what this one finds (noisy-OR across chunks)
+    # what earlier runs found reinforces what this one finds (noisy-OR across chunks); the
+    # whole batch is decided against one snapshot, then written slice by slice
     stored = {a.id: a for a in store.assertions()}
     batch = reinforce(scored.assertions, stored)
     batch, changes = contest_across_runs(batch, stored, ontology, run_id)
-    created = store.write_assertions(batch).created
+    created = 0
+    for start in range(0, len(batch), slice_size):
+        created += store.write_assertions(batch[start:start + slice_size]).created
+        if progress:
+            progress("store", min(start + slice_size, len(batch)), len(batch))
     if changes:
         store.apply_changes(changes, actor=f"verikg build {run_id}", role="curator")
     return created
@@ -160,9 +191,10 @@ def contest_across_runs(batch: Sequence[Assertion], stored: Mapping[AssertionId,
     return out, changes
 
 
-@task(name="build_index", cache_policy=NO_CACHE)
-def build_index(store: GraphStore, ontology: Ontology, settings: Settings) -> int:
-    index, changed = open_index(settings, store, make_embedder(settings), ontology)
+@task(name="build_index", cache_policy=NO_CACHE, **retry_options())
+def build_index(store: GraphStore, ontology: Ontology, settings: Settings,
+                embedder: Embedder | None = None) -> int:
+    index, changed = open_index(settings, store, embedder or make_embedder(settings), ontology)
     if changed:
         index.save(index_dir(settings))
     return index.size
@@ -170,12 +202,19 @@ def build_index(store: GraphStore, ontology: Ontology, settings: Settings) -> in
 
 def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
               progress: ProgressFn | None = None,
-              chat_model: BaseChatModel | None = None) -> BuildReport:
+              chat_model: BaseChatModel | None = None,
+              embedder: Embedder | None = None) -> BuildReport:
     """The build, stage by stage; ``build_kg`` is this as a Prefect flow. ``chat_model``
-    replaces the one the settings name (tests pass langchain-core's fake chat models)."""
+    replaces the one the settings name (tests pass langchain-core's fake chat models),
+    ``embedder`` the sentence-transformers model.
+
+    The build writes through the run ledger (``<data dir>/ledger.sqlite``): each chunk's
+    extraction is committed as it finishes, and chunks are marked checked and stored as the
+    later stages finish. A build that dies at any point leaves its run open; running the same
+    build again resumes it under the same run id, reads the finished chunks back instead of
+    asking the LLM, and replays the idempotent store writes."""
     logger = get_run_logger()
     timings: dict[str, float] = {}
-    run_id = f"run-{uuid.uuid4().hex[:12]}"
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
@@ -185,33 +224,56 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
 
     with stage("ingest"):
         documents = load_documents(corpus)
-        chunks = chunk_documents(documents, settings.chunk_chars)
+        # deterministic: cached by its inputs and its code under the data directory
+        chunks = cached(chunk_documents, settings)(documents, settings.chunk_chars)
     with stage("ontology"):
         ontology = load_checked_ontology(ontology_path)
 
     store = make_store(settings)
+    ledger = RunLedger(settings.data_dir / LEDGER_FILE)
+    run: LedgerRun | None = None
     try:
         with stage("store_documents"):
             new_docs = store_documents(store, documents, chunks)
+        contract = TripleContract(load_contract("extraction"))
+        extractor = LLMExtractor(chat_model or make_chat_model(settings, ontology), contract,
+                                 samples=settings.samples, max_retries=settings.max_retries)
+        run = ledger.begin(run_key(store=store.descriptor, chunks=chunks, ontology=ontology,
+                                   model=extractor.model_name, prompt_version=PROMPT_VERSION,
+                                   contract=contract.spec.tag, samples=extractor.samples,
+                                   max_retries=extractor.max_retries),
+                           store=store.descriptor)
+        run_id = run.run_id
         with stage("extract"):
-            contract = TripleContract(load_contract("extraction"))
-            extractor = LLMExtractor(chat_model or make_chat_model(settings, ontology), contract,
-                                     samples=settings.samples, max_retries=settings.max_retries)
+            done = ledger.extractions(run_id)
+            if run.resumed:
+                logger.info("build %s: resuming (attempt %d), %d of %d chunks already "
+                            "extracted", run_id, run.attempts, len(done), len(chunks))
             extractions: list[ChunkExtraction] = []
             for i, chunk in enumerate(chunks):
-                extractions.append(extract_chunk(extractor, chunk, ontology, run_id))
+                found = done.get(chunk.id)
+                if found is None:
+                    found = extract_chunk(extractor, chunk, ontology, run_id, settings)
+                    ledger.record_extraction(run_id, found)
+                extractions.append(found)
                 if progress:
                     progress("extract", i + 1, len(chunks))
+        chunk_ids = [c.id for c in chunks]
         with stage("confidence"):
             scored = score_assertions(extractions, ontology)
         with stage("graph_checks"):
-            checked = check_graph(scored, ontology, contract, chunks, settings)
+            checked = check_graph(scored, ontology, contract, chunks, settings, embedder)
             scored = checked.graph
+            ledger.mark(run_id, chunk_ids, ChunkStage.CHECKED)
         with stage("store"):
-            new_assertions = store_assertions(store, scored, ontology, run_id)
+            new_assertions = store_assertions(store, scored, ontology, run_id, progress,
+                                              settings.store_batch_size)
             MergeLog.of(settings).append(checked.merges, run_id)
+            ledger.mark(run_id, chunk_ids, ChunkStage.STORED)
         with stage("index"):
-            index_size = build_index(store, ontology, settings)
+            index_size = build_index(store, ontology, settings, embedder)
+            if progress:
+                progress("index", 1, 1)
 
         failures: Counter[str] = Counter(checked.failures)
         proposed = 0
@@ -231,21 +293,58 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             assertions_in_store=counts.assertions, index_size=index_size,
             contract=contract_stats(extractions, contract.spec, checked.failures),
             merges=checked.merges, contested=sum(len(c.losers) for c in checked.conflicts),
-            islands=len(checked.islands), stage_seconds=timings)
+            islands=len(checked.islands), stage_seconds=timings, attempts=run.attempts,
+            resumed_chunks=len(done))
+        ledger.complete(run_id)
         logger.info("build %s: %d accepted, %d quarantined, %d new assertions", run_id,
                     report.accepted, report.quarantined, report.new_assertions)
         return report
+    except BaseException as exc:
+        if run is not None:
+            # the run stays open: the next build of the same inputs resumes it
+            ledger.fail(run.run_id, f"{type(exc).__name__}: {exc}")
+        raise
     finally:
+        ledger.close()
         store.close()
+
+
+# the deployable signature's helpers (kept beside the flow they serve)
 
 
 @flow(name="build_kg")
 def build_kg(corpus: str = "data/sample", ontology: str = "ontologies/space",
-             settings: Settings | None = None, progress: ProgressFn | None = None,
-             chat_model: BaseChatModel | None = None) -> BuildReport:
+             store: str | None = None, data_dir: str | None = None,
+             samples: int | None = None, max_retries: int | None = None,
+             llm: str | None = None, llm_model: str | None = None,
+             settings: InProcess[Settings | None] = None,
+             progress: InProcess[ProgressFn | None] = None,
+             chat_model: InProcess[BaseChatModel | None] = None,
+             embedder: InProcess[Embedder | None] = None) -> BuildReport:
     """Build (or update) the knowledge graph from a corpus under an ontology.
 
-    ``settings`` defaults to the environment (``VERIKG_*``); ``progress`` is an in-process
-    callback for the command line's progress bars."""
-    return run_build(Path(corpus), Path(ontology), settings or Settings(), progress=progress,
-                     chat_model=chat_model)
+    The run publishes its artifacts (counts, contract pass rates, quarantine reasons and the
+    confidence plot of the graph) for the Prefect UI.
+
+    Args:
+        corpus: file or folder of documents
+        ontology: ontology file or folder
+        store: store descriptor, sqlite:PATH or a Bolt URI (default VERIKG_STORE)
+        data_dir: state folder: embedded store, index, caches (default VERIKG_DATA_DIR)
+        samples: samples per chunk, whose agreement is the confidence (default VERIKG_SAMPLES)
+        max_retries: corrective re-prompts per sample (default VERIKG_MAX_RETRIES)
+        llm: LLM backend, embedded or openai (default VERIKG_LLM; keys stay in the
+            environment)
+        llm_model: model name for the openai backend (default VERIKG_LLM_MODEL)
+        settings: in-process only: the settings to start from (default the environment)
+        progress: in-process only: progress(stage, done, total) for progress bars
+        chat_model: in-process only: replaces the configured LLM (tests)
+        embedder: in-process only: replaces the configured embedder (tests)
+    """
+    chosen = with_overrides(settings, store=store, data_dir=data_dir, samples=samples,
+                            max_retries=max_retries, llm=llm, llm_model=llm_model)
+    report = run_build(Path(corpus), Path(ontology), chosen, progress=progress,
+                       chat_model=chat_model, embedder=embedder)
+    with make_store(chosen) as graph:
+        publish_build_artifacts(report, graph_confidences(graph))
+    return report

@@ -5,10 +5,13 @@ Library stages take these objects as arguments; only flows and the command line 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+from flows.secrets import resolve_secrets
+from pipeline.errors import IndexError_
 from pipeline.extract.prompt import extraction_json_schema
 from pipeline.index import Embedder, KGIndex, SentenceTransformerEmbedder
 from pipeline.llm import SQLiteLLMCache, build_chat_model
@@ -20,7 +23,8 @@ from pipeline.store import GraphStore, open_store
 def make_store(settings: Settings) -> GraphStore:
     """An opened store for ``settings.store`` (embedded SQLite unless a Bolt URI is given)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_store(settings.store_descriptor(), settings)
+    return open_store(settings.store_descriptor(),
+                      resolve_secrets(settings, ("neo4j_password",)))
 
 
 def make_chat_model(settings: Settings, ontology: Ontology) -> BaseChatModel:
@@ -28,7 +32,8 @@ def make_chat_model(settings: Settings, ontology: Ontology) -> BaseChatModel:
     its labels where the backend enforces schemas), with a persistent response cache so a
     rerun never asks twice."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return build_chat_model(settings, json_schema=extraction_json_schema(ontology),
+    return build_chat_model(resolve_secrets(settings, ("llm_api_key",)),
+                            json_schema=extraction_json_schema(ontology),
                             cache=SQLiteLLMCache(settings.data_dir / "llm_cache.sqlite"))
 
 
@@ -49,7 +54,13 @@ def open_index(settings: Settings, store: GraphStore, embedder: Embedder,
     ``store``; the flag says whether it must be saved (new, or refreshed because stale)."""
     directory = index_dir(settings)
     if (directory / "kg_index.json").exists():
-        index = KGIndex.load(directory, ontology=ontology)
-        if index.model_id == embedder.model_id:
-            return index, index.refresh(store, embedder=embedder)
+        try:
+            index = KGIndex.load(directory, ontology=ontology)
+        except IndexError_ as exc:
+            # a process killed while saving leaves the manifest and the vectors disagreeing:
+            # the store is the truth, so the index is rebuilt from it
+            logging.getLogger(__name__).warning("rebuilding the index: %s", exc)
+        else:
+            if index.model_id == embedder.model_id:
+                return index, index.refresh(store, embedder=embedder)
     return KGIndex.build(store, embedder, ontology=ontology), True

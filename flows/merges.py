@@ -27,10 +27,23 @@ class MergeLog:
         return cls(Path(settings.data_dir) / "merges.jsonl")
 
     def _lines(self) -> list[dict]:
+        """The records; a last line cut short (a process killed mid-append) is ignored —
+        the merge it would record is made and appended again by the rerun."""
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
+        out: list[dict] = []
+        lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except ValueError as exc:
+                if number == len(lines):
+                    continue
+                raise ChangeRequestError(f"{self.path}:{number} is not a merge record "
+                                         f"({exc}); fix or remove that line") from exc
+        return out
 
     def append(self, merges: Sequence[MergeRecord], run_id: str) -> int:
         """Record the merges not recorded yet; returns how many were new."""
@@ -38,10 +51,9 @@ class MergeLog:
         new = [m for m in merges if m.id not in known]
         if new:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                for m in new:
-                    f.write(json.dumps({"run": run_id, "merge": m.model_dump(mode="json")},
-                                       ensure_ascii=False) + "\n")
+            text = "".join(json.dumps({"run": run_id, "merge": m.model_dump(mode="json")},
+                                      ensure_ascii=False) + "\n" for m in new)
+            self._append_text(text)
         return len(new)
 
     def records(self) -> list[MergeRecord]:
@@ -63,9 +75,19 @@ class MergeLog:
         before = store.assertions()
         changes = merge_changes(before, undo_merge(before, record))
         applied = store.apply_changes(changes, actor=actor, role="curator") if changes else 0
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"undo": merge_id, "by": actor}) + "\n")
+        self._append_text(json.dumps({"undo": merge_id, "by": actor}) + "\n")
         return applied
+
+    def _append_text(self, text: str) -> None:
+        """Append whole lines, first finishing a line a killed writer left without its
+        newline (so the next record never runs into the cut one)."""
+        with self.path.open("a+b") as f:
+            f.seek(0, 2)
+            if f.tell():
+                f.seek(-1, 2)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
+            f.write(text.encode("utf-8"))
 
 
 __all__ = ["MergeLog"]

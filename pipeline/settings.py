@@ -24,7 +24,15 @@ class Settings(BaseSettings):
     store: str = "sqlite:"
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
+    #: or the name of a Prefect ``Secret`` block holding it, read where clients are built
+    #: (``flows/secrets.py``) when ``neo4j_password`` is empty
+    neo4j_password_block: str = ""
     neo4j_database: str = "neo4j"
+    #: how long a Neo4j write keeps retrying (with backoff) while the server is away — a
+    #: restart mid-ingest costs time, not the run; past it the build fails and a rerun resumes
+    neo4j_retry_seconds: float = Field(default=60.0, ge=0)
+    #: assertions per store transaction while a build writes
+    store_batch_size: int = Field(default=200, ge=1)
 
     #: LLM: ``embedded`` (llama-cpp-python + Gemma 3 270M, offline, smoke-level quality) or
     #: ``openai`` (any OpenAI-compatible endpoint: vLLM, Ollama, llama.cpp server, OpenAI)
@@ -32,9 +40,14 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None
     llm_api_key: SecretStr = SecretStr("")
+    #: or the name of a Prefect ``Secret`` block holding it (as ``neo4j_password_block``)
+    llm_api_key_block: str = ""
     llm_temperature: float = 0.7
     llm_max_tokens: int = 384
     llm_timeout_s: float = 120.0
+    #: LLM calls at once: per process, and across workers through Prefect's ``verikg-llm``
+    #: global concurrency limit when flows run against a server
+    llm_concurrency: int = Field(default=2, ge=1, le=64)
 
     #: extraction: samples per chunk (confidence = agreement) and corrective retries per sample
     samples: int = Field(default=3, ge=1, le=20)

@@ -7,9 +7,21 @@ its analytics must stay off, and its log chatter would bury the command's own ou
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from types import FrameType
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def configure() -> None:
+    # SIGTERM (a supervisor stopping the command, `kill PID`) unwinds like Ctrl-C: Python's
+    # default would end the process on the spot and leave the temporary Prefect API server it
+    # started running with no parent; SystemExit runs the exit handlers that stop it
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # a failing task is reported once, by the command, as a one-line error: Prefect's own
     # traceback log would bury it (set PREFECT_LOGGING_LEVEL=INFO to see Prefect's logs)

@@ -28,7 +28,9 @@ def print_report(console: Console, r: BuildReport) -> None:
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     rows = [
-        ("store", r.store), ("run", r.run_id),
+        ("store", r.store),
+        ("run", r.run_id if r.attempts == 1 else
+         f"{r.run_id} (resumed: attempt {r.attempts}, {r.resumed_chunks} chunks from the ledger)"),
         ("documents", f"{r.documents} ({r.new_documents} new)"), ("chunks", str(r.chunks)),
         ("triples proposed", str(r.proposed)), ("triples accepted", str(r.accepted)),
         ("triples quarantined", str(r.quarantined)), ("entities", str(r.entities)),

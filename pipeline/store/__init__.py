@@ -56,7 +56,8 @@ def _build(descriptor: str, settings: Settings | None) -> GraphStore:
             return Neo4jGraphStore(descriptor, user="neo4j", password=SecretStr(""))
         return Neo4jGraphStore(descriptor, user=settings.neo4j_user,
                                password=settings.neo4j_password,
-                               database=settings.neo4j_database)
+                               database=settings.neo4j_database,
+                               max_retry_time_s=settings.neo4j_retry_seconds)
     raise ConfigurationError(
         f"unknown graph store descriptor {descriptor!r}: use sqlite:PATH for the embedded store "
         "or a Neo4j URI such as bolt://127.0.0.1:7687 (set VERIKG_STORE)")
