@@ -9,31 +9,14 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import SecretStr
+from toy_ontology import TOY_ONTOLOGY, answer
 
 from flows.build_kg import build_kg
 from pipeline.errors import DocumentError, OntologyError
 from pipeline.settings import Settings
 from pipeline.store import open_store
 
-ONTO = """
-@prefix : <https://example.org/toy#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-<https://example.org/toy> a owl:Ontology .
-:Company a owl:Class ; rdfs:label "Company" .
-:Person a owl:Class ; rdfs:label "Person" .
-:City a owl:Class ; rdfs:label "City" .
-:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ; rdfs:domain :Company ;
-    rdfs:range :Person .
-:basedIn a owl:ObjectProperty ; rdfs:label "based in" ; rdfs:domain :Company ;
-    rdfs:range :City .
-"""
-
-
-def answer(*triples: tuple[str, str, str]) -> str:
-    return json.dumps({"triples": [{"subject": s, "predicate": p, "object": o}
-                                   for s, p, o in triples]})
+ONTO = TOY_ONTOLOGY
 
 
 RESPONSES = [

@@ -8,24 +8,13 @@ from pathlib import Path
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rich.console import Console
+from toy_ontology import TOY_ONTOLOGY
 
 from flows.demo import demo
 from pipeline.settings import Settings
 from verikg_cli.render import print_cqs
 
-ONTO = """
-@prefix : <https://example.org/toy#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-<https://example.org/toy> a owl:Ontology .
-:Company a owl:Class ; rdfs:label "Company" .
-:Person a owl:Class ; rdfs:label "Person" .
-:City a owl:Class ; rdfs:label "City" .
-:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ; rdfs:domain :Company ;
-    rdfs:range :Person .
-:basedIn a owl:ObjectProperty ; rdfs:label "based in" ; rdfs:domain :Company ;
-    rdfs:range :City .
-"""
+ONTO = TOY_ONTOLOGY
 
 CQS = """
 - id: cq1

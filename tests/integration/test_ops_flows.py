@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hash_embedder import HashEmbedder
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from toy_ontology import TOY_ONTOLOGY
 
 from flows.build_kg import build_kg
 from flows.certify import certify
@@ -18,19 +19,7 @@ from pipeline.models import AssertionStatus
 from pipeline.settings import Settings
 from pipeline.store import open_store
 
-ONTO = """
-@prefix : <https://example.org/toy#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-<https://example.org/toy> a owl:Ontology .
-:Company a owl:Class ; rdfs:label "Company" .
-:Person a owl:Class ; rdfs:label "Person" .
-:City a owl:Class ; rdfs:label "City" .
-:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ; rdfs:domain :Company ;
-    rdfs:range :Person .
-:basedIn a owl:ObjectProperty ; rdfs:label "based in" ; rdfs:domain :Company ;
-    rdfs:range :City .
-"""
+ONTO = TOY_ONTOLOGY
 ANSWER = json.dumps({"triples": [
     {"subject": "Acme Rockets", "predicate": "founded by", "object": "Ada Byron"},
     {"subject": "Acme Rockets", "predicate": "based in", "object": "Seattle"}]})

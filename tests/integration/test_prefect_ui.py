@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser import Chromium, chromium_binary
+from toy_ontology import TOY_ONTOLOGY
 
 from verikg_cli.serve import deployments_of
 
@@ -36,19 +37,7 @@ BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 240.0
 RUN_TIMEOUT_S = 420.0
 
-ONTO = """
-@prefix : <https://example.org/toy#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-<https://example.org/toy> a owl:Ontology .
-:Company a owl:Class ; rdfs:label "Company" .
-:Person a owl:Class ; rdfs:label "Person" .
-:City a owl:Class ; rdfs:label "City" .
-:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ; rdfs:domain :Company ;
-    rdfs:range :Person .
-:basedIn a owl:ObjectProperty ; rdfs:label "based in" ; rdfs:domain :Company ;
-    rdfs:range :City .
-"""
+ONTO = TOY_ONTOLOGY
 ANSWER = json.dumps({"triples": [
     {"subject": "Acme Rockets", "predicate": "founded by", "object": "Ada Byron"},
     {"subject": "Acme Rockets", "predicate": "based in", "object": "Seattle"},

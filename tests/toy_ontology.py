@@ -1,0 +1,28 @@
+"""The toy ontology the flow tests build under: companies, their founders and their cities.
+
+(Importable from any test: pytest puts this folder, where the root conftest lives, on the path.)
+"""
+
+from __future__ import annotations
+
+import json
+
+TOY_ONTOLOGY = """
+@prefix : <https://example.org/toy#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://example.org/toy> a owl:Ontology .
+:Company a owl:Class ; rdfs:label "Company" .
+:Person a owl:Class ; rdfs:label "Person" .
+:City a owl:Class ; rdfs:label "City" .
+:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ; rdfs:domain :Company ;
+    rdfs:range :Person .
+:basedIn a owl:ObjectProperty ; rdfs:label "based in" ; rdfs:domain :Company ;
+    rdfs:range :City .
+"""
+
+
+def answer(*triples: tuple[str, str, str]) -> str:
+    """An extraction answer in the JSON shape the prompt asks for."""
+    return json.dumps({"triples": [{"subject": s, "predicate": p, "object": o}
+                                   for s, p, o in triples]})
