@@ -44,7 +44,7 @@ class PrefectServer:
 
     def env(self) -> dict[str, str]:
         """Environment for a process that runs flows against this server."""
-        return {**os.environ, "PREFECT_API_URL": self.api_url,
+        return {**os.environ, "PREFECT_API_URL": self.api_url, "PREFECT_UI_API_URL": self.api_url,
                 "PREFECT_HOME": str(self.home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
     def log_tail(self, lines: int = 40) -> str:
@@ -66,8 +66,10 @@ def prefect_server(home: Path, *, timeout_s: float = 180) -> Iterator[PrefectSer
     """Start a server in ``home``, yield it once healthy, stop it by PID afterwards."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    # the UI asks the API on port 4200 unless told where it is
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+           "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}
     log = (home / "server.log").open("wb")
     proc = subprocess.Popen([str(PREFECT), "server", "start", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=log,

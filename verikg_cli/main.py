@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -238,6 +238,36 @@ def quarantine(reason: Annotated[str | None, typer.Option(help="only this reason
         console.print(f"{q.document_id} {what}: {reasons} (attempts {q.attempts}, {q.model})",
                       highlight=False, markup=False)
     console.print(f"{len(items)} quarantined", highlight=False)
+
+
+@app.command()
+def runs(data_dir: Annotated[Path | None, typer.Option()] = None,
+         fmt: Annotated[str, typer.Option("--format")] = "text") -> None:
+    """The builds in the run ledger: open ones resume when the same build runs again."""
+    from flows.build_kg import LEDGER_FILE
+    from pipeline.ledger import RunLedger
+
+    settings = _settings(None, data_dir)
+    path = settings.data_dir / LEDGER_FILE
+    if not path.exists():
+        console.print(f"no builds recorded in {settings.data_dir}", highlight=False)
+        return
+    try:
+        with RunLedger(path) as ledger:
+            rows: list[dict[str, Any]] = [{**r, "chunks": ledger.summary(str(r["run_id"]))}
+                                          for r in ledger.runs()]
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return
+    for r in rows:
+        chunks = ", ".join(f"{n} {stage}" for stage, n in r["chunks"].items() if n)
+        error = f" — last error: {r['error']}" if r["error"] else ""
+        console.print(f"{r['run_id']}  {r['status']}  attempts {r['attempts']}  "
+                      f"{r['store']}  chunks: {chunks or 'none'}  started {r['started_at']}"
+                      f"{error}", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"{len(rows)} run(s)", highlight=False)
 
 
 @merges_app.command("list")

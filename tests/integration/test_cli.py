@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -121,3 +122,22 @@ def test_query_answers_with_evidence_and_filters_exactly(store_path: Path,
     assert none.returncode == 0 and "(no hits)" in none.stdout
     bad = run("verikg", "query", "x", "--where", "__import__('os')", *common)
     assert bad.returncode == 1 and "error:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_runs_lists_the_ledger(tmp_path: Path) -> None:
+    from pipeline.ledger import RunLedger
+
+    empty = run("verikg", "runs", "--data-dir", str(tmp_path / "none"))
+    assert empty.returncode == 0 and "no builds recorded" in empty.stdout
+    with RunLedger(tmp_path / "ledger.sqlite") as ledger:
+        done = ledger.begin("key-a", store="sqlite:x")
+        ledger.complete(done.run_id)
+        open_run = ledger.begin("key-b", store="bolt://h:7687")
+        ledger.fail(open_run.run_id, "StoreUnavailableError: Neo4j at bolt://h:7687 is away")
+    text = run("verikg", "runs", "--data-dir", str(tmp_path))
+    assert text.returncode == 0, text.stderr
+    assert "2 run(s)" in text.stdout and "StoreUnavailableError" in text.stdout
+    listed = json.loads(run("verikg", "runs", "--data-dir", str(tmp_path),
+                            "--format", "json").stdout)
+    assert {r["run_id"]: r["status"] for r in listed} == {done.run_id: "complete",
+                                                         open_run.run_id: "open"}

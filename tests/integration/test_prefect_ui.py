@@ -15,8 +15,6 @@ up fails the test.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser import Chromium, chromium_binary
+from prefect_server import prefect_server
 from toy_ontology import TOY_ONTOLOGY
 
 from verikg_cli.serve import deployments_of
@@ -42,12 +41,6 @@ ANSWER = json.dumps({"triples": [
     {"subject": "Acme Rockets", "predicate": "founded by", "object": "Ada Byron"},
     {"subject": "Acme Rockets", "predicate": "based in", "object": "Seattle"},
     {"subject": "Acme Rockets", "predicate": "founded by", "object": "Nobody Mentioned"}]})
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -102,32 +95,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A real Prefect server; yields its API URL and the environment its clients use."""
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
-    env.update(PREFECT_HOME=str(workdir / "prefect-home"), PREFECT_UI_API_URL=api,
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="INFO")
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=workdir)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"prefect server exited ({proc.returncode}):\n"
-                            f"{(workdir / 'server.log').read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(f"{api}/health", timeout=2.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"prefect server did not answer in {START_TIMEOUT_S:.0f}s")
-            time.sleep(1.0)
-        yield api, {**env, "PREFECT_API_URL": api}
-    finally:
-        stop(proc)
+    with prefect_server(workdir / "prefect-home", timeout_s=START_TIMEOUT_S) as running:
+        yield running.api_url, {**running.env(), "PREFECT_LOGGING_LEVEL": "INFO"}
 
 
 def wait_for_run(api: str, run_id: str, workdir: Path) -> dict:
