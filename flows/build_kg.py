@@ -200,6 +200,47 @@ def build_index(store: GraphStore, ontology: Ontology, settings: Settings,
     return index.size
 
 
+def extract_all(extractor: LLMExtractor, chunks: Sequence[Chunk], ontology: Ontology,
+                run_id: str, settings: Settings, ledger: RunLedger,
+                done: Mapping[str, ChunkExtraction],
+                progress: ProgressFn | None = None) -> list[ChunkExtraction]:
+    """Every chunk's extraction, in chunk order: the ones the ledger holds read back, the rest
+    extracted ``llm_concurrency`` at a time (as concurrent task runs) and each committed to
+    the ledger as soon as it finishes. When one fails, the others of its window still finish
+    and are kept, then the error is raised: a rerun resumes after them."""
+    out: dict[int, ChunkExtraction] = {}
+    todo: list[tuple[int, Chunk]] = []
+    for i, chunk in enumerate(chunks):
+        found = done.get(chunk.id)
+        if found is None:
+            todo.append((i, chunk))
+        else:
+            out[i] = found
+    finished = len(out)
+    if progress:
+        for n in range(1, finished + 1):
+            progress("extract", n, len(chunks))
+    window = 2 * settings.llm_concurrency
+    for start in range(0, len(todo), window):
+        futures = [(i, extract_chunk.submit(extractor, chunk, ontology, run_id, settings))
+                   for i, chunk in todo[start:start + window]]
+        failure: BaseException | None = None
+        for i, future in futures:
+            try:
+                extraction = future.result()
+            except Exception as exc:  # noqa: BLE001 - raised below, after the others are kept
+                failure = failure or exc
+                continue
+            ledger.record_extraction(run_id, extraction)
+            out[i] = extraction
+            finished += 1
+            if progress:
+                progress("extract", finished, len(chunks))
+        if failure is not None:
+            raise failure
+    return [out[i] for i in range(len(chunks))]
+
+
 def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
               progress: ProgressFn | None = None,
               chat_model: BaseChatModel | None = None,
@@ -249,15 +290,8 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             if run.resumed:
                 logger.info("build %s: resuming (attempt %d), %d of %d chunks already "
                             "extracted", run_id, run.attempts, len(done), len(chunks))
-            extractions: list[ChunkExtraction] = []
-            for i, chunk in enumerate(chunks):
-                found = done.get(chunk.id)
-                if found is None:
-                    found = extract_chunk(extractor, chunk, ontology, run_id, settings)
-                    ledger.record_extraction(run_id, found)
-                extractions.append(found)
-                if progress:
-                    progress("extract", i + 1, len(chunks))
+            extractions = extract_all(extractor, chunks, ontology, run_id, settings, ledger,
+                                      done, progress)
         chunk_ids = [c.id for c in chunks]
         with stage("confidence"):
             scored = score_assertions(extractions, ontology)

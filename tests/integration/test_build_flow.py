@@ -36,7 +36,8 @@ def project(tmp_path: Path) -> tuple[Path, Path, Settings]:
                                  "founded by Hank Scorpio.", encoding="utf-8")
     onto = tmp_path / "onto.ttl"
     onto.write_text(ONTO, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0)
+    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0,
+                        llm_concurrency=1)
     return corpus, onto, settings
 
 
@@ -119,7 +120,8 @@ def test_merges_are_recorded_and_an_undo_sticks(tmp_path: Path) -> None:
     (corpus / "b.md").write_text("Acme Rockets is based in Seattle.", encoding="utf-8")
     onto = tmp_path / "onto.ttl"
     onto.write_text(ONTO, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0)
+    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0,
+                        llm_concurrency=1)
     responses = [answer(("Acme Rockets Inc.", "founded by", "Ada Byron")),
                  answer(("Acme Rockets", "based in", "Seattle"))]
     report = build_kg(str(corpus), str(onto), settings=settings,

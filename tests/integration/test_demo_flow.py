@@ -49,7 +49,8 @@ def test_demo_runs_the_competency_questions_over_the_built_graph(tmp_path: Path)
         {"subject": "Acme Rockets", "predicate": "founded by", "object": "Ada Byron"},
         {"subject": "Acme Rockets", "predicate": "based in", "object": "Seattle"}]})
     result = demo(str(corpus), str(onto), str(queries),
-                  settings=Settings(data_dir=tmp_path / "state", samples=1, max_retries=0),
+                  settings=Settings(data_dir=tmp_path / "state", samples=1, max_retries=0,
+                                    llm_concurrency=1),
                   chat_model=FakeListChatModel(responses=[reply]))
     assert result.build.new_assertions == 2
     assert [(r.id, r.answered, r.answers) for r in result.cqs.results] == [

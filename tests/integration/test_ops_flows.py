@@ -33,7 +33,8 @@ def built(tmp_path: Path) -> tuple[Settings, Path]:
                                  "Rockets is based in Seattle.", encoding="utf-8")
     onto = tmp_path / "onto.ttl"
     onto.write_text(ONTO, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0)
+    settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0,
+                        llm_concurrency=1)
     report = build_kg(str(corpus), str(onto), settings=settings, embedder=HashEmbedder(),
                       chat_model=FakeListChatModel(responses=[ANSWER]))
     assert report.accepted == 2
