@@ -22,7 +22,7 @@ from flows.artifacts import graph_confidences, publish_build_artifacts
 from flows.clients import index_dir, make_chat_model, make_embedder, make_store, open_index
 from flows.merges import MergeLog
 from flows.params import InProcess, with_overrides
-from flows.policies import LLM_LIMIT, cached, llm_slot, retry_options
+from flows.policies import cached, llm_slot, retry_options
 from pipeline.confidence import AgreementScorer, ScoredGraph, reinforce
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.graph_checks import resolve_functional_conflicts
@@ -101,7 +101,7 @@ def store_documents(store: GraphStore, documents: Sequence[Document],
     return store.upsert_documents(documents, chunks).created
 
 
-@task(name="extract_chunk", cache_policy=NO_CACHE, tags=[LLM_LIMIT], **retry_options())
+@task(name="extract_chunk", cache_policy=NO_CACHE, **retry_options())
 def extract_chunk(extractor: LLMExtractor, chunk: Chunk, ontology: Ontology,
                   run_id: str, settings: Settings | None = None) -> ChunkExtraction:
     """One chunk's samples, holding an LLM slot (``VERIKG_LLM_CONCURRENCY`` in this process,

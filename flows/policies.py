@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,14 +113,40 @@ def _semaphore(size: int) -> threading.BoundedSemaphore:
         return _semaphores[size]
 
 
+_GLOBAL_LIMIT_TTL_S = 60.0
+_global_limit_seen: dict[str, tuple[float, bool]] = {}
+
+
+def _global_limit_exists(api_url: str) -> bool:
+    """Whether the server at ``api_url`` has the ``verikg-llm`` limit, asked at most once a
+    minute per process: asking Prefect to take a slot of a limit that does not exist costs
+    seconds per call (it looks, warns and gives up), which would dwarf a fast LLM's answer."""
+    now = time.monotonic()
+    seen = _global_limit_seen.get(api_url)
+    if seen is not None and now - seen[0] < _GLOBAL_LIMIT_TTL_S:
+        return seen[1]
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_global_concurrency_limit_by_name(LLM_LIMIT)
+        exists = True
+    except ObjectNotFound:
+        exists = False
+    _global_limit_seen[api_url] = (now, exists)
+    return exists
+
+
 @contextmanager
 def llm_slot(settings: Settings | None = None) -> Iterator[None]:
     """Hold one LLM slot while the block runs: the in-process semaphore, and against a
-    Prefect server the global limit ``verikg-llm`` (a missing limit is no limit). In the
-    ephemeral mode of the command line and the tests only the semaphore is taken: there is
-    one process, and the API round trips would buy nothing."""
+    Prefect server that has it the global limit ``verikg-llm`` (``verikg serve`` creates it;
+    a missing limit is no limit). In the ephemeral mode of the command line and the tests only
+    the semaphore is taken: there is one process, and the API round trips would buy nothing."""
     with _semaphore(llm_concurrency(settings)):
-        if os.environ.get("PREFECT_API_URL"):
+        api_url = os.environ.get("PREFECT_API_URL")
+        if api_url and _global_limit_exists(api_url):
             from prefect.concurrency.sync import concurrency
 
             with concurrency(LLM_LIMIT, occupy=1, strict=False):

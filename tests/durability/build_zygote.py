@@ -62,8 +62,15 @@ def child(req: dict) -> None:
 
 
 def warm() -> None:
-    """Load what the first build would load lazily (NLTK's stemmer for grounding checks), so
-    each forked build starts as fast as a long-running worker's second build."""
+    """Load what the first build would load lazily (NLTK's stemmer for grounding checks,
+    matplotlib for the confidence plot, Prefect's artifact client), so each forked build
+    starts as fast as a long-running worker's second build."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import prefect.artifacts  # noqa: F401
+
     _stem("founded")
 
 
