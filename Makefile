@@ -79,11 +79,16 @@ ui: setup
 	$(UI_ENV) $(VENV)/bin/prefect deployment run build_kg/build-kg
 	@echo "Prefect UI: http://127.0.0.1:$(UI_PORT)  (the demo build runs on the worker; make ui-stop stops all)"
 
+# by PID: SIGTERM, then SIGKILL if it has not gone within 30 s (a worker that lost its
+# server can hang in its shutdown); the worker first, while the server still answers it
 ui-stop:
 	@for name in worker server; do \
 	  f=.run/prefect-$$name.pid; \
 	  if [ -f $$f ] && kill -0 $$(cat $$f) 2>/dev/null; then \
-	    kill $$(cat $$f) && echo "stopped Prefect $$name (PID $$(cat $$f))"; fi; \
+	    pid=$$(cat $$f); kill $$pid; \
+	    for i in $$(seq 1 30); do kill -0 $$pid 2>/dev/null || break; sleep 1; done; \
+	    if kill -0 $$pid 2>/dev/null; then kill -9 $$pid; fi; \
+	    echo "stopped Prefect $$name (PID $$pid)"; fi; \
 	  rm -f $$f; done
 
 clean:
