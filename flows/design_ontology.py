@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.clients import make_embedder
 from flows.params import InProcess, with_overrides
+from flows.secrets import resolve_secrets
 from pipeline.index.base import Embedder
 from pipeline.ingest import TextFileLoader
 from pipeline.llm import SQLiteLLMCache, build_chat_model
@@ -66,7 +67,7 @@ def make_panel_models(settings: Settings, design: DesignSettings) -> dict[str, d
     schema), sampling at ``design.temperature`` with room for a whole draft, and answering
     from ``<data_dir>/llm_cache.sqlite`` what it was asked before."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    tuned = settings.model_copy(update={
+    tuned = resolve_secrets(settings).model_copy(update={
         "llm_temperature": design.temperature,
         "llm_max_tokens": max(settings.llm_max_tokens, design.max_tokens)})
     cache = SQLiteLLMCache(settings.data_dir / "llm_cache.sqlite")

@@ -108,6 +108,7 @@ def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt 
         return
     if fmt is not None or output is not None:
         raise typer.BadParameter("--format and --output go with --input, not --store")
+    from flows.secrets import resolve_secrets
     from pipeline.kgcl import apply_to_store
     from pipeline.kgcl.governance import apply_directly
     from pipeline.ontology import load_ontology
@@ -120,7 +121,7 @@ def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt 
     request = _request(changes, command)
     try:
         onto = load_ontology(ontology)
-        st = open_store(store, Settings())
+        st = open_store(store, resolve_secrets(Settings(store=store)))
         try:
             if dry_run:  # writes nothing: any role may see what a request would do
                 n = apply_to_store(request, st, onto, actor=actor,

@@ -95,6 +95,14 @@ def _settings(store: str, data_dir: Path | None):  # noqa: ANN202 - Settings, im
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
+def _open(store: str, settings):  # noqa: ANN001, ANN202 - imported late
+    """The store, its password taken from a Prefect Secret block when one is named."""
+    from flows.secrets import resolve_secrets
+    from pipeline.store import open_store
+
+    return open_store(store, resolve_secrets(settings))
+
+
 def request(store: StoreOpt, actor: ActorOpt, changes: ChangesOpt = None,
             command: CommandArg = None,
             role: Annotated[str, typer.Option("--role", help="the author's role")] = "curator",
@@ -102,13 +110,12 @@ def request(store: StoreOpt, actor: ActorOpt, changes: ChangesOpt = None,
     """File a change request for review (all commands must apply now); prints its id."""
     from pipeline.kgcl.governance import file_request
     from pipeline.ontology import load_ontology
-    from pipeline.store import open_store
 
     who = _role(role)
     text = _text(changes, command)
     try:
         onto = load_ontology(ontology)
-        with open_store(store, _settings(store, None)) as st:
+        with _open(store, _settings(store, None)) as st:
             filed = file_request(st, text, onto, actor=actor, role=who)
     except VeriKGError as exc:
         raise _reject(exc) from exc
@@ -130,14 +137,13 @@ def review(request_id: Annotated[str, typer.Argument(help="the id `kgcl request`
     """Approve (and apply) or reject a change request; never your own."""
     from flows.apply_changes import run_apply
     from pipeline.kgcl.governance import review_request
-    from pipeline.store import open_store
 
     if approve == reject:
         raise typer.BadParameter("give exactly one of --approve and --reject")
     who = _role(role)
     settings = _settings(store, data_dir)
     try:
-        with open_store(store, settings) as st:
+        with _open(store, settings) as st:
             decided = review_request(st, request_id, approve=approve, reason=reason,
                                      actor=actor, role=who)
     except VeriKGError as exc:
@@ -167,7 +173,6 @@ def requests(store: StoreOpt,
              fmt: FormatOpt = "text") -> None:
     """List change requests, oldest first."""
     from pipeline.models import RequestStatus
-    from pipeline.store import open_store
 
     fmt = _format(fmt)
     try:
@@ -175,7 +180,7 @@ def requests(store: StoreOpt,
     except ValueError as exc:
         raise typer.BadParameter(f"unknown status {status!r}", param_hint="--status") from exc
     try:
-        with open_store(store, _settings(store, None)) as st:
+        with _open(store, _settings(store, None)) as st:
             found = st.change_requests(status=wanted, author=author)
     except VeriKGError as exc:
         raise _reject(exc) from exc
@@ -203,12 +208,11 @@ def certify(assertion_ids: Annotated[list[str], typer.Argument(help="assertion i
     from flows.apply_changes import saved_index
     from pipeline.kgcl.governance import certify as certify_assertions
     from pipeline.ontology import load_ontology
-    from pipeline.store import open_store
 
     who = _role(role)
     settings = _settings(store, data_dir)
     try:
-        with open_store(store, settings) as st:
+        with _open(store, settings) as st:
             kg_index = saved_index(settings, st, None, load_ontology(ontology)) if index \
                 else None
             outcome = certify_assertions(st, assertion_ids, actor=actor, role=who,
@@ -237,12 +241,11 @@ def log(store: StoreOpt,
         = None,
         fmt: FormatOpt = "text") -> None:
     """Query the audit log (append-only), oldest first."""
-    from pipeline.store import open_store
 
     fmt = _format(fmt)
     start, end = _when(since, "--since"), _when(until, "--until")
     try:
-        with open_store(store, _settings(store, None)) as st:
+        with _open(store, _settings(store, None)) as st:
             entries = st.audit_log(actor=actor, action=action, target=target, since=start,
                                    until=end, request_id=request_id)
     except VeriKGError as exc:
