@@ -220,7 +220,10 @@ def extract_all(extractor: LLMExtractor, chunks: Sequence[Chunk], ontology: Onto
     if progress:
         for n in range(1, finished + 1):
             progress("extract", n, len(chunks))
-    window = 2 * settings.llm_concurrency
+    # a window twice the slots keeps them busy past a slow chunk; with one slot the chunks go
+    # strictly in order (a scripted LLM's answers then meet the chunks they were written for)
+    slots = settings.llm_concurrency
+    window = 1 if slots == 1 else 2 * slots
     for start in range(0, len(todo), window):
         futures = [(i, extract_chunk.submit(extractor, chunk, ontology, run_id, settings))
                    for i, chunk in todo[start:start + window]]
