@@ -16,12 +16,18 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def configure() -> None:
-    # SIGTERM (a supervisor stopping the command, `kill PID`) unwinds like Ctrl-C: Python's
-    # default would end the process on the spot and leave the temporary Prefect API server it
-    # started running with no parent; SystemExit runs the exit handlers that stop it
+def handle_sigterm() -> None:
+    """Make SIGTERM (a supervisor stopping the command, ``kill PID``) unwind like Ctrl-C.
+
+    Python's default ends the process on the spot and leaves the temporary Prefect API server
+    the command started running with no parent; SystemExit runs the exit handlers that stop
+    it. Installed by the command-line entry points only, never on import: a process that
+    merely imports the CLI (a test runner) keeps its own SIGTERM behaviour."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+
+
+def configure() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # a failing task is reported once, by the command, as a one-line error: Prefect's own
     # traceback log would bury it (set PREFECT_LOGGING_LEVEL=INFO to see Prefect's logs)

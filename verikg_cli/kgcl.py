@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from verikg_cli._env import configure
+from verikg_cli._env import configure, handle_sigterm
 
 configure()
 
@@ -218,5 +218,12 @@ from verikg_cli.kgcl_requests import register as _register_requests  # noqa: E40
 
 _register_requests(app)
 
-if __name__ == "__main__":
+
+def main() -> None:
+    """The console-script entry point."""
+    handle_sigterm()
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from verikg_cli._env import configure
+from verikg_cli._env import configure, handle_sigterm
 
 configure()
 
@@ -334,5 +334,12 @@ from verikg_cli.serve import register as _register_serve  # noqa: E402
 
 _register_serve(app)
 
-if __name__ == "__main__":
+
+def main() -> None:
+    """The console-script entry point."""
+    handle_sigterm()
     app()
+
+
+if __name__ == "__main__":
+    main()

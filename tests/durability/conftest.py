@@ -24,7 +24,7 @@ from pipeline.store import GraphStore
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     with prefect_server(tmp_path_factory.mktemp("prefect-home")) as server:
         yield server
@@ -52,7 +52,7 @@ class Zygote:
         return int(self._ask({"cmd": "wait", "pid": pid})["exit"])
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def zygote(prefect_api: PrefectServer, neo4j_env: dict[str, str]) -> Iterator[Zygote]:
     env = {**prefect_api.env(), **neo4j_env, "PYTHONUNBUFFERED": "1",
            "PREFECT_LOGGING_LEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false"}
@@ -75,7 +75,7 @@ def zygote(prefect_api: PrefectServer, neo4j_env: dict[str, str]) -> Iterator[Zy
             proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def neo4j_env() -> dict[str, str]:
     """The Neo4j password for the build processes, when ``make test`` started one: passed by
     environment so it never travels in a request or a log."""

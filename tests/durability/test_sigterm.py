@@ -2,7 +2,8 @@
 
 In ephemeral mode Prefect starts a temporary API server as a child process. Python's default
 SIGTERM ends the command on the spot and that child keeps running with no parent; the command
-line's ``configure()`` turns SIGTERM into an orderly exit that stops it.
+line's entry points (``handle_sigterm``) turn SIGTERM into an orderly exit that stops it;
+merely importing the command line (as a test runner does) leaves SIGTERM alone.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 
 SCRIPT = """
 import sys, time
-from verikg_cli._env import configure
+from verikg_cli._env import configure, handle_sigterm
 configure()
+handle_sigterm()
 from prefect import flow
 
 @flow
@@ -78,3 +80,11 @@ def test_sigterm_stops_the_temporary_prefect_server(tmp_path: Path) -> None:
         for child in children:
             if _alive(child):
                 os.kill(child, signal.SIGKILL)
+
+
+def test_importing_the_command_line_leaves_sigterm_alone() -> None:
+    code = ("import signal; import verikg_cli.main, verikg_cli.kgcl; "
+            "print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True)
+    assert out.stdout.strip() == "True"
