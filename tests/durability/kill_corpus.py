@@ -10,29 +10,18 @@ build that is killed and resumed asks exactly what an uninterrupted one asks.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
+from toy_ontology import TOY_ONTOLOGY, answer
 
 DOCUMENTS = 24
 CITIES = ("Lorath", "Beswick", "Quillon", "Marrowgate", "Tessary")
 
-ONTOLOGY = """
-@prefix : <https://example.org/firms#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-<https://example.org/firms> a owl:Ontology .
-:Company a owl:Class ; rdfs:label "Company" .
-:Person a owl:Class ; rdfs:label "Person" .
-:City a owl:Class ; rdfs:label "City" .
-:foundedBy a owl:ObjectProperty ; rdfs:label "founded by" ; rdfs:domain :Company ;
-    rdfs:range :Person .
-:basedIn a owl:ObjectProperty ; rdfs:label "based in" ; rdfs:domain :Company ;
-    rdfs:range :City .
+ONTOLOGY = TOY_ONTOLOGY + """
 :partnerOf a owl:ObjectProperty ; rdfs:label "partner of" ; rdfs:domain :Company ;
     rdfs:range :Company .
 """
@@ -64,21 +53,16 @@ def write_project(root: Path) -> tuple[Path, Path]:
     return corpus, onto
 
 
-def _answer(*triples: tuple[str, str, str]) -> str:
-    return json.dumps({"triples": [{"subject": s, "predicate": p, "object": o}
-                                   for s, p, o in triples]})
-
-
 def script(i: int) -> list[str]:
     """Document ``i``'s answers, in the order it is asked."""
     c, f, where = company(i), founder(i), city(i)
     partner = company((i + 1) % DOCUMENTS)
     return [
-        _answer((c, "founded by", f), (c, "based in", where), (c, "partner of", partner)),
-        _answer((c, "founded by", f), (c, "based in", CITIES[(i + 2) % len(CITIES)])),
+        answer((c, "founded by", f), (c, "based in", where), (c, "partner of", partner)),
+        answer((c, "founded by", f), (c, "based in", CITIES[(i + 2) % len(CITIES)])),
         '{"triples": [{"subject": "' + c + '", "predicate": "founded',
-        _answer((c, "founded by", f), (c, "}) DETACH DELETE n //", where)),
-        _answer((c, "based in", where)) if i % 3 else _answer((c, "partner of", partner)),
+        answer((c, "founded by", f), (c, "}) DETACH DELETE n //", where)),
+        answer((c, "based in", where)) if i % 3 else answer((c, "partner of", partner)),
     ]
 
 
@@ -106,4 +90,4 @@ class ScriptedChatModel(FakeListChatModel):
                 n = self.calls[i]
                 self.calls[i] += 1
                 return answers[n % len(answers)]
-        return _answer()
+        return answer()
