@@ -164,14 +164,52 @@ class Chromium:
         self.wait_for(f"!!document.body && ({probe})", timeout_s=timeout_s,
                       what=f"text {list(needles)}", screenshot=screenshot)
 
-    def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
+    def screenshot(self, path: Path, *, full_page: bool = True, attempts: int = 4,
+                   attempt_timeout_s: float = 30.0) -> Path:
+        """Save a PNG of the page.
+
+        Headless Chromium answers ``Page.captureScreenshot`` only with a fresh compositor
+        frame; a page that has been idle for a while (a settled SPA on a busy machine) may
+        not produce one, and the call then waits indefinitely (seen in CI: no answer in
+        180 s while ``Runtime.evaluate`` kept working). So each attempt is bounded, and
+        before a retry the compositor is woken by a brief screencast, which forces frames.
+        """
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             params["captureBeyondViewport"] = True
-        data = self.send("Page.captureScreenshot", **params)["data"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
-        return path
+        last: BrowserError | TimeoutError | None = None
+        for _ in range(attempts):
+            self._wake_compositor()
+            try:
+                data = self.send("Page.captureScreenshot", timeout_s=attempt_timeout_s,
+                                 **params)["data"]
+            except (BrowserError, TimeoutError) as exc:
+                last = exc
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64decode(data))
+            return path
+        raise BrowserError(f"no screenshot after {attempts} attempts of "
+                           f"{attempt_timeout_s:.0f}s: {last}")
 
+    def _wake_compositor(self) -> None:
+        """Make the renderer produce frames: bring the page to the front and run a short
+        screencast (its frames are acknowledged so it keeps producing them)."""
+        self.send("Page.bringToFront", timeout_s=10)
+        self.send("Page.startScreencast", timeout_s=10, format="jpeg", quality=10,
+                  everyNthFrame=1)
+        assert self.ws is not None
+        deadline = time.monotonic() + 1.0
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = json.loads(self.ws.recv(timeout=left))
+            except TimeoutError:
+                break
+            if message.get("method") == "Page.screencastFrame":
+                self._next_id += 1
+                self.ws.send(json.dumps({
+                    "id": self._next_id, "method": "Page.screencastFrameAck",
+                    "params": {"sessionId": message["params"]["sessionId"]}}))
+        self.send("Page.stopScreencast", timeout_s=10)
 
 __all__ = ["CHROMIUM_FLAGS", "BrowserError", "Chromium", "chromium_binary"]
