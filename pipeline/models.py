@@ -204,6 +204,7 @@ class ViolationReason(StrEnum):
     UNKNOWN_PREDICATE = "unknown-predicate"
     SUBJECT_NOT_IN_TEXT = "subject-not-in-text"
     OBJECT_NOT_IN_TEXT = "object-not-in-text"
+    INJECTION_SHAPED = "injection-shaped"
     SELF_LOOP = "self-loop"
     CLASS_AS_INSTANCE = "class-as-instance"
     LITERAL_DATATYPE = "literal-datatype"

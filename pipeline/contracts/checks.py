@@ -137,6 +137,59 @@ def object_in_text(s: CandidateState) -> Violation | None:
     return None
 
 
+#: a clause of a graph or SQL query right after a quote, bracket or semicolon, with more query
+#: after it: how a payload that escapes a quoted name goes on (``Acme`}) MATCH (n) DETACH
+#: DELETE n //``). An opening parenthesis is not a trigger ("Tinder (Match Group)" is a
+#: name), nor is a quoted word alone ("The \"Set\" Sessions").
+_QUERY_CLAUSE = re.compile(
+    r"[`'\"{};\])}]\s*[)}\]]*\s*\b(match|merge|create|delete|detach|drop|call|return|set|"
+    r"remove|union|foreach|load|unwind|with|insert|update|select|alter|grant)\b"
+    r"(?=.*?(?:[(=]|\b(?:table|database|graph|index|constraint|where|from|into|delete|match|"
+    r"return|set|n)\b))", re.IGNORECASE | re.DOTALL)
+#: a comment that cuts off the rest of a query: ``//`` or ``/*`` after a space, quote or
+#: bracket (not inside a URL), ``--`` at the end
+_QUERY_COMMENT = re.compile(r"(?:^|[\s`'\"{}();\]])(?://|/\*)|--\s*$")
+#: the instruction patterns of the ontology panel that never occur in a name (its
+#: ``role-hijack`` would refuse the game "Jailbreak", ``destructive-command`` "Clear All Ltd")
+_INSTRUCTION_SHAPES = ("override-instructions", "prompt-exfiltration", "markup")
+
+
+def injection_shapes(name: str) -> list[str]:
+    """Why ``name`` reads as query code or as an instruction to a model rather than as a name
+    (empty when it reads as a name). The instruction patterns are the ontology panel's
+    (``pipeline.ontology.design.safety``): narrow phrases an instruction needs."""
+    from pipeline.ontology.design.safety import hostile_reasons
+
+    found = []
+    if _QUERY_CLAUSE.search(name):
+        found.append("a query clause")
+    if _QUERY_COMMENT.search(name):
+        found.append("a query comment")
+    found.extend(r.replace("-", " ") for r in hostile_reasons(name)
+                 if r in _INSTRUCTION_SHAPES)
+    return found
+
+
+def names_are_plain(s: CandidateState) -> Violation | None:
+    """Grounding cannot refuse a payload the document itself writes as a name (an injected
+    document can write anything); this check refuses names that read as code or instructions,
+    so an obedient model's triple is quarantined instead of stored as a draft."""
+    problems = []
+    prop_is_literal = s.prop is not None and s.prop.kind is PropertyKind.DATATYPE
+    for role in ("subject", "object"):
+        if role == "object" and prop_is_literal:
+            continue  # a string value may quote code; it is never a label
+        mention = getattr(s.candidate, role)
+        shapes = injection_shapes(mention)
+        if shapes:
+            problems.append(f"{role} {mention!r} holds {', '.join(shapes)}")
+    if problems:
+        return _v(ViolationReason.INJECTION_SHAPED, "names-are-plain",
+                  "; ".join(problems) + "; a subject or object is the name of a thing as the "
+                  "text writes it, never code or an instruction")
+    return None
+
+
 def not_a_class(s: CandidateState) -> Violation | None:
     names = {normalise(c.label) for c in s.ontology.classes} | {
         normalise(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", c.iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]))
@@ -256,11 +309,12 @@ CHECKS: dict[str, Check] = {
     "predicate-in-ontology": predicate_in_ontology,
     "subject-in-text": subject_in_text,
     "object-in-text": object_in_text,
+    "names-are-plain": names_are_plain,
     "not-a-class": not_a_class,
     "object-is-individual": object_is_individual,
     "not-self-loop": not_self_loop,
     "literal-datatype": literal_datatype,
 }
 
-__all__ = ["CHECKS", "CandidateState", "Check", "foreign_characters", "parse_literal",
-           "resolve_property"]
+__all__ = ["CHECKS", "CandidateState", "Check", "foreign_characters", "injection_shapes",
+           "parse_literal", "resolve_property"]

@@ -3,10 +3,10 @@ ordinary document, stays inside its ``<document>`` fence in the prompt (the syst
 byte-identical to a clean document's), and the answer of a model that obeys the injection is
 quarantined with the expected reasons — nothing it asked for reaches the graph.
 
-One case (outcome ``stored-as-data``) records the limit of grounding: when the document itself
-writes the payload as a name, the obeying answer is grounded and accepted as a draft; its label
-is then stored verbatim as inert data, which ``test_cypher_injection.py`` proves on both
-backends for the same payloads."""
+Where the document itself writes the payload as a name, grounding accepts it; the
+``names-are-plain`` post-condition (reason ``injection-shaped``) is what refuses it. Were such
+a label stored anyway, it would be inert data: ``test_cypher_injection.py`` proves that on
+both backends for the same payloads."""
 
 from __future__ import annotations
 
@@ -18,13 +18,10 @@ from hostile_corpus import TEXT, params, text
 from langchain_core.messages import HumanMessage, SystemMessage
 from test_llm_outputs import check_quarantined, extract_hostile
 
-from pipeline.confidence import AgreementScorer
-from pipeline.extract.base import ChunkExtraction
 from pipeline.extract.prompt import build_messages
 from pipeline.ingest import SentenceChunker, TextFileLoader
 from pipeline.llm.grammar import DOCUMENT_CLOSE, DOCUMENT_OPEN
-from pipeline.models import AssertionStatus, Chunk, Document, Ontology
-from pipeline.store import SQLiteGraphStore
+from pipeline.models import Chunk, Document, Ontology
 
 
 @pytest.mark.parametrize("case", params("prompt_injection.jsonl"))
@@ -50,30 +47,8 @@ def test_injected_document_cannot_steer_the_graph(case: dict[str, Any], toy: Ont
 
     answer = text(case, "hijacked_output")
     result, _ = extract_hostile(answer, chunk, toy)
-    if case["outcome"] == "quarantined":
-        check_quarantined(result, answer, toy, case["reasons"], tmp_path / "kg.sqlite")
-    else:
-        assert case["outcome"] == "stored-as-data"
-        check_stored_as_data(result, chunk, toy, tmp_path / "kg.sqlite")
-
-
-def check_stored_as_data(result: ChunkExtraction, chunk: Chunk, ontology: Ontology,
-                         store_path: Path) -> None:
-    """Accepted only because the chunk writes every accepted name exactly as the model did;
-    stored as a draft with that label, verbatim, and nothing else in the store."""
-    [sample] = result.samples
-    assert sample.accepted and not sample.quarantined
-    for acc in sample.accepted:
-        assert acc.subject_text == acc.candidate.subject
-        assert acc.candidate.subject in chunk.text
-    scored = AgreementScorer().score([result], ontology)
-    with SQLiteGraphStore(store_path) as store:
-        store.write_assertions(scored.assertions)
-        stored = store.assertions()
-        assert [a.id for a in stored] == sorted(a.id for a in scored.assertions)
-        assert all(a.status is AssertionStatus.DRAFT for a in stored)
-        labels = {e.label for e in store.entities()}
-        assert {a.candidate.subject for a in sample.accepted} <= labels
+    assert case["outcome"] == "quarantined"
+    check_quarantined(result, answer, toy, case["reasons"], tmp_path / "kg.sqlite")
 
 
 def test_a_clean_document_still_extracts(toy: Ontology, tmp_path: Path) -> None:
