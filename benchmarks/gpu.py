@@ -28,19 +28,19 @@ too when available) and the packaged MiniLM embedder in float16 (sentences/s).
     .venv/bin/python benchmarks/gpu.py [--n 1000000] [--device cuda] [--out DIR]
     .venv/bin/python benchmarks/gpu.py --n 20000 --device cpu --out /tmp/gpu-dry   # dry run
 
+On a leased GPU machine without the project's environment, run it through
+``benchmarks/gpu_lease.py`` (see there).
+
 Results go to ``--out`` (default: ``$OUT``, else ``benchmarks/results/gpu``): gpu.json, gpu.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib
 import json
 import math
 import os
 import platform
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,8 +205,12 @@ class FaissFlat:
 
 def faiss_index(x_host: np.ndarray, device: torch.device) -> FaissFlat | None:
     """A flat inner-product FAISS index: on the GPU when FAISS has one; on the CPU only for
-    a CPU dry run; otherwise ``None`` (the method is skipped)."""
-    import faiss
+    a CPU dry run; otherwise ``None`` (the method is skipped, also when FAISS is missing, as on
+    a bare GPU machine run through ``gpu_lease.py``)."""
+    try:
+        import faiss
+    except ImportError:
+        return None
 
     if device.type == "cuda" and faiss_gpus() > 0:
         res = faiss.StandardGpuResources()
@@ -280,15 +284,16 @@ def bench_search(args: argparse.Namespace, device: torch.device, info: dict[str,
     attr_host = attr.cpu().numpy()
     built = faiss_index(x_host, device)
     if built is None:
-        notes.append("faiss-postfilter skipped: FAISS has no GPU support here (faiss-cpu); "
-                     "install the 'gpu' extra (faiss-gpu-cu12)")
+        notes.append("faiss-postfilter skipped: no FAISS with GPU support here (faiss-cpu, or "
+                     "no FAISS at all); install the 'gpu' extra (faiss-gpu-cu12)")
     else:
         notes.append(f"faiss-postfilter: {built.label}, over-fetch 2k/selectivity capped at "
                      f"{FAISS_GPU_MAX_K}")
     single = q_all[:args.single_queries]
     warm = torch.ones(args.n, dtype=torch.bool, device=device)
-    torch_search(x, warm)(q_all[:2])  # warm-up: kernels chosen, handles created
-    torch_search(half, warm, exact=x, norms=norms)(q_all[:2])
+    for size in (1, 2, len(q_all)):  # warm-up at each shape: kernels chosen, handles created
+        torch_search(x, warm)(q_all[:size])
+        torch_search(half, warm, exact=x, norms=norms)(q_all[:size])
     rows: list[dict[str, Any]] = []
     for sel in SELECTIVITIES:
         if clock.left() < 60:
@@ -393,22 +398,9 @@ def corpus_sentences(count: int) -> list[str]:
     return [f"{base[i % len(base)]} ({i})" for i in range(count)]
 
 
-def preload(module: str) -> threading.Thread:
-    """Import ``module`` in the background (sentence-transformers takes seconds to import;
-    the search benchmark runs meanwhile)."""
-    def run() -> None:
-        with contextlib.suppress(Exception):  # bench_embedding reports a failed import
-            importlib.import_module(module)
-    thread = threading.Thread(target=run, name=f"import-{module}", daemon=True)
-    thread.start()
-    return thread
-
-
-def bench_embedding(args: argparse.Namespace, device: torch.device, clock: Clock,
-                    loading: threading.Thread | None = None) -> dict[str, Any]:
+def bench_embedding(args: argparse.Namespace, device: torch.device, clock: Clock
+                    ) -> dict[str, Any]:
     """Sentences/s of the packaged MiniLM (float16 on a GPU, float32 on the CPU)."""
-    if loading is not None:
-        loading.join()
     if clock.left() < 30:
         return {"skipped": "time budget"}
     try:
@@ -416,8 +408,8 @@ def bench_embedding(args: argparse.Namespace, device: torch.device, clock: Clock
 
         from pipeline.index.embedder import default_model_path
 
-        model = SentenceTransformer(str(default_model_path()), device=str(device),
-                                    local_files_only=True)
+        path = args.model or default_model_path()
+        model = SentenceTransformer(str(path), device=str(device), local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - optional part: report why and go on
         return {"skipped": f"model unavailable: {type(exc).__name__}: {exc}"}
     dtype = "float16" if device.type == "cuda" else "float32"
@@ -513,6 +505,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--budget-s", type=float, default=270.0,
                     help="stop starting new parts after this many seconds")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a sentence-transformers model directory (default: the packaged "
+                         "MiniLM; gpu_lease.py carries a float16 copy)")
     return ap.parse_args()
 
 
@@ -531,7 +526,6 @@ def main() -> None:
     clock = Clock(args.budget_s)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model directory: never the hub
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars in the report
-    loading = preload("sentence_transformers")
     device = pick_device(args.device)
     fill_defaults(args, device)
     torch.manual_seed(args.seed)
@@ -546,7 +540,9 @@ def main() -> None:
         torch.cuda.empty_cache()
     km = bench_kmeans(args, device, clock)
     parts["k-means"], t = clock.elapsed() - t, clock.elapsed()
-    emb = bench_embedding(args, device, clock, loading)
+    # imported only now: importing sentence-transformers in a thread during the search
+    # benchmark held the GIL for seconds and slowed the cells it overlapped up to 10x
+    emb = bench_embedding(args, device, clock)
     parts["embedding"] = clock.elapsed() - t
     result = {"n": args.n, "dim": DIM, "k": K, "queries": args.queries,
               "single_queries": args.single_queries, "cpu_queries": args.cpu_queries,
