@@ -69,6 +69,7 @@ class OntologyState(Protocol):
     def children(self, x: str) -> list[str]: ...
     def restrictions(self, x: str) -> list[tuple[str, str]]: ...  # (relation CURIE, filler)
     def xrefs(self, x: str) -> list[str]: ...
+    def comments(self, x: str) -> list[str]: ...
 
 
 class RdfState:
@@ -107,6 +108,9 @@ class RdfState:
 
     def definitions(self, x: str) -> list[str]:
         return sorted(str(o) for o in self.g.objects(self.node(x), DEFINITION))
+
+    def comments(self, x: str) -> list[str]:
+        return sorted(str(o) for o in self.g.objects(self.node(x), RDFS.comment))
 
     def subsets(self, x: str) -> list[str]:
         return sorted(str(o).rsplit("#", 1)[-1] for o in self.g.objects(self.node(x), IN_SUBSET))
@@ -173,6 +177,9 @@ class OboState:
 
     def definitions(self, x: str) -> list[str]:
         return sorted(self._values(x, "def"))
+
+    def comments(self, x: str) -> list[str]:
+        return sorted(v.strip() for v in self._values(x, "comment"))
 
     def subsets(self, x: str) -> list[str]:
         return sorted(v.strip() for v in self._values(x, "subset"))
@@ -311,7 +318,10 @@ def _build(op: str, data: st.DataObject, s: OntologyState, x: str, obo: bool,
     if op == "remove_from_subset" and s.subsets(x):
         return f"remove {x} from subset {draw(st.sampled_from(s.subsets(x)))}"
     if op == "create_literal_edge":
-        return f'create edge {x} rdfs:comment {quote_literal(draw(TEXT))}'
+        text = draw(TEXT)
+        if {text, text.strip()} & set(s.comments(x)):  # that edge exists: refused if made again
+            return None
+        return f'create edge {x} rdfs:comment {quote_literal(text)}'
     return None
 
 
