@@ -71,6 +71,7 @@ MIN_CHUNK_ROWS = 4096
 _ACC_UNIT = 2.0**-24  # unit roundoff of float32 accumulation
 _SAFETY = 1.05  # the error bound is inflated by 5 %
 _THRESHOLD_SLACK = 2.0**-20  # relative slack for the float32 arithmetic of the threshold
+_HOST_FINISH_MAX = 16384  # candidate scores finished on the host; more: on their device
 
 
 @dataclass
@@ -306,9 +307,9 @@ def _half_topk(q: Tensor, vectors: Tensor, exact: Tensor, k: int, allowed: Tenso
             cand = rows[done]
             stats.candidates = max(stats.candidates, int(cand.shape[1]))
             stats.reranked += int((cand >= 0).sum())
-            scores, _ = _rerank(_take(q, finished, nq), torch.from_numpy(cand).to(q.device),
-                             exact, metric)
-            out_s[finished], out_r[finished] = _finish(scores.cpu().numpy(), cand, k)
+            cand_t = torch.from_numpy(cand).to(q.device)
+            scores, _ = _rerank(_take(q, finished, nq), cand_t, exact, metric)
+            out_s[finished], out_r[finished] = _finish_on(scores, cand_t, k)
         pending = pending[~done]
         m = min(2 * m, n)
     return _host(out_s, out_r)
@@ -429,6 +430,26 @@ def _rerank(q: Tensor, rows: Tensor, exact: Tensor, metric: Metric) -> tuple[Ten
             s = -(diff * diff).sum(dim=2)
         scores[qs:qs + block] = s.masked_fill(r < 0, -math.inf)
     return scores, rows
+
+
+def _finish_on(scores: Tensor, rows: Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_finish`` where the candidates are: on the host while they are few (a sort on the
+    device costs more in launches than it saves), on their device for big batches (measured
+    on an H100: 1024 queries x 74 candidates took 6 ms longer to finish on the host)."""
+    if scores.numel() <= _HOST_FINISH_MAX:
+        return _finish(scores.cpu().numpy(), rows.cpu().numpy(), k)
+    nq = scores.shape[0]
+    rows = rows.masked_fill(scores == -math.inf, -1)
+    big = torch.iinfo(torch.int64).max
+    by_row = torch.where(rows < 0, big, rows).argsort(dim=1, stable=True)
+    scores, rows = scores.gather(1, by_row), rows.gather(1, by_row)
+    by_score = scores.argsort(dim=1, descending=True, stable=True)
+    width = min(k, scores.shape[1])
+    top = by_score[:, :width]
+    out_s, out_r = _host_padding(nq, k)
+    out_s[:, :width] = scores.gather(1, top).cpu().numpy()
+    out_r[:, :width] = rows.gather(1, top).cpu().numpy()
+    return out_s, out_r
 
 
 def _finish(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

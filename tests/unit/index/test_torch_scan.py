@@ -135,6 +135,28 @@ def test_near_ties_force_wider_candidate_sets(dtype: torch.dtype, metric: Metric
     assert stats.passes > 1 and stats.candidates > 8
 
 
+@pytest.mark.parametrize("limit", [0, 10**9])
+def test_finish_on_the_device_or_the_host_is_the_same(monkeypatch: pytest.MonkeyPatch,
+                                                      limit: int) -> None:
+    """Big candidate sets are finished on their device, small ones on the host: both break
+    ties by the smaller row, with a mask, integer data (exact ties) and near ties."""
+    monkeypatch.setattr(torch_scan, "_HOST_FINISH_MAX", limit)
+    rng = np.random.default_rng(11)
+    x = rng.integers(-2, 3, (300, 8)).astype(np.float32)
+    q = rng.integers(-2, 3, (17, 8)).astype(np.float32)
+    mask = rng.random(300) < 0.6
+    for dtype in DTYPES.values():
+        scores, rows = run_case(q, x, 9, mask, "ip", dtype, 64)
+        ref_s, ref_r = brute_force(q, x, 9, mask, "ip")
+        np.testing.assert_array_equal(rows.numpy(), ref_r)  # exact ties: the smaller row
+        np.testing.assert_array_equal(scores.numpy(), ref_s.astype(np.float32))
+    base = rng.standard_normal(32).astype(np.float32)
+    near = (base + 1e-4 * rng.standard_normal((400, 32))).astype(np.float32)
+    qn = (base + 0.1 * rng.standard_normal((5, 32))).astype(np.float32)
+    scores, rows = run_case(qn, near, 5, None, "l2", torch.float16, 128, candidates=8)
+    assert_exact(scores, rows, qn, near, 5, None, "l2")
+
+
 def test_many_query_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """A tiny score budget splits the queries into blocks; the answer does not change."""
     monkeypatch.setattr(torch_scan, "SCORE_BLOCK", 256)
