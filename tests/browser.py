@@ -164,23 +164,27 @@ class Chromium:
         self.wait_for(f"!!document.body && ({probe})", timeout_s=timeout_s,
                       what=f"text {list(needles)}", screenshot=screenshot)
 
-    def screenshot(self, path: Path, *, full_page: bool = True, attempts: int = 4,
-                   attempt_timeout_s: float = 30.0) -> Path:
+    def screenshot(self, path: Path, *, full_page: bool = False, attempts: int = 3,
+                   attempt_timeout_s: float = 20.0) -> Path:
         """Save a PNG of the page.
 
         Headless Chromium answers ``Page.captureScreenshot`` only with a fresh compositor
-        frame; a page that has been idle for a while (a settled SPA on a busy machine) may
-        not produce one, and the call then waits indefinitely (seen in CI: no answer in
-        180 s while ``Runtime.evaluate`` kept working). So each attempt is bounded, and
-        before a retry the compositor is woken by a brief screencast, which forces frames.
+        frame; a settled page on a busy machine may never produce one, and the call then waits
+        indefinitely while ``Runtime.evaluate`` keeps working (seen in CI twice, once after a
+        full-page capture's resize, once despite the wake-up below). So each attempt is
+        bounded and preceded by a compositor wake-up (a brief screencast, which forces
+        frames); the viewport is captured (``full_page`` resizes the view first, one more
+        frame to wait for). When every attempt stalls, a second, fresh headless Chromium
+        renders the page's current URL into the PNG (``--screenshot``): another process, so
+        the stalled compositor is not in its way.
         """
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             params["captureBeyondViewport"] = True
         last: BrowserError | TimeoutError | None = None
         for _ in range(attempts):
-            self._wake_compositor()
             try:
+                self._wake_compositor()
                 data = self.send("Page.captureScreenshot", timeout_s=attempt_timeout_s,
                                  **params)["data"]
             except (BrowserError, TimeoutError) as exc:
@@ -189,8 +193,31 @@ class Chromium:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(base64.b64decode(data))
             return path
-        raise BrowserError(f"no screenshot after {attempts} attempts of "
-                           f"{attempt_timeout_s:.0f}s: {last}")
+        url = str(self.evaluate("location.href"))
+        if self._render_in_new_browser(url, path):
+            return path
+        raise BrowserError(f"no screenshot of {url} after {attempts} attempts of "
+                           f"{attempt_timeout_s:.0f}s ({last}) nor from a fresh browser")
+
+    def _render_in_new_browser(self, url: str, path: Path, timeout_s: float = 120.0) -> bool:
+        """Render ``url`` with a separate headless Chromium (``--screenshot``), letting the
+        page's scripts run for 15 s of virtual time first. True when the PNG was written."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        profile = Path(tempfile.mkdtemp(prefix="verikg-chromium-shot-"))
+        log = (self.log_dir / "chromium-screenshot.log").open("wb")
+        proc = subprocess.Popen(
+            [chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+             "--virtual-time-budget=15000", "--hide-scrollbars", f"--screenshot={path}", url],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # the browser we started, by its PID
+            proc.wait(timeout=15)
+        finally:
+            log.close()
+            shutil.rmtree(profile, ignore_errors=True)
+        return path.exists() and path.stat().st_size > 0
 
     def _wake_compositor(self) -> None:
         """Make the renderer produce frames: bring the page to the front and run a short

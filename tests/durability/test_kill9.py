@@ -89,10 +89,11 @@ def _kill_points(kind: str, request: pytest.FixtureRequest, zygote: Zygote,
         data_dir = tmp_path / f"scenario-{scenario}"
         settings = _store_settings(kind, data_dir, neo4j_uri, neo4j_password)
         _fresh(settings)
-        attempts = 0
+        attempts = run_attempts = completed_before_kill = 0
         final: Attempt | None = None
         while final is None:
             attempts += 1
+            run_attempts += 1
             if len(kills) < KILL_POINTS and attempts <= KILLS_PER_SCENARIO:
                 run = build(data_dir, f"s{scenario}-a{attempts}", kill_after=rng.randrange(events),
                             delay_s=rng.uniform(0.0, 0.03))
@@ -100,6 +101,11 @@ def _kill_points(kind: str, request: pytest.FixtureRequest, zygote: Zygote,
                 run = build(data_dir, f"s{scenario}-a{attempts}")
             if run.killed:
                 kills.append(run.events[-1].split()[0] if run.events else "start")
+                if _newest_status(data_dir) == RunStatus.COMPLETE.value:
+                    # the kill came after the build had finished and closed its run: the
+                    # next attempt is a new run of a complete build, not a resumption
+                    completed_before_kill += 1
+                    run_attempts = 0
                 continue
             assert run.exit == 0 and run.result and run.result["ok"], run.result
             final = run  # the last attempt, or one that finished before its kill came
@@ -108,10 +114,13 @@ def _kill_points(kind: str, request: pytest.FixtureRequest, zygote: Zygote,
         assert got == reference, f"scenario {scenario}: the resumed graph differs"
         with RunLedger(data_dir / "ledger.sqlite") as ledger:
             runs = ledger.runs()
-        # every attempt resumed the one run: one run id, complete, every attempt counted
-        assert [r["status"] for r in runs] == [RunStatus.COMPLETE.value]
+        # every attempt resumed the one run: one run id, complete, every attempt counted (a
+        # kill that came after the run was closed leaves that run complete, and the next
+        # attempt opens a new one)
+        assert [r["status"] for r in runs] == [RunStatus.COMPLETE.value] * (
+            1 + completed_before_kill)
         assert final.result is not None
-        assert runs[0]["attempts"] == final.result["report"]["attempts"] == attempts
+        assert runs[0]["attempts"] == final.result["report"]["attempts"] == run_attempts
         # the LLM was asked again only about chunks the ledger did not hold, exactly as the
         # uninterrupted build asked about them
         asked = final.result["llm_calls"]
@@ -125,6 +134,15 @@ def _kill_points(kind: str, request: pytest.FixtureRequest, zygote: Zygote,
           "every scenario equal, 0 duplicates")
     # the kills must not all land in one stage
     assert len(where) >= 2, where
+
+
+def _newest_status(data_dir: Path) -> str | None:
+    """The status of the newest run in ``data_dir``'s ledger (None before any run)."""
+    if not (data_dir / "ledger.sqlite").exists():
+        return None
+    with RunLedger(data_dir / "ledger.sqlite") as ledger:
+        runs = ledger.runs()
+    return str(runs[0]["status"]) if runs else None
 
 
 def test_sigkill_anywhere_then_rerun_sqlite(zygote: Zygote, project: tuple[Path, Path],
