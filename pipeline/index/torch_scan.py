@@ -308,7 +308,7 @@ def _half_topk(q: Tensor, vectors: Tensor, exact: Tensor, k: int, allowed: Tenso
             stats.candidates = max(stats.candidates, int(cand.shape[1]))
             stats.reranked += int((cand >= 0).sum())
             cand_t = torch.from_numpy(cand).to(q.device)
-            scores, _ = _rerank(_take(q, finished, nq), cand_t, exact, metric)
+            scores = _rerank(_take(q, finished, nq), cand_t, exact, metric)
             out_s[finished], out_r[finished] = _finish_on(scores, cand_t, k)
         pending = pending[~done]
         m = min(2 * m, n)
@@ -411,7 +411,7 @@ def _enough(approx: np.ndarray, k: int, bound: np.ndarray, *, complete: bool) ->
     return (last < threshold) | (last == -np.inf)
 
 
-def _rerank(q: Tensor, rows: Tensor, exact: Tensor, metric: Metric) -> tuple[Tensor, Tensor]:
+def _rerank(q: Tensor, rows: Tensor, exact: Tensor, metric: Metric) -> Tensor:
     """Float32 scores of each query's candidate rows (``-1`` rows score ``-inf``), gathered
     from ``exact`` (on any device) in blocks of queries."""
     nq, m = rows.shape
@@ -429,7 +429,7 @@ def _rerank(q: Tensor, rows: Tensor, exact: Tensor, metric: Metric) -> tuple[Ten
             diff = cand - qb
             s = -(diff * diff).sum(dim=2)
         scores[qs:qs + block] = s.masked_fill(r < 0, -math.inf)
-    return scores, rows
+    return scores
 
 
 def _finish_on(scores: Tensor, rows: Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -315,11 +315,12 @@ def _build(op: str, data: st.DataObject, s: OntologyState, x: str, obo: bool,
         free = [t for t in s.all_subsets() if t not in s.subsets(x)]
         if free:
             return f"add {x} to subset {draw(st.sampled_from(free))}"
-    # only subsets the header declares: the editors refuse an undeclared one (a term of the
-    # CHEBI slice carries one; a random draw hit it in CI)
-    declared = [v for v in s.subsets(x) if v in s.all_subsets()]
-    if op == "remove_from_subset" and declared:
-        return f"remove {x} from subset {draw(st.sampled_from(declared))}"
+    if op == "remove_from_subset":
+        # only subsets the header declares: the editors refuse an undeclared one (a term of
+        # the CHEBI slice carries one; a random draw hit it in CI)
+        declared = [v for v in s.subsets(x) if v in s.all_subsets()]
+        if declared:
+            return f"remove {x} from subset {draw(st.sampled_from(declared))}"
     if op == "create_literal_edge":
         text = draw(TEXT)
         if {text, text.strip()} & set(s.comments(x)):  # that edge exists: refused if made again
