@@ -4,11 +4,18 @@ Every answer equals brute-force filtered search: the top ``k`` rows by score amo
 that satisfy the filter, ties broken by smaller id. The planner only picks the cheaper way
 to get that answer:
 
-- ``flat``: no filter; one BLAS matrix product per block of queries.
+- ``flat``: no filter; one BLAS matrix product per block of queries (``flat-int8``: the int8
+  scan below over every row, for the batches it suits).
 - ``partition-exact``: the filter was seen before and keeps few rows: its rows were gathered
   into a contiguous partition (HQI's idea: partition by the workload's predicates, learned from
   the query log, kept within a memory budget, least recently used first out); one BLAS product
   over the partition.
+- ``partition-int8``: a partition of at least ``int8_min_rows`` rows (1,024), queried by a
+  small batch (``int8_max_batch``, 16) or big enough (8,192 rows) that even a big batch's
+  float32 product is bound by memory bandwidth: an int8 copy of the partition is scanned for
+  candidates under a rigorous error bound and only they are rescored from the float32 rows
+  (``pipeline.index.int8_scan``, a C kernel compiled on first use); exact, a quarter of the
+  bytes read.
 - ``prefilter-exact``: the filter keeps few rows (``<= prefilter_fraction`` of N); gather
   them and score with one BLAS matrix product + ``argpartition``.
 - ``scan-exact``: the filter keeps many rows: one BLAS product over all rows per block of
@@ -50,6 +57,7 @@ import faiss
 import numpy as np
 
 from pipeline.errors import ConfigurationError, IndexError_
+from pipeline.index import int8_scan
 from pipeline.index.ann import HNSWGraph
 from pipeline.index.where import CategoricalColumn, Column, WhereExpr, parse_where
 
@@ -58,11 +66,15 @@ if TYPE_CHECKING:
 
 Metric = Literal["ip", "l2"]
 Engine = Literal["auto", "numpy", "torch"]
-Plan = Literal["empty", "flat", "partition-exact", "prefilter-exact", "scan-exact",
-               "postfilter-ann", "ann-hnsw"]
+Plan = Literal["empty", "flat", "flat-int8", "partition-exact", "partition-int8", "prefilter-exact",
+               "scan-exact", "postfilter-ann", "ann-hnsw"]
 Ann = Literal["off", "hnsw"]
 FORMAT_VERSION = 1
 _BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plans
+# measured (benchmarks/vector_search.py): the int8 scan wins at batches up to 16 queries, and at
+# every batch size once the partition has 8,192 rows (below, BLAS over float32 wins big batches)
+_INT8_MAX_BATCH = 16
+_INT8_BATCH_MIN_ROWS = 8192
 _SELECTION_CACHE = 64  # filters whose selected rows are remembered
 _QUERY_LOG_LIMIT = 10_000  # distinct filters counted before the rare ones are forgotten
 
@@ -79,11 +91,13 @@ class _Partition:
     ids: np.ndarray
     vectors: np.ndarray
     sq: np.ndarray | None  # squared norms, for l2
+    i8: int8_scan.Int8Rows | None = None  # int8 codes for the memory-bound queries
 
     @property
     def nbytes(self) -> int:
         return int(self.ids.nbytes + self.vectors.nbytes
-                   + (self.sq.nbytes if self.sq is not None else 0))
+                   + (self.sq.nbytes if self.sq is not None else 0)
+                   + (self.i8.nbytes if self.i8 is not None else 0))
 
 
 @dataclass
@@ -114,7 +128,9 @@ class VectorIndex:
                  prefilter_fraction: float = 0.25, partition_after: int = 2,
                  partition_budget_bytes: int | None = None, engine: Engine = "auto",
                  half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
-                 hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64) -> None:
+                 hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64,
+                 int8_min_rows: int | None = 1024, int8_max_batch: int = _INT8_MAX_BATCH
+                 ) -> None:
         if metric not in ("ip", "l2"):
             raise ConfigurationError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
         if device != "cpu" and not device.startswith("cuda"):
@@ -161,7 +177,14 @@ class VectorIndex:
         #: memory for partitions; default: the size of the vectors, at least 64 MiB
         self.partition_budget_bytes = partition_budget_bytes
         self._query_log: Counter[str] = Counter()
+        #: partitions of at least this many rows get an int8 copy for the exact two-pass
+        #: scan of small batches (``partition-int8``); None: never
+        self.int8_min_rows = int8_min_rows
+        #: batches up to this many queries take the int8 scan (larger ones only over
+        #: partitions of 8,192 rows or more; else one BLAS product)
+        self.int8_max_batch = int(int8_max_batch)
         self._sq_norms: np.ndarray | None = None  # |x|^2 of every row, for l2 scans
+        self._flat_i8: int8_scan.Int8Rows | None = None  # int8 copy of every row (unfiltered)
         self._selections: OrderedDict[str, np.ndarray] = OrderedDict()
         self._partitions: OrderedDict[str, _Partition] = OrderedDict()
 
@@ -172,7 +195,8 @@ class VectorIndex:
               device: str = "cpu", prefilter_fraction: float = 0.25, partition_after: int = 2,
               partition_budget_bytes: int | None = None, engine: Engine = "auto",
               half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
-              hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64
+              hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64,
+              int8_min_rows: int | None = 1024, int8_max_batch: int = _INT8_MAX_BATCH
               ) -> VectorIndex:
         """A new index over ``vectors`` (n, dim) with one attribute array of length n each
         (with ``ann="hnsw"``, its HNSW graph is built here too)."""
@@ -183,7 +207,8 @@ class VectorIndex:
                     prefilter_fraction=prefilter_fraction, partition_after=partition_after,
                     partition_budget_bytes=partition_budget_bytes, engine=engine, half=half,
                     ann=ann, ann_min_fraction=ann_min_fraction, hnsw_m=hnsw_m,
-                    ef_construction=ef_construction, ef_search=ef_search)
+                    ef_construction=ef_construction, ef_search=ef_search,
+                    int8_min_rows=int8_min_rows, int8_max_batch=int8_max_batch)
         index._columns = {name: _empty_like_column(values) for name, values in attributes.items()}
         index.add(vecs, attributes, ids=ids)
         if index.ann is not None:
@@ -334,12 +359,14 @@ class VectorIndex:
         if vectors_changed:
             self._faiss = None
             self._sq_norms = None
+            self._flat_i8 = None
             self._device_arrays = None
 
     def _changed(self) -> None:
         """Rows moved: every cached selection and partition is stale."""
         self._faiss = None
         self._sq_norms = None
+        self._flat_i8 = None
         self._device_arrays = None
         self._selections.clear()
         self._partitions.clear()
@@ -350,6 +377,7 @@ class VectorIndex:
         cols = sum(c.codes.nbytes if isinstance(c, CategoricalColumn) else c.nbytes
                    for c in self._columns.values())
         norms = self._sq_norms.nbytes if self._sq_norms is not None else 0
+        norms += self._flat_i8.nbytes if self._flat_i8 is not None else 0
         graph = self.ann.nbytes() if self.ann is not None else 0
         return int(self._vectors.nbytes + self._ids.nbytes + cols + norms + graph
                    + sum(p.nbytes for p in self._partitions.values()))
@@ -393,7 +421,7 @@ class VectorIndex:
         if where is None and plan is None and not (self.ann is not None and not exact):
             self.last_plan = "flat"
             # measured: numpy's BLAS scan beats FAISS's flat search on CPU, even at nq=1
-            self._scan(q, k, None, out_ids, out_scores)
+            self._flat(q, k, out_ids, out_scores)
             return out_ids, out_scores
         if where is None:  # a forced plan without a filter: every row
             key = ""
@@ -413,14 +441,20 @@ class VectorIndex:
                 return out_ids, out_scores
         if where is None and plan is None:  # ANN allowed but not worth it
             self.last_plan = "flat"
-            self._scan(q, k, None, out_ids, out_scores)
+            self._flat(q, k, out_ids, out_scores)
             return out_ids, out_scores
         part = self._partitions.get(key) if plan is None else None
         if part is not None:
             self._partitions.move_to_end(key)
             self.last_plan = "partition-exact" if part.ids.size else "empty"
             if part.ids.size:
-                self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids, out_scores)
+                if part.i8 is not None and (nq <= self.int8_max_batch
+                                            or part.ids.shape[0] >= _INT8_BATCH_MIN_ROWS) \
+                        and self._int8_block(q, k, part, out_ids, out_scores):
+                    self.last_plan = "partition-int8"
+                else:
+                    self._exact_block(q, k, part.vectors, part.ids, part.sq, out_ids,
+                                      out_scores)
             return out_ids, out_scores
         if key:
             rows = self._selected_rows(key, expr, n)
@@ -429,7 +463,7 @@ class VectorIndex:
             self.last_plan = "empty"
         elif selected == n and plan is None:  # the filter keeps every row: no filter at all
             self.last_plan = "flat"
-            self._scan(q, k, None, out_ids, out_scores)
+            self._flat(q, k, out_ids, out_scores)
         elif plan is not None:
             self.last_plan = plan
             if plan == "prefilter-exact":
@@ -606,6 +640,9 @@ class VectorIndex:
 
     def _keep_partition(self, key: str, part: _Partition) -> None:
         budget = self._budget
+        if (self.int8_min_rows is not None and part.ids.shape[0] >= self.int8_min_rows
+                and int8_scan.kernel() is not None):
+            part.i8 = int8_scan.Int8Rows.quantize(part.vectors, part.ids, part.sq)
         if part.nbytes > budget:
             return
         self._partitions[key] = part
@@ -621,6 +658,44 @@ class VectorIndex:
             qb = q[start:start + block]
             s = self._scores(qb, vectors, sq)
             _topk_block(s, ids, k, out_ids[start:start + block], out_scores[start:start + block])
+
+    def _flat(self, q: np.ndarray, k: int, out_ids: np.ndarray, out_scores: np.ndarray) -> None:
+        """No filter: every row. Small batches (and any batch over 8,192 rows or more) read an
+        int8 copy of the rows (``partition-int8`` over all of them), built on first use;
+        otherwise one BLAS product per block of queries."""
+        n = len(self)
+        if (self.engine == "numpy" and self.int8_min_rows is not None and n >= self.int8_min_rows
+                and (q.shape[0] <= self.int8_max_batch or n >= _INT8_BATCH_MIN_ROWS)
+                and int8_scan.kernel() is not None):
+            if self._flat_i8 is None:
+                sq = None
+                if self.metric == "l2":
+                    if self._sq_norms is None:
+                        self._sq_norms = np.einsum("ij,ij->i", self._vectors, self._vectors)
+                    sq = self._sq_norms
+                self._flat_i8 = int8_scan.Int8Rows.quantize(self._vectors, self._ids, sq)
+            whole = _Partition(ids=self._ids, vectors=self._vectors, sq=self._sq_norms,
+                               i8=self._flat_i8)
+            if self._int8_block(q, k, whole, out_ids, out_scores):
+                self.last_plan = "flat-int8"
+                return
+        self._scan(q, k, None, out_ids, out_scores)
+
+    def _int8_block(self, q: np.ndarray, k: int, part: _Partition, out_ids: np.ndarray,
+                    out_scores: np.ndarray) -> bool:
+        """Exact top-k over a partition from its int8 copy (``int8_scan``): candidates under
+        the error bound, rescored from the float32 rows. False (nothing written) when the
+        kernel is unavailable, or for queries that are not finite (the float32 scans answer)."""
+        fn = int8_scan.kernel()
+        assert part.i8 is not None
+        if fn is None or not np.isfinite(q).all():
+            return False
+        ids = np.empty_like(out_ids)
+        scores = np.empty_like(out_scores)
+        if part.i8.topk(q, k, fn, int8_scan.threads(), ids, scores) is None:
+            return False
+        out_ids[:], out_scores[:] = ids, scores
+        return True
 
     def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None, out_ids: np.ndarray,
               out_scores: np.ndarray) -> None:

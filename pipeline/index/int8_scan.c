@@ -1,0 +1,364 @@
+/* The exact int8 scan of pipeline/index/int8_scan.py.
+ *
+ * Rows are stored as int8 codes with one scale per row; a query as uint8 codes (int8 + 128)
+ * with one scale. For every row the kernel computes the approximate score
+ *     a = mult * sq * sx[i] * (q8 . x8[i] - 128 * rowsum[i]) - off[i]
+ * and a rigorous error bound
+ *     b = bq * res[i] + be * nrm[i] + slack
+ * (bq, be: per query; res, nrm: per row, see int8_scan.py for why |exact - a| <= b).
+ * The k-th largest lower bound a - b is a floor under the k-th exact score, so every row of
+ * the exact top k has a + b >= that floor: those rows are the candidates, rescored here from
+ * the float32 rows (top k by score, ties to the smaller id). Only the integer dot products
+ * touch the int8 codes: a quarter of the bytes of a float32 scan, which is what a
+ * memory-bound scan at batch size one pays for.
+ *
+ * Compiled on first use with the machine's own instruction set (-O3 -march=native; the
+ * four-row loop uses AVX-512 VNNI where the compiler targets it, the plain loop elsewhere).
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct {
+    const int8_t *x;       /* m x d codes */
+    const int32_t *rowsum; /* sum of each row's codes */
+    const float *sx;       /* scale of each row */
+    const float *res;      /* |x - sx * x8| per row, rounded up */
+    const float *nrm;      /* |sx * x8| per row, rounded up */
+    const float *off;      /* per-row offset (l2: |x|^2), or NULL */
+    const float *v;        /* m x d float32 rows: the exact rescoring */
+    const int64_t *ids;    /* m ids: the tie-break and the answer */
+    int64_t m;
+    int64_t d;
+    double mult;            /* 1 (ip) or 2 (l2) */
+    double slack_per_qnorm; /* the slack: this times |q| ... */
+    double slack_const;     /* ... plus this ... */
+    double norm_max;        /* ... plus a's own rounding, relative to |q| norm_max */
+} rows_t;
+
+typedef struct {
+    const uint8_t *q8;    /* codes (+128) */
+    float sq, bq, be, sl; /* scale; the bound is bq res + be nrm + sl */
+} query_t;
+
+/* Lower bounds a - b of rows [r0, r1) for one query, into lo. */
+static void lower_bounds(const rows_t *r, const query_t *q, int64_t r0, int64_t r1,
+                         float *lo) {
+    const int64_t d = r->d;
+    int64_t i = r0;
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+    if (d % 64 == 0) { /* four rows at a time, one VNNI accumulator each */
+        for (; i + 4 <= r1; i += 4) {
+            const int8_t *x0 = r->x + i * d;
+            for (int64_t j = 0; j < 4 * d; j += 64) /* 16 rows ahead: keep loads streaming */
+                _mm_prefetch((const char *)(x0 + 16 * d + j), _MM_HINT_T0);
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+            for (int64_t j = 0; j < d; j += 64) {
+                __m512i qv = _mm512_loadu_si512(q->q8 + j);
+                a0 = _mm512_dpbusd_epi32(a0, qv, _mm512_loadu_si512(x0 + j));
+                a1 = _mm512_dpbusd_epi32(a1, qv, _mm512_loadu_si512(x0 + d + j));
+                a2 = _mm512_dpbusd_epi32(a2, qv, _mm512_loadu_si512(x0 + 2 * d + j));
+                a3 = _mm512_dpbusd_epi32(a3, qv, _mm512_loadu_si512(x0 + 3 * d + j));
+            }
+            /* the four sums at once: halve each, then two rounds of pairwise adds */
+            __m256i s0 = _mm256_add_epi32(_mm512_castsi512_si256(a0),
+                                          _mm512_extracti64x4_epi64(a0, 1));
+            __m256i s1 = _mm256_add_epi32(_mm512_castsi512_si256(a1),
+                                          _mm512_extracti64x4_epi64(a1, 1));
+            __m256i s2 = _mm256_add_epi32(_mm512_castsi512_si256(a2),
+                                          _mm512_extracti64x4_epi64(a2, 1));
+            __m256i s3 = _mm256_add_epi32(_mm512_castsi512_si256(a3),
+                                          _mm512_extracti64x4_epi64(a3, 1));
+            __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(s0, s1), _mm256_hadd_epi32(s2, s3));
+            __m128i dots = _mm_add_epi32(_mm256_castsi256_si128(h),
+                                         _mm256_extracti128_si256(h, 1));
+            dots = _mm_sub_epi32(dots, _mm_slli_epi32(
+                _mm_loadu_si128((const __m128i *)(r->rowsum + i)), 7));
+            _mm_storeu_ps(lo + i, _mm_cvtepi32_ps(dots));
+        }
+    }
+#endif
+    for (; i < r1; i++) {
+        const int8_t *xi = r->x + i * d;
+        int32_t acc = 0;
+        for (int64_t j = 0; j < d; j++) acc += (int32_t)q->q8[j] * (int32_t)xi[j];
+        lo[i] = (float)(acc - 128 * r->rowsum[i]);
+    }
+    /* scale, offset and bound: plain loops, vectorised */
+    const float ms = (float)r->mult * q->sq, bq = q->bq, be = q->be, sl = q->sl;
+    const float *sx = r->sx, *res = r->res, *nrm = r->nrm, *off = r->off;
+    if (off)
+        for (int64_t t = r0; t < r1; t++)
+            lo[t] = ms * sx[t] * lo[t] - off[t] - (bq * res[t] + be * nrm[t] + sl);
+    else
+        for (int64_t t = r0; t < r1; t++)
+            lo[t] = ms * sx[t] * lo[t] - (bq * res[t] + be * nrm[t] + sl);
+}
+
+/* a min-heap of the k largest lower bounds seen */
+static void heap_push(float *h, int *n, int k, float v) {
+    if (*n < k) {
+        int i = (*n)++;
+        h[i] = v;
+        while (i > 0) {
+            int p = (i - 1) / 2;
+            if (h[p] <= h[i]) break;
+            float t = h[p]; h[p] = h[i]; h[i] = t; i = p;
+        }
+    } else if (v > h[0]) {
+        int i = 0;
+        h[0] = v;
+        for (;;) {
+            int l = 2 * i + 1, rr = l + 1, s = i;
+            if (l < k && h[l] < h[s]) s = l;
+            if (rr < k && h[rr] < h[s]) s = rr;
+            if (s == i) break;
+            float t = h[s]; h[s] = h[i]; h[i] = t; i = s;
+        }
+    }
+}
+
+/* The candidates of one query from its lower bounds: rows whose upper bound (lower bound plus
+ * twice the bound) reaches the k-th largest lower bound. Returns how many (may exceed cap:
+ * only the first cap are written). */
+static int64_t candidates(const rows_t *r, const query_t *q, int k, const float *lo,
+                          float *heap, int32_t *out, int64_t cap) {
+    const int64_t m = r->m;
+    float floor_ = -INFINITY;
+    if (m > k) {
+        int n = 0;
+        for (int64_t c = 0; c < m; c += 64) { /* the heap sees blocks that could enter it */
+            int64_t e = c + 64 < m ? c + 64 : m;
+            float top = -INFINITY;
+#if defined(__AVX512F__)
+            if (e - c == 64) {
+                __m512 t4 = _mm512_max_ps(
+                    _mm512_max_ps(_mm512_loadu_ps(lo + c), _mm512_loadu_ps(lo + c + 16)),
+                    _mm512_max_ps(_mm512_loadu_ps(lo + c + 32), _mm512_loadu_ps(lo + c + 48)));
+                top = _mm512_reduce_max_ps(t4);
+            } else
+#endif
+                for (int64_t i = c; i < e; i++) top = lo[i] > top ? lo[i] : top;
+            if (n == k && !(top > heap[0])) continue;
+            for (int64_t i = c; i < e; i++) heap_push(heap, &n, k, lo[i]);
+        }
+        floor_ = heap[0];
+    }
+    const float bq2 = 2.0f * q->bq, be2 = 2.0f * q->be, sl2 = 2.0f * q->sl;
+    const float *res = r->res, *nrm = r->nrm;
+    int64_t c = 0, i = 0;
+#if defined(__AVX512F__)
+    {   /* sixteen rows a step: compare, then compress the passing row numbers */
+        const __m512 vb = _mm512_set1_ps(bq2), ve = _mm512_set1_ps(be2);
+        const __m512 vs = _mm512_set1_ps(sl2), vf = _mm512_set1_ps(floor_);
+        const __m512i step = _mm512_set1_epi32(16);
+        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (; i + 16 <= m && i + 16 <= (int64_t)0x7fffffff; i += 16) {
+            __m512 b = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(vb, _mm512_loadu_ps(res + i)),
+                                                   _mm512_mul_ps(ve, _mm512_loadu_ps(nrm + i))),
+                                     vs);
+            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_loadu_ps(lo + i), b), vf,
+                                                _CMP_GE_OQ);
+            if (pass) {
+                int got = __builtin_popcount((unsigned)pass);
+                if (c + got <= cap) _mm512_mask_compressstoreu_epi32(out + c, pass, idx);
+                c += got;
+            }
+            idx = _mm512_add_epi32(idx, step);
+        }
+    }
+#endif
+    for (; i < m; i++) {
+        /* the upper bound: the lower bound plus twice the bound */
+        if (lo[i] + (bq2 * res[i] + be2 * nrm[i] + sl2) >= floor_) {
+            if (c < cap) out[c] = (int32_t)i;
+            c++;
+        }
+    }
+    return c;
+}
+
+/* The query's codes (+128), scale and bound weights; see int8_scan.py for the bound. Sums in
+ * double, results rounded up to float: the bound stays a bound. */
+static void quantize_query(const rows_t *r, const float *qf, uint8_t *q8, query_t *q) {
+    const int64_t d = r->d;
+    double peak = 0.0, qq = 0.0, ee = 0.0;
+    for (int64_t j = 0; j < d; j++) {
+        double v = fabs((double)qf[j]);
+        if (v > peak) peak = v;
+        qq += (double)qf[j] * (double)qf[j];
+    }
+    float scale = peak > 0.0 ? (float)(peak / 127.0) : 1.0f;
+    if (!(scale > 0.0f)) scale = 1.0f; /* a peak below float's range */
+    for (int64_t j = 0; j < d; j++) {
+        double c = nearbyint((double)qf[j] / (double)scale);
+        if (c > 127.0) c = 127.0;
+        if (c < -127.0) c = -127.0;
+        q8[j] = (uint8_t)(int)(c + 128.0);
+        double e = (double)qf[j] - c * (double)scale;
+        ee += e * e;
+    }
+    double qnorm = sqrt(qq);
+    q->q8 = q8;
+    q->sq = scale;
+    q->bq = nextafterf((float)(r->mult * qnorm), INFINITY);
+    q->be = nextafterf((float)(r->mult * sqrt(ee)), INFINITY);
+    q->sl = nextafterf((float)(r->slack_per_qnorm * qnorm + r->slack_const
+                               + r->mult * 8.0 * 5.960464477539063e-08 * qnorm * r->norm_max),
+                       INFINITY);
+}
+
+/* The exact score of row i, as the float32 scans define it (sums in double, rounded once). */
+static float exact_score(const rows_t *r, const float *qf, double qq, int64_t i) {
+    const float *v = r->v + i * r->d;
+    const int64_t d = r->d, full = d - d % 8;
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}; /* eight running sums: a vector register */
+    for (int64_t j = 0; j < full; j += 8)
+        for (int l = 0; l < 8; l++) lane[l] += (double)qf[j + l] * (double)v[j + l];
+    double acc = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    for (int64_t j = full; j < d; j++) acc += (double)qf[j] * (double)v[j];
+    return r->off ? (float)(2.0 * acc - (double)r->off[i] - qq) : (float)acc;
+}
+
+/* Insert (s, id) into the top list ts/ti of n <= k entries, kept by (score desc, id asc). */
+static void top_insert(float *ts, int64_t *ti, int *n, int k, float s, int64_t id) {
+    if (*n == k && (s < ts[k - 1] || (s == ts[k - 1] && id > ti[k - 1]))) return;
+    int pos = *n < k ? (*n)++ : k - 1;
+    while (pos > 0 && (ts[pos - 1] < s || (ts[pos - 1] == s && ti[pos - 1] > id))) {
+        ts[pos] = ts[pos - 1];
+        ti[pos] = ti[pos - 1];
+        pos--;
+    }
+    ts[pos] = s;
+    ti[pos] = id;
+}
+
+/* The exact top k of one query: its candidates rescored, or every row when they overflowed
+ * their slots (a flat score landscape). Pads with id -1 and score -inf. */
+static void rescore(const rows_t *r, const float *qf, int k, const int32_t *cand, int64_t count,
+                    int64_t cap, float *ts, int64_t *ti) {
+    double qq = 0.0;
+    if (r->off)
+        for (int64_t j = 0; j < r->d; j++) qq += (double)qf[j] * (double)qf[j];
+    int n = 0;
+    if (count <= cap)
+        for (int64_t c = 0; c < count; c++)
+            top_insert(ts, ti, &n, k, exact_score(r, qf, qq, cand[c]), r->ids[cand[c]]);
+    else
+        for (int64_t i = 0; i < r->m; i++)
+            top_insert(ts, ti, &n, k, exact_score(r, qf, qq, i), r->ids[i]);
+    for (int t = n; t < k; t++) {
+        ts[t] = -INFINITY;
+        ti[t] = -1;
+    }
+}
+
+typedef struct {
+    const rows_t *r;
+    const query_t *qs;
+    const float *qf;
+    int64_t q0, q1; /* queries of this worker (split by queries) */
+    int64_t r0, r1; /* or rows of the single query (split by rows) */
+    int k;
+    int64_t cap;
+    float *lo;      /* m floats */
+    float *heap;    /* k floats */
+    int32_t *cand;  /* cap slots */
+    float *out_s;   /* nq x k */
+    int64_t *out_i; /* nq x k */
+    int64_t *count; /* nq: candidates found (above cap: overflowed, every row rescored) */
+    int rows_only;
+    int64_t group;  /* queries scanning a tile of rows together */
+} job_t;
+
+#define TILE_ROWS 256        /* rows per tile: 96 KiB of codes at d = 384 */
+#define GROUP_FLOATS (1 << 22) /* lower bounds a thread keeps at once (16 MiB) */
+
+static void *work(void *arg) {
+    job_t *j = (job_t *)arg;
+    if (j->rows_only) {
+        lower_bounds(j->r, &j->qs[0], j->r0, j->r1, j->lo);
+        return NULL;
+    }
+    const int64_t m = j->r->m;
+    /* queries in groups of j->group: each tile of rows is read from memory once per group
+     * (it stays in cache while the group's queries scan it), not once per query */
+    for (int64_t g0 = j->q0; g0 < j->q1; g0 += j->group) {
+        int64_t g1 = g0 + j->group < j->q1 ? g0 + j->group : j->q1;
+        for (int64_t t0 = 0; t0 < m; t0 += TILE_ROWS) {
+            int64_t t1 = t0 + TILE_ROWS < m ? t0 + TILE_ROWS : m;
+            for (int64_t qi = g0; qi < g1; qi++)
+                lower_bounds(j->r, &j->qs[qi], t0, t1, j->lo + (qi - g0) * m);
+        }
+        for (int64_t qi = g0; qi < g1; qi++) {
+            j->count[qi] = candidates(j->r, &j->qs[qi], j->k, j->lo + (qi - g0) * m, j->heap,
+                                      j->cand, j->cap);
+            rescore(j->r, j->qf + qi * j->r->d, j->k, j->cand, j->count[qi], j->cap,
+                    j->out_s + qi * j->k, j->out_i + qi * j->k);
+        }
+    }
+    return NULL;
+}
+
+/* Exact top k of nq float32 queries (nq x d) over the rows, with up to `threads` threads
+ * (queries split among them; a single query's rows split among them). Writes out_s / out_i
+ * (nq x k, best first) and count (nq: candidates rescored; above cap: every row was).
+ * Returns 0, or -1 when memory or a thread could not be had (then nothing written is to be
+ * trusted). */
+int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_t cap,
+                     float *out_s, int64_t *out_i, int64_t *count, int threads) {
+    const int64_t m = r->m, d = r->d;
+    if (threads < 1) threads = 1;
+    if (threads > 64) threads = 64;
+    if (nq > 1 && threads > nq) threads = (int)nq;
+    size_t mm = (size_t)(m > 0 ? m : 1), kk = (size_t)(k > 0 ? k : 1);
+    uint8_t *q8 = malloc((size_t)(nq * d) + 1);
+    query_t *qs = malloc(sizeof(query_t) * (size_t)nq);
+    int64_t per = nq > 1 ? (nq + threads - 1) / threads : 1; /* queries per thread */
+    int64_t group = (int64_t)GROUP_FLOATS / (int64_t)mm;
+    group = group < 1 ? 1 : (group > per ? per : group);
+    float *lo = malloc(sizeof(float) * (size_t)threads * (size_t)group * mm);
+    float *heaps = malloc(sizeof(float) * (size_t)threads * kk);
+    int32_t *cands = malloc(sizeof(int32_t) * (size_t)threads * (size_t)cap);
+    int failed = !(q8 && qs && lo && heaps && cands);
+    if (!failed) {
+        for (int64_t i = 0; i < nq; i++) quantize_query(r, qf + i * d, q8 + i * d, &qs[i]);
+        job_t jobs[64];
+        pthread_t tid[64];
+        int started[64] = {0};
+        int used = 0;
+        if (nq == 1) {
+            int64_t step = (m + threads - 1) / threads;
+            for (int t = 0; t < threads; t++) {
+                int64_t r0 = t * step < m ? t * step : m, r1 = r0 + step < m ? r0 + step : m;
+                jobs[t] = (job_t){r, qs, qf, 0, 1, r0, r1, k, cap, lo, heaps, cands,
+                                  out_s, out_i, count, 1, 1};
+            }
+            used = threads;
+        } else {
+            int64_t step = (nq + threads - 1) / threads;
+            for (int t = 0; t < threads && t * step < nq; t++) {
+                int64_t q0 = t * step, q1 = q0 + step < nq ? q0 + step : nq;
+                jobs[t] = (job_t){r, qs, qf, q0, q1, 0, 0, k, cap,
+                                  lo + t * group * (int64_t)mm, heaps + t * (int64_t)kk,
+                                  cands + t * cap, out_s, out_i, count, 0, group};
+                used++;
+            }
+        }
+        for (int t = 1; t < used; t++)
+            if (pthread_create(&tid[t], NULL, work, &jobs[t]) == 0) started[t] = 1;
+            else failed = 1;
+        work(&jobs[0]);
+        for (int t = 1; t < used; t++) if (started[t]) pthread_join(tid[t], NULL);
+        if (!failed && nq == 1) {
+            count[0] = candidates(r, &qs[0], k, lo, heaps, cands, cap);
+            rescore(r, qf, k, cands, count[0], cap, out_s, out_i);
+        }
+    }
+    free(q8); free(qs); free(lo); free(heaps); free(cands);
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,252 @@
+"""Exact top-k over an int8 copy of a partition: a quarter of the bytes, the same answer.
+
+A query at batch size one scans its filter's partition once and is bound by memory bandwidth:
+float32 rows cost 4 bytes per dimension. ``Int8Rows`` keeps the partition's rows also as int8
+codes, one scale per row, and a C kernel (``int8_scan.c``, compiled on first use for the
+machine's own instruction set) answers in two passes:
+
+1. for every row, an approximate score ``a`` from the codes and a rigorous bound ``b`` on its
+   error; the k-th largest lower bound ``a - b`` is a floor under the k-th exact score, and the
+   candidates are the rows whose ``a + b`` reaches it (a few dozen of thousands, measured);
+2. the candidates are rescored exactly from the float32 rows (sums in double, rounded once)
+   and the top k kept in the usual (score desc, id asc) order.
+
+Why the bound holds (inner product; the L2 score doubles it): with ``x^ = sx * x8`` and
+``q^ = sq * q8`` the decoded row and query, ``q.x - q^.x^ = q.(x - x^) + (q - q^).x^``, so
+``|q.x - a| <= |q| |x - x^| + |q - q^| |x^|`` (Cauchy-Schwarz): the per-row residual
+``|x - x^|`` and norm ``|x^|`` are stored, the query's two norms computed per query. A slack
+covers the float32 rounding of the scores and of ``a`` itself. Every row of the exact top k
+(ties at the k-th score included) has ``a + b >= exact >= k-th exact >= floor``: the candidates
+contain the answer, so the answer equals the float32 scan's.
+
+A query whose candidates overflow their slots (a flat score landscape) has every row
+rescored. A single query's rows are split among threads (``threads()``), a batch's queries too.
+Without a C compiler (or with ``VERIKG_INT8_KERNEL=0``) ``kernel()`` is None and the planner
+keeps the float32 scans; the compiled library is cached under ``VERIKG_KERNEL_CACHE``
+(default ``~/.cache/verikg/kernels``), keyed by the source and the CPU's flags.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_SOURCE = Path(__file__).with_name("int8_scan.c")
+_U = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
+_CAP_PER_K = 64  # candidate slots per query: 64 k + 256 (overflow: every row rescored)
+_SPLIT_ROWS = 16_384  # a single query's rows are split among threads above this many rows
+
+
+class _RowsStruct(ctypes.Structure):
+    """``rows_t`` of int8_scan.c: the row arrays and the bound's constants, built once."""
+
+    _fields_ = [("x", ctypes.c_void_p), ("rowsum", ctypes.c_void_p), ("sx", ctypes.c_void_p),
+                ("res", ctypes.c_void_p), ("nrm", ctypes.c_void_p), ("off", ctypes.c_void_p),
+                ("v", ctypes.c_void_p), ("ids", ctypes.c_void_p),
+                ("m", ctypes.c_int64), ("d", ctypes.c_int64), ("mult", ctypes.c_double),
+                ("slack_per_qnorm", ctypes.c_double), ("slack_const", ctypes.c_double),
+                ("norm_max", ctypes.c_double)]
+
+
+def _cpu_signature() -> str:
+    """What the compiled kernel depends on: the CPU's instruction-set flags and the compiler."""
+    flags = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags = line
+                break
+    except OSError:
+        pass
+    return f"{platform.machine()}|{flags}"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("VERIKG_KERNEL_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "verikg", "kernels")
+    return Path(base)
+
+
+def _compile(source: bytes, target: Path) -> None:
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise OSError("no C compiler (cc) on PATH")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        src = Path(tmp) / "int8_scan.c"
+        src.write_bytes(source)
+        out = Path(tmp) / target.name
+        cmd = [cc, "-O3", "-march=native", "-shared", "-fPIC", "-pthread", "-o", str(out),
+               str(src)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            raise OSError(f"{' '.join(cmd)} failed: {done.stderr.strip()[:500]}")
+        out.replace(target)  # atomic: concurrent first uses never load a half-written file
+
+
+@lru_cache(maxsize=1)
+def kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """The compiled candidate kernel, or None where it cannot be built (logged once)."""
+    if os.environ.get("VERIKG_INT8_KERNEL", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    try:
+        source = _SOURCE.read_bytes()
+        digest = hashlib.sha256(source + _cpu_signature().encode()).hexdigest()[:16]
+        target = _cache_dir() / f"int8_scan-{digest}.so"
+        if not target.exists():
+            _compile(source, target)
+        lib = ctypes.CDLL(str(target))
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("int8 scan kernel unavailable, float32 scans only: %s", exc)
+        return None
+    fn = lib.verikg_int8_topk
+    p = ctypes.c_void_p
+    fn.argtypes = [ctypes.POINTER(_RowsStruct), p, ctypes.c_int64, ctypes.c_int, ctypes.c_int64,
+                   p, p, p, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+@lru_cache(maxsize=1)
+def threads() -> int:
+    """Threads for the kernel: the CPUs this process may run on (at most 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(8, n))
+
+
+def _ptr(a: np.ndarray | None) -> int | None:
+    """The address of a contiguous array (``ndarray.ctypes`` costs ~15 us a call)."""
+    return None if a is None else int(a.__array_interface__["data"][0])
+
+
+@dataclass
+class Int8Rows:
+    """Int8 codes of a block of float32 rows, with what the bound needs per row; it refers to
+    (does not copy) the float32 rows and ids it rescores from."""
+
+    vectors: np.ndarray  # (m, d) float32, contiguous: the partition's own rows
+    ids: np.ndarray  # (m,) int64, contiguous
+    codes: np.ndarray  # (m, d) int8
+    rowsum: np.ndarray  # (m,) int32
+    scale: np.ndarray  # (m,) float32
+    residual: np.ndarray  # (m,) float32: |x - scale * codes|, rounded up
+    norm: np.ndarray  # (m,) float32: |scale * codes|, rounded up
+    offset: np.ndarray | None  # (m,) float32 |x|^2 for l2 (the exact scans' own array)
+    mult: float  # 1 for ip, 2 for l2
+    slack_per_qnorm: float  # slack / |q|
+    slack_const: float  # plus this (l2: rounding of the norms subtracted)
+    norm_max: float  # the largest |scale * codes|: a's own rounding is relative to it
+
+    @classmethod
+    def quantize(cls, vectors: np.ndarray, ids: np.ndarray,
+                 sq_norms: np.ndarray | None) -> Int8Rows:
+        """Codes for ``vectors`` (float32, contiguous) named ``ids``; ``sq_norms``: the L2
+        metric's |x|^2 (None: inner product)."""
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        m, d = x.shape
+        peak = np.abs(x).max(axis=1) if m else np.zeros(0, dtype=np.float32)
+        scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+        scale[~(scale > 0)] = 1.0  # a peak below float32's range
+        codes = np.clip(np.rint(x / scale[:, None]), -127, 127).astype(np.int8)
+        decoded = codes.astype(np.float64) * scale[:, None].astype(np.float64)
+        # float64 residuals and norms, stored rounded up to float32: the bound stays a bound
+        residual = np.nextafter(np.linalg.norm(x.astype(np.float64) - decoded, axis=1)
+                                .astype(np.float32), np.float32(np.inf))
+        norm = np.nextafter(np.linalg.norm(decoded, axis=1).astype(np.float32),
+                            np.float32(np.inf))
+        xmax = float(np.linalg.norm(x.astype(np.float64), axis=1).max()) if m else 0.0
+        mult = 2.0 if sq_norms is not None else 1.0
+        # the exact scores are sums of d products rounded once to float32, ``a`` adds a few
+        # roundings of its own: far below this slack (d + 8) eps |q| |x|, which covers even
+        # float32 accumulation
+        slack_per_qnorm = mult * 4.0 * (d + 8) * _U * xmax
+        slack_const = 0.0
+        if sq_norms is not None:  # l2: 2 q.x - |x|^2 - |q|^2, two more roundings per score
+            slack_const = 8.0 * _U * (float(sq_norms.max()) if m else 0.0)
+        return cls(vectors=x, ids=np.ascontiguousarray(ids, dtype=np.int64), codes=codes,
+                   rowsum=codes.sum(axis=1, dtype=np.int32), scale=scale, residual=residual,
+                   norm=norm,
+                   offset=None if sq_norms is None else np.ascontiguousarray(sq_norms,
+                                                                             np.float32),
+                   mult=mult, slack_per_qnorm=slack_per_qnorm, slack_const=slack_const,
+                   norm_max=float(norm.max()) if m else 0.0)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its own (the float32 rows and ids belong to the partition)."""
+        return int(self.codes.nbytes + self.rowsum.nbytes + self.scale.nbytes
+                   + self.residual.nbytes + self.norm.nbytes)
+
+    def _struct(self) -> _RowsStruct:
+        st = self.__dict__.get("_rows_struct")
+        if st is None:  # the arrays never change after quantize: their addresses hold
+            st = _RowsStruct(_ptr(self.codes), _ptr(self.rowsum), _ptr(self.scale),
+                             _ptr(self.residual), _ptr(self.norm), _ptr(self.offset),
+                             _ptr(self.vectors), _ptr(self.ids),
+                             self.codes.shape[0], self.codes.shape[1], self.mult,
+                             self.slack_per_qnorm, self.slack_const, self.norm_max)
+            self.__dict__["_rows_struct"] = st
+        return st
+
+    def topk(self, q: np.ndarray, k: int, fn: ctypes._CFuncPtr,  # type: ignore[name-defined]
+             n_threads: int, out_ids: np.ndarray, out_scores: np.ndarray) -> np.ndarray | None:
+        """Exact top ``k`` of every query ((nq, d)) into ``out_ids`` / ``out_scores`` ((nq, k)):
+        best first, ties to the smaller id, padded with -1 / -inf. Returns how many candidates
+        each query rescored (more than ``64 k + 256``: it overflowed and every row was), or
+        None when the kernel could not get memory or start its threads (nothing written)."""
+        nq, d = q.shape
+        m = self.codes.shape[0]
+        cap = max(1, min(m, _CAP_PER_K * k + 256))
+        t = n_threads if (nq > 1 or m >= _SPLIT_ROWS) else 1
+        buf = _scratch(nq, d, k)
+        np.copyto(buf.q[:nq], q)  # its address is known: cheaper than asking q for its own
+        if fn(self._struct(), buf.q_ptr, nq, k, cap, buf.s_ptr, buf.i_ptr, buf.c_ptr, t) != 0:
+            return None
+        out_scores[:] = buf.s[:nq]
+        out_ids[:] = buf.i[:nq]
+        return buf.c[:nq].copy()
+
+
+class _Buffers:
+    """Per-thread query and result buffers with their addresses (reading an array's address
+    costs microseconds a call, more than a small kernel call itself)."""
+
+    def __init__(self, nq: int, d: int, k: int) -> None:
+        self.shape = (nq, d, k)
+        self.q = np.empty((nq, d), dtype=np.float32)
+        self.s = np.empty((nq, k), dtype=np.float32)
+        self.i = np.empty((nq, k), dtype=np.int64)
+        self.c = np.empty(nq, dtype=np.int64)
+        self.q_ptr, self.s_ptr = _ptr(self.q), _ptr(self.s)
+        self.i_ptr, self.c_ptr = _ptr(self.i), _ptr(self.c)
+
+
+_local = threading.local()
+
+
+def _scratch(nq: int, d: int, k: int) -> _Buffers:
+    buf: _Buffers | None = getattr(_local, "buffers", None)
+    if buf is None or buf.shape[1] != d or buf.shape[2] != k or buf.shape[0] < nq:
+        buf = _Buffers(max(nq, 16), d, k)
+        _local.buffers = buf
+    return buf
+
+
+__all__ = ["Int8Rows", "kernel", "threads"]

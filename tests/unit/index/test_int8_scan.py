@@ -1,0 +1,235 @@
+"""The int8 first pass (``partition-int8``): candidates under a rigorous bound, rescored in
+float32 — the answer must equal brute-force filtered search, ties and padding included."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.index import int8_scan
+from pipeline.index.vector_index import VectorIndex
+
+
+def brute_force(x: np.ndarray, ids: np.ndarray, keep: np.ndarray, q: np.ndarray, k: int,
+                metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 reference: top k of the kept rows by (score desc, id asc), -1 / -inf padded."""
+    v, qq = x.astype(np.float64)[keep], q.astype(np.float64)
+    kid = ids[keep]
+    s = qq @ v.T if metric == "ip" else -((qq[:, None, :] - v[None, :, :]) ** 2).sum(-1)
+    out_i = np.full((len(q), k), -1, dtype=np.int64)
+    out_s = np.full((len(q), k), -np.inf)
+    for j in range(len(q)):
+        order = np.lexsort((kid, -s[j]))[:k]
+        out_i[j, : order.size] = kid[order]
+        out_s[j, : order.size] = s[j, order]
+    return out_i, out_s
+
+
+def check(index: VectorIndex, x: np.ndarray, ids: np.ndarray, keep: np.ndarray, q: np.ndarray,
+          k: int, where: str | None, metric: str, integral: bool) -> None:
+    got_i, got_s = index.search(q, k, where)
+    ref_i, ref_s = brute_force(x, ids, keep, q, k, metric)
+    assert ((got_i == -1) == (ref_i == -1)).all()
+    if integral:  # exact arithmetic: the same ids (id tie-break) and the same scores
+        np.testing.assert_array_equal(got_i, ref_i)
+        np.testing.assert_array_equal(got_s, ref_s.astype(np.float32))
+    else:  # rounding may swap near-ties: the same score lists, each id with its own score
+        # float32 sums of d products err by ~d eps |q| |x| (cancellation): the tolerance
+        mag = np.linalg.norm(q, axis=1)[:, None] * max(float(np.linalg.norm(x, axis=1).max()),
+                                                       1.0)
+        if metric == "l2":
+            mag = (mag + np.linalg.norm(q, axis=1)[:, None] ** 2
+                   + float((x.astype(np.float64) ** 2).sum(1).max()))
+        tol = 1e-5 * mag + 1e-6
+        finite = np.isfinite(ref_s)
+        assert (np.abs(got_s[finite] - ref_s[finite])
+                <= np.broadcast_to(tol, ref_s.shape)[finite]).all()
+        pos = {int(i): n for n, i in enumerate(ids)}
+        for j in range(len(q)):
+            for i, s in zip(got_i[j], got_s[j], strict=True):
+                if i < 0:
+                    continue
+                assert keep[pos[int(i)]]
+                v = x[pos[int(i)]].astype(np.float64)
+                true = v @ q[j] if metric == "ip" else -((v - q[j]) ** 2).sum()
+                assert abs(s - true) <= tol[j, 0]
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple:
+    n = draw(st.integers(1, 120))
+    dim = draw(st.sampled_from([1, 3, 17, 64, 128]))  # 64 and 128: the VNNI path, if any
+    nq = draw(st.integers(1, 20))
+    integral = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    if integral:  # small integers: exact ties, duplicate and zero rows
+        x = rng.integers(-2, 3, size=(n, dim)).astype(np.float32)
+        q = rng.integers(-2, 3, size=(nq, dim)).astype(np.float32)
+    else:
+        scale = draw(st.sampled_from([1e-3, 1.0, 50.0]))
+        x = (rng.normal(size=(n, dim)) * scale).astype(np.float32)
+        q = (rng.normal(size=(nq, dim)) * scale).astype(np.float32)
+        if draw(st.booleans()):  # duplicates, a zero row and a zero query
+            x[rng.integers(0, n, n // 3)] = x[0]
+            x[-1] = 0
+            q[0] = 0
+    group = rng.integers(0, 4, n)
+    threshold = draw(st.integers(0, 4))
+    ids = rng.permutation(10 * n)[:n] if draw(st.booleans()) else np.arange(n)
+    return (x, q, group, threshold, ids, draw(st.integers(1, n + 3)),
+            draw(st.sampled_from(["ip", "l2"])), integral)
+
+
+@settings(max_examples=250, deadline=None)
+@given(cases())
+def test_int8_plan_equals_brute_force(case: tuple) -> None:
+    x, q, group, threshold, ids, k, metric, integral = case
+    index = VectorIndex.build(x, {"g": group}, metric=metric, ids=ids, partition_after=1,
+                              int8_min_rows=0, int8_max_batch=64)
+    where = f"g < {threshold}"
+    keep = group < threshold
+    check(index, x, ids, keep, q, k, where, metric, integral)  # first sight: the partition
+    check(index, x, ids, keep, q, k, where, metric, integral)
+    if 0 < keep.sum() < len(x):  # (a filter keeping every row is no filter: "flat")
+        assert index.last_plan == "partition-int8"
+
+
+def _clustered(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, dim))
+    x = centres[rng.integers(0, 50, n)] + 0.3 * rng.normal(size=(n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_candidates_hold_the_top_k_and_are_few() -> None:
+    x = _clustered(5000, 96)
+    q = _clustered(64, 96, seed=1)
+    ids = np.arange(5000, dtype=np.int64) * 3
+    rows = int8_scan.Int8Rows.quantize(x, ids, None)
+    fn = int8_scan.kernel()
+    assert fn is not None, "the kernel should build here (a C compiler is installed)"
+    out_i = np.empty((64, 10), dtype=np.int64)
+    out_s = np.empty((64, 10), dtype=np.float32)
+    count = rows.topk(q, 10, fn, 2, out_i, out_s)
+    assert count is not None
+    exact = q.astype(np.float64) @ x.T.astype(np.float64)
+    for j in range(len(q)):
+        top = np.lexsort((ids, -exact[j]))[:10]
+        assert out_i[j].tolist() == ids[top].tolist()
+        np.testing.assert_allclose(out_s[j], exact[j, top], rtol=1e-6, atol=1e-7)
+    # the bound is tight enough to matter: a few dozen rows of 5,000 rescored, not all
+    assert np.median(count) < 0.02 * len(x)
+
+
+def test_a_single_query_splits_its_rows_among_threads() -> None:
+    x = _clustered(40_000, 64, seed=3)  # above _SPLIT_ROWS: rows split between threads
+    group = np.arange(len(x)) % 2
+    q = _clustered(3, 64, seed=4)
+    index = VectorIndex.build(x, {"g": group}, partition_after=1)
+    plain = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=None)
+    for j in range(3):
+        plain.search(q[j], 10, "g == 0")
+        index.search(q[j], 10, "g == 0")
+        want = plain.search(q[j], 10, "g == 0")
+        got = index.search(q[j], 10, "g == 0")
+        assert index.last_plan == "partition-int8" and plain.last_plan == "partition-exact"
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+
+
+def test_overflowing_queries_are_scanned_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every row the same vector: the bound cannot separate them, all are candidates
+    x = np.tile(_clustered(1, 32), (600, 1))
+    x[::7] *= 0.5
+    group = np.zeros(len(x), dtype=np.int64)
+    group[-1] = 1  # a filter keeping every row would be no filter
+    monkeypatch.setattr(int8_scan, "_CAP_PER_K", 0)  # 256 slots for 600 candidates
+    index = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=0)
+    q = np.vstack([x[:1], -x[:1]])
+    index.search(q, 5, "g == 0")
+    ids, scores = index.search(q, 5, "g == 0")
+    assert index.last_plan == "partition-int8"
+    full = [i for i in range(600) if i % 7]
+    assert ids[0].tolist() == full[:5]  # ties broken by the smaller id
+    assert ids[1].tolist() == [0, 7, 14, 21, 28]  # the halved rows score highest for -x
+    assert np.isfinite(scores).all()
+
+
+def test_without_the_kernel_the_float32_plans_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = _clustered(3000, 64)
+    group = np.arange(3000) % 3
+    monkeypatch.setenv("VERIKG_INT8_KERNEL", "0")
+    int8_scan.kernel.cache_clear()
+    try:
+        index = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=0)
+        index.search(x[:2], 5, "g == 1")
+        ids, _ = index.search(x[:2], 5, "g == 1")
+        assert index.last_plan == "partition-exact"
+        assert ids[1, 0] == 1  # row 1 is in group 1 and is its own best match
+    finally:
+        int8_scan.kernel.cache_clear()
+
+
+def test_a_compiler_failure_is_logged_and_falls_back(
+        monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("VERIKG_KERNEL_CACHE", str(tmp_path / "kernels"))
+    monkeypatch.setenv("CC", "/bin/false")
+    int8_scan.kernel.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="pipeline.index.int8_scan"):
+            assert int8_scan.kernel() is None
+        assert "float32 scans only" in caplog.text and "/bin/false" in caplog.text
+        x = _clustered(2000, 16)
+        index = VectorIndex.build(x, {"g": np.arange(2000) % 2}, partition_after=1,
+                                  int8_min_rows=0)
+        index.search(x[:1], 3, "g == 0")
+        index.search(x[:1], 3, "g == 0")
+        assert index.last_plan == "partition-exact"
+        assert not any((tmp_path / "kernels").glob("*.so"))
+    finally:
+        int8_scan.kernel.cache_clear()
+
+
+def test_the_int8_copy_is_counted_and_dropped_with_the_partition() -> None:
+    x = _clustered(6000, 64)
+    group = np.arange(6000) % 2
+    index = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=1000)
+    plain = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=None)
+    for idx in (index, plain):
+        idx.search(x[:1], 3, "g == 1")
+    extra = index.memory_bytes() - plain.memory_bytes()
+    assert 3000 * 64 <= extra <= 3000 * (64 + 20)  # codes plus four numbers per row
+    index.remove([1])
+    assert index.partitions == {} and index.memory_bytes() < plain.memory_bytes()
+
+
+@pytest.mark.parametrize("metric", ["ip", "l2"])
+def test_unfiltered_search_reads_an_int8_copy_that_follows_changes(metric: str) -> None:
+    x = _clustered(3000, 64, seed=5)
+    group = np.arange(3000) % 2
+    index = VectorIndex.build(x, {"g": group}, metric=metric)
+    q = _clustered(4, 64, seed=6)
+    ids = np.arange(3000)
+    check(index, x, ids, np.ones(3000, dtype=bool), q, 7, None, metric, False)
+    assert index.last_plan == "flat-int8"
+    # new rows, a removal and an in-place update: the copy is rebuilt, never stale
+    extra = q[:2].copy()  # unit rows equal to two queries: their best match, either metric
+    new_ids = index.add(extra, {"g": [0, 1]})
+    index.remove([5])
+    index.update([7], vectors=-x[7:8])
+    x2 = np.vstack([x, extra])
+    x2[7] = -x[7]
+    ids2 = np.concatenate([ids, new_ids])
+    keep = ids2 != 5
+    check(index, x2, ids2, keep, q, 7, None, metric, False)
+    assert index.last_plan == "flat-int8"
+    got, _ = index.search(q[:2], 1)
+    assert got[:, 0].tolist() == list(new_ids)
+    # a big batch over few rows: one BLAS product instead
+    index.search(np.repeat(q, 8, axis=0), 3)
+    assert index.last_plan == "flat"
