@@ -246,8 +246,15 @@ static void rescore(const rows_t *r, const float *qf, int k, const int32_t *cand
         for (int64_t j = 0; j < r->d; j++) qq += (double)qf[j] * (double)qf[j];
     int n = 0;
     if (count <= cap)
-        for (int64_t c = 0; c < count; c++)
+        for (int64_t c = 0; c < count; c++) {
+#if defined(__x86_64__) || defined(__i386__)
+            if (c + 4 < count) { /* candidates are scattered: fetch a later row's lines now */
+                const char *ahead = (const char *)(r->v + cand[c + 4] * r->d);
+                for (int64_t b = 0; b < r->d * 4; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
+            }
+#endif
             top_insert(ts, ti, &n, k, exact_score(r, qf, qq, cand[c]), r->ids[cand[c]]);
+        }
     else
         for (int64_t i = 0; i < r->m; i++)
             top_insert(ts, ti, &n, k, exact_score(r, qf, qq, i), r->ids[i]);
@@ -273,21 +280,32 @@ typedef struct {
     int64_t *count; /* nq: candidates found (above cap: overflowed, every row rescored) */
     int rows_only;
     int64_t group;  /* queries scanning a tile of rows together */
+    int64_t *next;  /* shared: the next row (rows_only) or query to take */
 } job_t;
+
+#define SPLIT_ROWS 2048 /* rows a thread takes at a time from a single query's scan */
 
 #define TILE_ROWS 256        /* rows per tile: 96 KiB of codes at d = 384 */
 #define GROUP_FLOATS (1 << 22) /* lower bounds a thread keeps at once (16 MiB) */
 
 static void *work(void *arg) {
     job_t *j = (job_t *)arg;
+    const int64_t m = j->r->m;
+    /* work is taken from a shared counter, not split in advance: a thread that starts late
+     * (thread start-up costs tens of microseconds) takes less, and nobody waits for it */
     if (j->rows_only) {
-        lower_bounds(j->r, &j->qs[0], j->r0, j->r1, j->lo);
+        for (;;) {
+            int64_t r0 = __atomic_fetch_add(j->next, SPLIT_ROWS, __ATOMIC_RELAXED);
+            if (r0 >= m) break;
+            lower_bounds(j->r, &j->qs[0], r0, r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m, j->lo);
+        }
         return NULL;
     }
-    const int64_t m = j->r->m;
     /* queries in groups of j->group: each tile of rows is read from memory once per group
      * (it stays in cache while the group's queries scan it), not once per query */
-    for (int64_t g0 = j->q0; g0 < j->q1; g0 += j->group) {
+    for (;;) {
+        int64_t g0 = __atomic_fetch_add(j->next, j->group, __ATOMIC_RELAXED);
+        if (g0 >= j->q1) break;
         int64_t g1 = g0 + j->group < j->q1 ? g0 + j->group : j->q1;
         for (int64_t t0 = 0; t0 < m; t0 += TILE_ROWS) {
             int64_t t1 = t0 + TILE_ROWS < m ? t0 + TILE_ROWS : m;
@@ -318,9 +336,10 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     size_t mm = (size_t)(m > 0 ? m : 1), kk = (size_t)(k > 0 ? k : 1);
     uint8_t *q8 = malloc((size_t)(nq * d) + 1);
     query_t *qs = malloc(sizeof(query_t) * (size_t)nq);
-    int64_t per = nq > 1 ? (nq + threads - 1) / threads : 1; /* queries per thread */
+    int64_t per = nq > 1 ? (nq + 2 * threads - 1) / (2 * threads) : 1; /* two groups each */
     int64_t group = (int64_t)GROUP_FLOATS / (int64_t)mm;
     group = group < 1 ? 1 : (group > per ? per : group);
+    int64_t next = 0;
     float *lo = malloc(sizeof(float) * (size_t)threads * (size_t)group * mm);
     float *heaps = malloc(sizeof(float) * (size_t)threads * kk);
     int32_t *cands = malloc(sizeof(int32_t) * (size_t)threads * (size_t)cap);
@@ -331,30 +350,22 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         pthread_t tid[64];
         int started[64] = {0};
         int used = 0;
-        if (nq == 1) {
-            int64_t step = (m + threads - 1) / threads;
-            for (int t = 0; t < threads; t++) {
-                int64_t r0 = t * step < m ? t * step : m, r1 = r0 + step < m ? r0 + step : m;
-                jobs[t] = (job_t){r, qs, qf, 0, 1, r0, r1, k, cap, lo, heaps, cands,
-                                  out_s, out_i, count, 1, 1};
-            }
-            used = threads;
-        } else {
-            int64_t step = (nq + threads - 1) / threads;
-            for (int t = 0; t < threads && t * step < nq; t++) {
-                int64_t q0 = t * step, q1 = q0 + step < nq ? q0 + step : nq;
-                jobs[t] = (job_t){r, qs, qf, q0, q1, 0, 0, k, cap,
+        used = threads;
+        for (int t = 0; t < used; t++) {
+            if (nq == 1) /* one query: its rows are shared out, one lower-bound array */
+                jobs[t] = (job_t){r, qs, qf, 0, 1, 0, m, k, cap, lo, heaps, cands,
+                                  out_s, out_i, count, 1, 1, &next};
+            else
+                jobs[t] = (job_t){r, qs, qf, 0, nq, 0, 0, k, cap,
                                   lo + t * group * (int64_t)mm, heaps + t * (int64_t)kk,
-                                  cands + t * cap, out_s, out_i, count, 0, group};
-                used++;
-            }
+                                  cands + t * cap, out_s, out_i, count, 0, group, &next};
         }
+        /* a thread that cannot start is no failure: the others take its share */
         for (int t = 1; t < used; t++)
             if (pthread_create(&tid[t], NULL, work, &jobs[t]) == 0) started[t] = 1;
-            else failed = 1;
         work(&jobs[0]);
         for (int t = 1; t < used; t++) if (started[t]) pthread_join(tid[t], NULL);
-        if (!failed && nq == 1) {
+        if (nq == 1) {
             count[0] = candidates(r, &qs[0], k, lo, heaps, cands, cap);
             rescore(r, qf, k, cands, count[0], cap, out_s, out_i);
         }
