@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 _SOURCE = Path(__file__).with_name("int8_scan.c")
 _U = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
 _CAP_PER_K = 64  # candidate slots per query: 64 k + 256 (overflow: every row rescored)
-_SPLIT_ROWS = 16_384  # a single query's rows are split among threads above this many rows
+_SPLIT_ROWS = 16_384  # a single query's rows are split among threads from this many rows (below,
+# measured: a second thread gains little, and loses much when BLAS threads spin beside it)
 
 
 class _RowsStruct(ctypes.Structure):
