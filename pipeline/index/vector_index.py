@@ -10,7 +10,7 @@ to get that answer:
   into a contiguous partition (HQI's idea: partition by the workload's predicates, learned from
   the query log, kept within a memory budget, least recently used first out); one BLAS product
   over the partition.
-- ``partition-int8``: a partition of at least ``int8_min_rows`` rows (1,024), queried by a
+- ``partition-int8``: a partition of at least ``int8_min_rows`` rows (64), queried by a
   small batch (``int8_max_batch``, 16) or big enough (8,192 rows) that even a big batch's
   float32 product is bound by memory bandwidth: an int8 copy of the partition is scanned for
   candidates under a rigorous error bound and only they are rescored from the float32 rows
@@ -129,7 +129,7 @@ class VectorIndex:
                  partition_budget_bytes: int | None = None, engine: Engine = "auto",
                  half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
                  hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64,
-                 int8_min_rows: int | None = 1024, int8_max_batch: int = _INT8_MAX_BATCH
+                 int8_min_rows: int | None = 64, int8_max_batch: int = _INT8_MAX_BATCH
                  ) -> None:
         if metric not in ("ip", "l2"):
             raise ConfigurationError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
@@ -196,7 +196,7 @@ class VectorIndex:
               partition_budget_bytes: int | None = None, engine: Engine = "auto",
               half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
               hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64,
-              int8_min_rows: int | None = 1024, int8_max_batch: int = _INT8_MAX_BATCH
+              int8_min_rows: int | None = 64, int8_max_batch: int = _INT8_MAX_BATCH
               ) -> VectorIndex:
         """A new index over ``vectors`` (n, dim) with one attribute array of length n each
         (with ``ann="hnsw"``, its HNSW graph is built here too)."""

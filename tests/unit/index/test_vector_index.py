@@ -175,7 +175,7 @@ def _demo(n: int = 200, dim: int = 8, seed: int = 0) -> tuple[np.ndarray, dict[s
 
 def test_plans_are_recorded() -> None:
     vecs, attrs = _demo()
-    index = VectorIndex.build(vecs, attrs)
+    index = VectorIndex.build(vecs, attrs, int8_min_rows=None)  # float32 plans (int8: own tests)
     index.search(vecs[:3], 5)
     assert index.last_plan == "flat"
     index.search(vecs[:3], 5, 'type == "Agency"')  # 10% of rows
@@ -188,7 +188,7 @@ def test_plans_are_recorded() -> None:
 
 def test_batches_scan_and_repeated_filters_get_partitions() -> None:
     vecs, attrs = _demo(n=400)
-    index = VectorIndex.build(vecs, attrs, partition_after=2)
+    index = VectorIndex.build(vecs, attrs, partition_after=2, int8_min_rows=None)
     queries = vecs[:16]
     ref_ids, _ = index.search(queries[:1], 5, 'type == "Mission"')  # unselective: BLAS scan
     assert index.last_plan == "scan-exact"
