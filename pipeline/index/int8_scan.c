@@ -237,8 +237,8 @@ static void top_insert(float *ts, int64_t *ti, int *n, int k, float s, int64_t i
     ti[pos] = id;
 }
 
-/* The exact top k of one query: its candidates rescored, or every row when they overflowed
- * their slots (a flat score landscape). Pads with id -1 and score -inf. */
+/* The exact top k of one query: its candidates rescored (count <= cap), or every row. Pads
+ * with id -1 and score -inf. */
 static void rescore(const rows_t *r, const float *qf, int k, const int32_t *cand, int64_t count,
                     int64_t cap, float *ts, int64_t *ti) {
     double qq = 0.0;
@@ -264,6 +264,28 @@ static void rescore(const rows_t *r, const float *qf, int k, const int32_t *cand
     }
 }
 
+/* Candidates and rescoring of one query; returns how many candidates it had. More than the
+ * cap (a dense neighbourhood: a big cluster around the query) takes a second pass into a
+ * buffer of the exact size; only if that memory is refused is every row rescored. */
+static int64_t finish_query(const rows_t *r, const query_t *q, const float *qf, int k,
+                            const float *lo, float *heap, int32_t *cand, int64_t cap,
+                            float *ts, int64_t *ti) {
+    int64_t c = candidates(r, q, k, lo, heap, cand, cap);
+    if (c <= cap) {
+        rescore(r, qf, k, cand, c, cap, ts, ti);
+        return c;
+    }
+    int32_t *all = malloc(sizeof(int32_t) * (size_t)c);
+    if (all) {
+        candidates(r, q, k, lo, heap, all, c);
+        rescore(r, qf, k, all, c, c, ts, ti);
+        free(all);
+    } else {
+        rescore(r, qf, k, cand, c, cap, ts, ti); /* every row */
+    }
+    return c;
+}
+
 typedef struct {
     const rows_t *r;
     const query_t *qs;
@@ -277,7 +299,7 @@ typedef struct {
     int32_t *cand;  /* cap slots */
     float *out_s;   /* nq x k */
     int64_t *out_i; /* nq x k */
-    int64_t *count; /* nq: candidates found (above cap: overflowed, every row rescored) */
+    int64_t *count; /* nq: candidates found (above cap: collected in a second pass) */
     int rows_only;
     int64_t group;  /* queries scanning a tile of rows together */
     int64_t *next;  /* shared: the next row (rows_only) or query to take */
@@ -313,10 +335,9 @@ static void *work(void *arg) {
                 lower_bounds(j->r, &j->qs[qi], t0, t1, j->lo + (qi - g0) * m);
         }
         for (int64_t qi = g0; qi < g1; qi++) {
-            j->count[qi] = candidates(j->r, &j->qs[qi], j->k, j->lo + (qi - g0) * m, j->heap,
-                                      j->cand, j->cap);
-            rescore(j->r, j->qf + qi * j->r->d, j->k, j->cand, j->count[qi], j->cap,
-                    j->out_s + qi * j->k, j->out_i + qi * j->k);
+            j->count[qi] = finish_query(j->r, &j->qs[qi], j->qf + qi * j->r->d, j->k,
+                                        j->lo + (qi - g0) * m, j->heap, j->cand, j->cap,
+                                        j->out_s + qi * j->k, j->out_i + qi * j->k);
         }
     }
     return NULL;
@@ -366,8 +387,7 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         work(&jobs[0]);
         for (int t = 1; t < used; t++) if (started[t]) pthread_join(tid[t], NULL);
         if (nq == 1) {
-            count[0] = candidates(r, &qs[0], k, lo, heaps, cands, cap);
-            rescore(r, qf, k, cands, count[0], cap, out_s, out_i);
+            count[0] = finish_query(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
         }
     }
     free(q8); free(qs); free(lo); free(heaps); free(cands);

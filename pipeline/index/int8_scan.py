@@ -19,8 +19,9 @@ covers the float32 rounding of the scores and of ``a`` itself. Every row of the 
 (ties at the k-th score included) has ``a + b >= exact >= k-th exact >= floor``: the candidates
 contain the answer, so the answer equals the float32 scan's.
 
-A query whose candidates overflow their slots (a flat score landscape) has every row
-rescored. A single query's rows are split among threads (``threads()``), a batch's queries too.
+A query with more candidates than its slots (a dense neighbourhood, e.g. a big cluster around
+the query) collects them again into a buffer of the exact size. A single query's rows are
+split among threads (``threads()``), a batch's queries too.
 Without a C compiler (or with ``VERIKG_INT8_KERNEL=0``) ``kernel()`` is None and the planner
 keeps the float32 scans; the compiled library is cached under ``VERIKG_KERNEL_CACHE``
 (default ``~/.cache/verikg/kernels``), keyed by the source and the CPU's flags.
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 
 _SOURCE = Path(__file__).with_name("int8_scan.c")
 _U = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
-_CAP_PER_K = 64  # candidate slots per query: 64 k + 256 (overflow: every row rescored)
+_CAP_PER_K = 64  # candidate slots per query: 64 k + 256 (more: a second, exact-size pass)
 _SPLIT_ROWS = 16_384  # a single query's rows are split among threads from this many rows (below,
 # measured: a second thread gains little, and loses much when BLAS threads spin beside it)
 
@@ -210,7 +211,7 @@ class Int8Rows:
              n_threads: int, out_ids: np.ndarray, out_scores: np.ndarray) -> np.ndarray | None:
         """Exact top ``k`` of every query ((nq, d)) into ``out_ids`` / ``out_scores`` ((nq, k)):
         best first, ties to the smaller id, padded with -1 / -inf. Returns how many candidates
-        each query rescored (more than ``64 k + 256``: it overflowed and every row was), or
+        each query rescored (more than ``64 k + 256``: collected in a second pass), or
         None when the kernel could not get memory or start its threads (nothing written)."""
         nq, d = q.shape
         m = self.codes.shape[0]

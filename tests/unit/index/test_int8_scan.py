@@ -142,7 +142,7 @@ def test_a_single_query_splits_its_rows_among_threads() -> None:
         np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
 
 
-def test_overflowing_queries_are_scanned_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_more_candidates_than_slots_are_all_rescored(monkeypatch: pytest.MonkeyPatch) -> None:
     # every row the same vector: the bound cannot separate them, all are candidates
     x = np.tile(_clustered(1, 32), (600, 1))
     x[::7] *= 0.5
@@ -158,6 +158,15 @@ def test_overflowing_queries_are_scanned_in_float32(monkeypatch: pytest.MonkeyPa
     assert ids[0].tolist() == full[:5]  # ties broken by the smaller id
     assert ids[1].tolist() == [0, 7, 14, 21, 28]  # the halved rows score highest for -x
     assert np.isfinite(scores).all()
+    part = index._partitions["g == 0"]
+    assert part.i8 is not None
+    out_i = np.empty((2, 5), dtype=np.int64)
+    out_s = np.empty((2, 5), dtype=np.float32)
+    fn = int8_scan.kernel()
+    assert fn is not None
+    count = part.i8.topk(q, 5, fn, 1, out_i, out_s)
+    assert count is not None and count[0] > 256  # 514 tied rows: past the slots, second pass
+    assert out_i.tolist() == ids.tolist()
 
 
 def test_without_the_kernel_the_float32_plans_answer(monkeypatch: pytest.MonkeyPatch) -> None:
