@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 _SOURCE = Path(__file__).with_name("int8_scan.c")
 _U = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
 _CAP_PER_K = 64  # candidate slots per query: 64 k + 256 (more: a second, exact-size pass)
+_QUANTIZE_ROWS = 32_768  # rows quantised at a time (float64 temporaries: ~100 MiB at d = 384)
 _SPLIT_ROWS = 16_384  # a single query's rows are split among threads from this many rows (below,
 # measured: a second thread gains little, and loses much when BLAS threads spin beside it)
 
@@ -163,17 +164,29 @@ class Int8Rows:
         metric's |x|^2 (None: inner product)."""
         x = np.ascontiguousarray(vectors, dtype=np.float32)
         m, d = x.shape
-        peak = np.abs(x).max(axis=1) if m else np.zeros(0, dtype=np.float32)
-        scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-        scale[~(scale > 0)] = 1.0  # a peak below float32's range
-        codes = np.clip(np.rint(x / scale[:, None]), -127, 127).astype(np.int8)
-        decoded = codes.astype(np.float64) * scale[:, None].astype(np.float64)
-        # float64 residuals and norms, stored rounded up to float32: the bound stays a bound
-        residual = np.nextafter(np.linalg.norm(x.astype(np.float64) - decoded, axis=1)
-                                .astype(np.float32), np.float32(np.inf))
-        norm = np.nextafter(np.linalg.norm(decoded, axis=1).astype(np.float32),
-                            np.float32(np.inf))
-        xmax = float(np.linalg.norm(x.astype(np.float64), axis=1).max()) if m else 0.0
+        scale = np.ones(m, dtype=np.float32)
+        codes = np.empty((m, d), dtype=np.int8)
+        residual = np.empty(m, dtype=np.float32)
+        norm = np.empty(m, dtype=np.float32)
+        sqn = np.empty(m, dtype=np.float64)
+        up = np.float32(np.inf)
+        for start in range(0, m, _QUANTIZE_ROWS):  # blocks: float64 temporaries stay small
+            xb = x[start:start + _QUANTIZE_ROWS]
+            peak = np.abs(xb).max(axis=1)
+            sb = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+            sb[~(sb > 0)] = 1.0  # a peak below float32's range
+            cb = np.clip(np.rint(xb / sb[:, None]), -127, 127).astype(np.int8)
+            x64 = xb.astype(np.float64)
+            decoded = cb.astype(np.float64) * sb[:, None].astype(np.float64)
+            # float64 residuals and norms, stored rounded up: the bound stays a bound
+            end = start + xb.shape[0]
+            residual[start:end] = np.nextafter(
+                np.linalg.norm(x64 - decoded, axis=1).astype(np.float32), up)
+            norm[start:end] = np.nextafter(np.linalg.norm(decoded, axis=1).astype(np.float32),
+                                           up)
+            sqn[start:end] = np.einsum("ij,ij->i", x64, x64)
+            scale[start:end], codes[start:end] = sb, cb
+        xmax = float(np.sqrt(sqn.max())) if m else 0.0
         mult = 2.0 if sq_norms is not None else 1.0
         # the exact scores are sums of d products rounded once to float32, ``a`` adds a few
         # roundings of its own: far below this slack (d + 8) eps |q| |x|, which covers even
