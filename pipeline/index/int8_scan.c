@@ -290,8 +290,7 @@ typedef struct {
     const rows_t *r;
     const query_t *qs;
     const float *qf;
-    int64_t q0, q1; /* queries of this worker (split by queries) */
-    int64_t r0, r1; /* or rows of the single query (split by rows) */
+    int64_t nq;     /* queries (a single query's rows are shared out instead) */
     int k;
     int64_t cap;
     float *lo;      /* m floats */
@@ -327,8 +326,8 @@ static void *work(void *arg) {
      * (it stays in cache while the group's queries scan it), not once per query */
     for (;;) {
         int64_t g0 = __atomic_fetch_add(j->next, j->group, __ATOMIC_RELAXED);
-        if (g0 >= j->q1) break;
-        int64_t g1 = g0 + j->group < j->q1 ? g0 + j->group : j->q1;
+        if (g0 >= j->nq) break;
+        int64_t g1 = g0 + j->group < j->nq ? g0 + j->group : j->nq;
         for (int64_t t0 = 0; t0 < m; t0 += TILE_ROWS) {
             int64_t t1 = t0 + TILE_ROWS < m ? t0 + TILE_ROWS : m;
             for (int64_t qi = g0; qi < g1; qi++)
@@ -374,10 +373,10 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         used = threads;
         for (int t = 0; t < used; t++) {
             if (nq == 1) /* one query: its rows are shared out, one lower-bound array */
-                jobs[t] = (job_t){r, qs, qf, 0, 1, 0, m, k, cap, lo, heaps, cands,
-                                  out_s, out_i, count, 1, 1, &next};
+                jobs[t] = (job_t){r, qs, qf, 1, k, cap, lo, heaps, cands, out_s, out_i, count,
+                                  1, 1, &next};
             else
-                jobs[t] = (job_t){r, qs, qf, 0, nq, 0, 0, k, cap,
+                jobs[t] = (job_t){r, qs, qf, nq, k, cap,
                                   lo + t * group * (int64_t)mm, heaps + t * (int64_t)kk,
                                   cands + t * cap, out_s, out_i, count, 0, group, &next};
         }

@@ -39,7 +39,7 @@ import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -209,16 +209,14 @@ class Int8Rows:
         return int(self.codes.nbytes + self.rowsum.nbytes + self.scale.nbytes
                    + self.residual.nbytes + self.norm.nbytes)
 
+    @cached_property
     def _struct(self) -> _RowsStruct:
-        st = self.__dict__.get("_rows_struct")
-        if st is None:  # the arrays never change after quantize: their addresses hold
-            st = _RowsStruct(_ptr(self.codes), _ptr(self.rowsum), _ptr(self.scale),
-                             _ptr(self.residual), _ptr(self.norm), _ptr(self.offset),
-                             _ptr(self.vectors), _ptr(self.ids),
-                             self.codes.shape[0], self.codes.shape[1], self.mult,
-                             self.slack_per_qnorm, self.slack_const, self.norm_max)
-            self.__dict__["_rows_struct"] = st
-        return st
+        """The kernel's view of the rows (the arrays never change after quantize)."""
+        return _RowsStruct(_ptr(self.codes), _ptr(self.rowsum), _ptr(self.scale),
+                           _ptr(self.residual), _ptr(self.norm), _ptr(self.offset),
+                           _ptr(self.vectors), _ptr(self.ids), self.codes.shape[0],
+                           self.codes.shape[1], self.mult, self.slack_per_qnorm,
+                           self.slack_const, self.norm_max)
 
     def topk(self, q: np.ndarray, k: int, fn: ctypes._CFuncPtr,  # type: ignore[name-defined]
              n_threads: int, out_ids: np.ndarray, out_scores: np.ndarray) -> np.ndarray | None:
@@ -232,7 +230,7 @@ class Int8Rows:
         t = n_threads if (nq > 1 or m >= _SPLIT_ROWS) else 1
         buf = _scratch(nq, d, k)
         np.copyto(buf.q[:nq], q)  # its address is known: cheaper than asking q for its own
-        if fn(self._struct(), buf.q_ptr, nq, k, cap, buf.s_ptr, buf.i_ptr, buf.c_ptr, t) != 0:
+        if fn(self._struct, buf.q_ptr, nq, k, cap, buf.s_ptr, buf.i_ptr, buf.c_ptr, t) != 0:
             return None
         out_scores[:] = buf.s[:nq]
         out_ids[:] = buf.i[:nq]

@@ -448,8 +448,7 @@ class VectorIndex:
             self._partitions.move_to_end(key)
             self.last_plan = "partition-exact" if part.ids.size else "empty"
             if part.ids.size:
-                if part.i8 is not None and (nq <= self.int8_max_batch
-                                            or part.ids.shape[0] >= _INT8_BATCH_MIN_ROWS) \
+                if part.i8 is not None and self._int8_suits(nq, part.ids.shape[0]) \
                         and self._int8_block(q, k, part, out_ids, out_scores):
                     self.last_plan = "partition-int8"
                 else:
@@ -640,8 +639,7 @@ class VectorIndex:
 
     def _keep_partition(self, key: str, part: _Partition) -> None:
         budget = self._budget
-        if (self.int8_min_rows is not None and part.ids.shape[0] >= self.int8_min_rows
-                and int8_scan.kernel() is not None):
+        if self._int8_wanted(part.ids.shape[0]):
             part.i8 = int8_scan.Int8Rows.quantize(part.vectors, part.ids, part.sq)
         if part.nbytes > budget:
             return
@@ -664,18 +662,11 @@ class VectorIndex:
         int8 copy of the rows (``partition-int8`` over all of them), built on first use;
         otherwise one BLAS product per block of queries."""
         n = len(self)
-        if (self.engine == "numpy" and self.int8_min_rows is not None and n >= self.int8_min_rows
-                and (q.shape[0] <= self.int8_max_batch or n >= _INT8_BATCH_MIN_ROWS)
-                and int8_scan.kernel() is not None):
+        if self.engine == "numpy" and self._int8_wanted(n) and self._int8_suits(q.shape[0], n):
+            sq = self._row_sq_norms()
             if self._flat_i8 is None:
-                sq = None
-                if self.metric == "l2":
-                    if self._sq_norms is None:
-                        self._sq_norms = np.einsum("ij,ij->i", self._vectors, self._vectors)
-                    sq = self._sq_norms
                 self._flat_i8 = int8_scan.Int8Rows.quantize(self._vectors, self._ids, sq)
-            whole = _Partition(ids=self._ids, vectors=self._vectors, sq=self._sq_norms,
-                               i8=self._flat_i8)
+            whole = _Partition(ids=self._ids, vectors=self._vectors, sq=sq, i8=self._flat_i8)
             if self._int8_block(q, k, whole, out_ids, out_scores):
                 self.last_plan = "flat-int8"
                 return
@@ -690,12 +681,24 @@ class VectorIndex:
         assert part.i8 is not None
         if fn is None or not np.isfinite(q).all():
             return False
-        ids = np.empty_like(out_ids)
-        scores = np.empty_like(out_scores)
-        if part.i8.topk(q, k, fn, int8_scan.threads(), ids, scores) is None:
-            return False
-        out_ids[:], out_scores[:] = ids, scores
-        return True
+        return part.i8.topk(q, k, fn, int8_scan.threads(), out_ids, out_scores) is not None
+
+    def _int8_wanted(self, rows: int) -> bool:
+        """Whether a block of this many rows gets an int8 copy."""
+        return (self.int8_min_rows is not None and rows >= self.int8_min_rows
+                and int8_scan.kernel() is not None)
+
+    def _int8_suits(self, nq: int, rows: int) -> bool:
+        """Whether a batch of ``nq`` queries over ``rows`` rows reads the int8 copy."""
+        return nq <= self.int8_max_batch or rows >= _INT8_BATCH_MIN_ROWS
+
+    def _row_sq_norms(self) -> np.ndarray | None:
+        """|x|^2 of every row for the l2 metric (cached), None for ip."""
+        if self.metric != "l2":
+            return None
+        if self._sq_norms is None:
+            self._sq_norms = np.einsum("ij,ij->i", self._vectors, self._vectors)
+        return self._sq_norms
 
     def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None, out_ids: np.ndarray,
               out_scores: np.ndarray) -> None:
@@ -703,11 +706,7 @@ class VectorIndex:
         and unfiltered batches)."""
         n = len(self)
         block = max(1, _BLOCK_FLOATS // max(n, 1))
-        sq = None
-        if self.metric == "l2":
-            if self._sq_norms is None:
-                self._sq_norms = np.einsum("ij,ij->i", self._vectors, self._vectors)
-            sq = self._sq_norms
+        sq = self._row_sq_norms()
         excluded = None if mask is None else np.flatnonzero(~mask)
         for start in range(0, q.shape[0], block):
             qb = q[start:start + block]
