@@ -102,8 +102,8 @@ def _compile(source: bytes, target: Path) -> None:
 
 
 @lru_cache(maxsize=1)
-def kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    """The compiled candidate kernel, or None where it cannot be built (logged once)."""
+def _library() -> ctypes.CDLL | None:
+    """The compiled kernel library, or None where it cannot be built (logged once)."""
     if os.environ.get("VERIKG_INT8_KERNEL", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     try:
@@ -116,12 +116,28 @@ def kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("int8 scan kernel unavailable, float32 scans only: %s", exc)
         return None
-    fn = lib.verikg_int8_topk
     p = ctypes.c_void_p
-    fn.argtypes = [ctypes.POINTER(_RowsStruct), p, ctypes.c_int64, ctypes.c_int, ctypes.c_int64,
-                   p, p, p, ctypes.c_int]
-    fn.restype = ctypes.c_int
-    return fn
+    lib.verikg_int8_topk.argtypes = [ctypes.POINTER(_RowsStruct), p, ctypes.c_int64, ctypes.c_int,
+                                     ctypes.c_int64, p, p, p, ctypes.c_int]
+    lib.verikg_int8_topk.restype = ctypes.c_int
+    lib.verikg_int8_amx.argtypes = [ctypes.c_int]
+    lib.verikg_int8_amx.restype = ctypes.c_int
+    return lib
+
+
+def kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """The compiled candidate kernel, or None where it cannot be built."""
+    lib = _library()
+    return None if lib is None else lib.verikg_int8_topk
+
+
+def amx(enable: bool | None = None) -> bool:
+    """Whether the kernel multiplies batches of queries with AMX tiles (Sapphire Rapids and
+    later Xeons, where Linux grants them); ``enable`` turns that off or back on (tests,
+    comparisons). Single queries always take the VNNI / plain loops: they are bound by memory,
+    not arithmetic."""
+    lib = _library()
+    return lib is not None and bool(lib.verikg_int8_amx(-1 if enable is None else int(enable)))
 
 
 @lru_cache(maxsize=1)
@@ -262,4 +278,4 @@ def _scratch(nq: int, d: int, k: int) -> _Buffers:
     return buf
 
 
-__all__ = ["Int8Rows", "kernel", "threads"]
+__all__ = ["Int8Rows", "amx", "kernel", "threads"]

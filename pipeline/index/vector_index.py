@@ -11,11 +11,11 @@ to get that answer:
   the query log, kept within a memory budget, least recently used first out); one BLAS product
   over the partition.
 - ``partition-int8``: a partition of at least ``int8_min_rows`` rows (64), queried by a
-  small batch (``int8_max_batch``, 16) or big enough (8,192 rows) that even a big batch's
-  float32 product is bound by memory bandwidth: an int8 copy of the partition is scanned for
-  candidates under a rigorous error bound and only they are rescored from the float32 rows
-  (``pipeline.index.int8_scan``, a C kernel compiled on first use); exact, a quarter of the
-  bytes read.
+  small batch (``int8_max_batch``, 16) or big enough (8,192 rows; 2,048 where AMX tiles
+  multiply a batch's codes) that it beats a big batch's float32 product: an int8 copy of the
+  partition is scanned for candidates under a rigorous error bound and only they are rescored
+  from the float32 rows (``pipeline.index.int8_scan``, a C kernel compiled on first use);
+  exact, a quarter of the bytes read.
 - ``prefilter-exact``: the filter keeps few rows (``<= prefilter_fraction`` of N); gather
   them and score with one BLAS matrix product + ``argpartition``.
 - ``scan-exact``: the filter keeps many rows: one BLAS product over all rows per block of
@@ -72,9 +72,12 @@ Ann = Literal["off", "hnsw"]
 FORMAT_VERSION = 1
 _BLOCK_FLOATS = 1 << 24  # cap on the (queries x rows) score block of the exact plans
 # measured (benchmarks/vector_search.py): the int8 scan wins at batches up to 16 queries, and at
-# every batch size once the partition has 8,192 rows (below, BLAS over float32 wins big batches)
+# every batch size once the partition has 8,192 rows (below, BLAS over float32 wins big batches);
+# with AMX multiplying the batch's codes, from 2,048 rows (real 130k corpus, batches of 64 and
+# 1,024: 1.0-1.3x float32 at 1,300 rows, 1.9x at 3,900, 3-4x at 8,190, 3.4-5x at 13,000)
 _INT8_MAX_BATCH = 16
 _INT8_BATCH_MIN_ROWS = 8192
+_INT8_BATCH_MIN_ROWS_AMX = 2048
 _SELECTION_CACHE = 64  # filters whose selected rows are remembered
 _QUERY_LOG_LIMIT = 10_000  # distinct filters counted before the rare ones are forgotten
 
@@ -690,7 +693,9 @@ class VectorIndex:
 
     def _int8_suits(self, nq: int, rows: int) -> bool:
         """Whether a batch of ``nq`` queries over ``rows`` rows reads the int8 copy."""
-        return nq <= self.int8_max_batch or rows >= _INT8_BATCH_MIN_ROWS
+        if nq <= self.int8_max_batch:
+            return True
+        return rows >= (_INT8_BATCH_MIN_ROWS_AMX if int8_scan.amx() else _INT8_BATCH_MIN_ROWS)
 
     def _row_sq_norms(self) -> np.ndarray | None:
         """|x|^2 of every row for the l2 metric (cached), None for ip."""

@@ -85,18 +85,70 @@ def cases(draw: st.DrawFn) -> tuple:
             draw(st.sampled_from(["ip", "l2"])), integral)
 
 
+@pytest.mark.parametrize("use_amx", [True, False], ids=["amx", "no-amx"])
 @settings(max_examples=250, deadline=None)
-@given(cases())
-def test_int8_plan_equals_brute_force(case: tuple) -> None:
+@given(case=cases())
+def test_int8_plan_equals_brute_force(case: tuple, use_amx: bool) -> None:
+    """Batches multiplied by AMX tiles (where the CPU has them), and by the VNNI loop."""
     x, q, group, threshold, ids, k, metric, integral = case
     index = VectorIndex.build(x, {"g": group}, metric=metric, ids=ids, partition_after=1,
                               int8_min_rows=0, int8_max_batch=64)
     where = f"g < {threshold}"
     keep = group < threshold
-    check(index, x, ids, keep, q, k, where, metric, integral)  # first sight: the partition
-    check(index, x, ids, keep, q, k, where, metric, integral)
+    before = int8_scan.amx()
+    try:
+        int8_scan.amx(use_amx)
+        check(index, x, ids, keep, q, k, where, metric, integral)  # first sight: the partition
+        check(index, x, ids, keep, q, k, where, metric, integral)
+    finally:
+        int8_scan.amx(before)
     if 0 < keep.sum() < len(x):  # (a filter keeping every row is no filter: "flat")
         assert index.last_plan == "partition-int8"
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return set()
+
+
+def test_amx_is_used_where_the_cpu_has_it() -> None:
+    """On a Linux Xeon with AMX-INT8 the kernel is built with it and Linux grants the tiles,
+    so the batch tests above cover both loops there; turning it off is honoured."""
+    flags = _cpu_flags()
+    has = {"amx_int8", "amx_tile", "avx512bw"} <= flags
+    assert int8_scan.amx() is has
+    if has:
+        assert int8_scan.amx(False) is False and int8_scan.amx() is False
+        assert int8_scan.amx(True) is True
+
+
+def test_with_amx_big_batches_over_mid_sized_partitions_read_the_int8_copy() -> None:
+    x = _clustered(12_000, 128, seed=5)
+    group = np.arange(len(x)) % 4  # partitions of 3,000 rows: AMX's batch threshold, not VNNI's
+    q = _clustered(200, 128, seed=6)
+    index = VectorIndex.build(x, {"g": group}, partition_after=1)
+    plain = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=None)
+    plain.search(q[:1], 10, "g == 1")  # first sight: the partitions are built
+    index.search(q[:1], 10, "g == 1")
+    want = plain.search(q, 10, "g == 1")
+    assert plain.last_plan == "partition-exact"
+    before = int8_scan.amx()
+    try:
+        for on in (True, False):
+            int8_scan.amx(on)
+            got = index.search(q, 10, "g == 1")
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+            expect = "partition-int8" if int8_scan.amx() else "partition-exact"
+            assert index.last_plan == expect
+    finally:
+        int8_scan.amx(before)
 
 
 def _clustered(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -173,7 +225,7 @@ def test_without_the_kernel_the_float32_plans_answer(monkeypatch: pytest.MonkeyP
     x = _clustered(3000, 64)
     group = np.arange(3000) % 3
     monkeypatch.setenv("VERIKG_INT8_KERNEL", "0")
-    int8_scan.kernel.cache_clear()
+    int8_scan._library.cache_clear()
     try:
         index = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=0)
         index.search(x[:2], 5, "g == 1")
@@ -181,14 +233,14 @@ def test_without_the_kernel_the_float32_plans_answer(monkeypatch: pytest.MonkeyP
         assert index.last_plan == "partition-exact"
         assert ids[1, 0] == 1  # row 1 is in group 1 and is its own best match
     finally:
-        int8_scan.kernel.cache_clear()
+        int8_scan._library.cache_clear()
 
 
 def test_a_compiler_failure_is_logged_and_falls_back(
         monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("VERIKG_KERNEL_CACHE", str(tmp_path / "kernels"))
     monkeypatch.setenv("CC", "/bin/false")
-    int8_scan.kernel.cache_clear()
+    int8_scan._library.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="pipeline.index.int8_scan"):
             assert int8_scan.kernel() is None
@@ -201,7 +253,7 @@ def test_a_compiler_failure_is_logged_and_falls_back(
         assert index.last_plan == "partition-exact"
         assert not any((tmp_path / "kernels").glob("*.so"))
     finally:
-        int8_scan.kernel.cache_clear()
+        int8_scan._library.cache_clear()
 
 
 def test_the_int8_copy_is_counted_and_dropped_with_the_partition() -> None:
@@ -241,4 +293,11 @@ def test_unfiltered_search_reads_an_int8_copy_that_follows_changes(metric: str) 
     assert got[:, 0].tolist() == list(new_ids)
     # a big batch over few rows: one BLAS product instead
     index.search(np.repeat(q, 8, axis=0), 3)
-    assert index.last_plan == "flat"
+    assert index.last_plan == ("flat-int8" if int8_scan.amx() else "flat")
+    before = int8_scan.amx()
+    try:
+        int8_scan.amx(False)
+        index.search(np.repeat(q, 8, axis=0), 3)
+        assert index.last_plan == "flat"
+    finally:
+        int8_scan.amx(before)
