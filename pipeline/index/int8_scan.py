@@ -20,8 +20,9 @@ covers the float32 rounding of the scores and of ``a`` itself. Every row of the 
 contain the answer, so the answer equals the float32 scan's.
 
 A query with more candidates than its slots (a dense neighbourhood, e.g. a big cluster around
-the query) collects them again into a buffer of the exact size. A single query's rows are
-split among threads (``threads()``), a batch's queries too.
+the query) collects them again into a buffer of the exact size. A batch's queries are split
+among threads (``threads()``); a single query's rows too, where its own timings say a second
+thread pays (``_SplitChooser``).
 Without a C compiler (or with ``VERIKG_INT8_KERNEL=0``) ``kernel()`` is None and the planner
 keeps the float32 scans; the compiled library is cached under ``VERIKG_KERNEL_CACHE``
 (default ``~/.cache/verikg/kernels``), keyed by the source and the CPU's flags.
@@ -38,6 +39,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -50,8 +52,8 @@ _SOURCE = Path(__file__).with_name("int8_scan.c")
 _U = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
 _CAP_PER_K = 64  # candidate slots per query: 64 k + 256 (more: a second, exact-size pass)
 _QUANTIZE_ROWS = 32_768  # rows quantised at a time (float64 temporaries: ~100 MiB at d = 384)
-_SPLIT_ROWS = 16_384  # a single query's rows are split among threads from this many rows (below,
-# measured: a second thread gains little, and loses much when BLAS threads spin beside it)
+_SPLIT_MIN_ROWS = 4096  # a single query's rows may be split among threads from this many rows
+_EXPLORE_EVERY = 32  # a split decision tries the other choice once in this many queries
 
 
 class _RowsStruct(ctypes.Structure):
@@ -243,14 +245,51 @@ class Int8Rows:
         nq, d = q.shape
         m = self.codes.shape[0]
         cap = max(1, min(m, _CAP_PER_K * k + 256))
-        t = n_threads if (nq > 1 or m >= _SPLIT_ROWS) else 1
+        split = nq == 1 and n_threads > 1 and m >= _SPLIT_MIN_ROWS
+        t = _splits.pick(m, n_threads) if split else (n_threads if nq > 1 else 1)
         buf = _scratch(nq, d, k)
         np.copyto(buf.q[:nq], q)  # its address is known: cheaper than asking q for its own
+        start = time.perf_counter()
         if fn(self._struct, buf.q_ptr, nq, k, cap, buf.s_ptr, buf.i_ptr, buf.c_ptr, t) != 0:
             return None
+        if split:
+            _splits.record(m, t, time.perf_counter() - start)
         out_scores[:] = buf.s[:nq]
         out_ids[:] = buf.i[:nq]
         return buf.c[:nq].copy()
+
+
+class _SplitChooser:
+    """Whether a single query's rows are split among threads, learned from its own timings.
+
+    A second thread is worth it only when its core is free: measured on 2 cores, a 13k-row
+    partition took 230 us split and 294 us not, but 839 us split when BLAS threads of the
+    previous matrix product were still spinning on the other core (a query embedded just before
+    its search). So each size class (rows, in powers of two) keeps a running mean of the time
+    per row of either choice, takes the faster, and tries the other one query in
+    ``_EXPLORE_EVERY`` to notice when the machine's load changes."""
+
+    def __init__(self) -> None:
+        self.cost: dict[tuple[int, int], float] = {}  # (size class, threads) -> s per row
+        self.calls = 0
+
+    def pick(self, m: int, n_threads: int) -> int:
+        size = m.bit_length()
+        one, many = self.cost.get((size, 1)), self.cost.get((size, n_threads))
+        self.calls += 1
+        if one is None or many is None:  # each choice measured once before choosing
+            return 1 if one is None else n_threads
+        best, other = (1, n_threads) if one <= many else (n_threads, 1)
+        return other if self.calls % _EXPLORE_EVERY == 0 else best
+
+    def record(self, m: int, t: int, seconds: float) -> None:
+        key = (m.bit_length(), t)
+        per_row = seconds / m
+        old = self.cost.get(key)
+        self.cost[key] = per_row if old is None else 0.5 * (old + per_row)
+
+
+_splits = _SplitChooser()
 
 
 class _Buffers:

@@ -178,10 +178,19 @@ def test_candidates_hold_the_top_k_and_are_few() -> None:
     assert np.median(count) < 0.02 * len(x)
 
 
-def test_a_single_query_splits_its_rows_among_threads() -> None:
-    x = _clustered(40_000, 64, seed=3)  # above _SPLIT_ROWS: rows split between threads
-    group = np.arange(len(x)) % 2
+@pytest.mark.parametrize("split", [4, 1])
+def test_a_single_query_splits_its_rows_among_threads(monkeypatch: pytest.MonkeyPatch,
+                                                      split: int) -> None:
+    x = _clustered(40_000, 64, seed=3)
+    group = np.arange(len(x)) % 2  # 20,000-row partitions: above _SPLIT_MIN_ROWS
     q = _clustered(3, 64, seed=4)
+    picked: list[int] = []
+
+    def pick(self: object, m: int, n_threads: int) -> int:
+        picked.append(m)
+        return split
+
+    monkeypatch.setattr(int8_scan._SplitChooser, "pick", pick)
     index = VectorIndex.build(x, {"g": group}, partition_after=1)
     plain = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=None)
     for j in range(3):
@@ -192,6 +201,29 @@ def test_a_single_query_splits_its_rows_among_threads() -> None:
         assert index.last_plan == "partition-int8" and plain.last_plan == "partition-exact"
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    assert picked and set(picked) == {20_000} or int8_scan.threads() == 1
+
+
+def test_the_split_follows_the_measured_time_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(int8_scan, "_EXPLORE_EVERY", 8)
+    chooser = int8_scan._SplitChooser()
+    m = 10_000
+    # each choice is measured once first
+    first = [chooser.pick(m, 2), chooser.pick(m, 2)]
+    assert first[0] == 1
+    chooser.record(m, 1, 300e-6)
+    assert chooser.pick(m, 2) == 2
+    chooser.record(m, 2, 200e-6)
+    picks = [chooser.pick(m, 2) for _ in range(16)]
+    assert picks.count(2) == 14 and picks.count(1) == 2  # the faster, and the other explored
+    for _ in range(6):  # the second core gets busy: splitting now costs 3x
+        chooser.record(m, 2, 900e-6)
+    picks = [chooser.pick(m, 2) for _ in range(16)]
+    assert picks.count(1) == 14 and picks.count(2) == 2
+    # another size class learns on its own: measured unsplit first
+    assert chooser.pick(100_000, 2) == 1 and chooser.pick(5_000, 2) == 1
+    chooser.record(100_000, 1, 4e-3)
+    assert chooser.pick(100_000, 2) == 2 and chooser.pick(5_000, 2) == 1
 
 
 def test_more_candidates_than_slots_are_all_rescored(monkeypatch: pytest.MonkeyPatch) -> None:
