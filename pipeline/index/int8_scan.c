@@ -46,11 +46,19 @@ typedef struct {
     double slack_per_qnorm; /* the slack: this times |q| ... */
     double slack_const;     /* ... plus this ... */
     double norm_max;        /* ... plus a's own rounding, relative to |q| norm_max */
+    /* the 4-bit first pass of a single query (NULL x4: none): codes + 8 as nibbles, for each
+     * block of 128 dimensions 64 bytes, byte j holding dimension j (low nibble) and j + 64 */
+    const uint8_t *x4;
+    const float *sx4, *res4, *nrm4; /* its scale, residual and norm per row, as above */
+    double norm_max4;
 } rows_t;
 
 typedef struct {
     const uint8_t *q8;    /* codes (+128) */
     float sq, bq, be, sl; /* scale; the bound is bq res + be nrm + sl */
+    const int8_t *q8s;    /* the signed codes (4-bit pass) and their sum */
+    int32_t qsum;
+    float sl4;            /* the 4-bit pass's slack */
 } query_t;
 
 
@@ -164,6 +172,18 @@ static int64_t amx_dots(const rows_t *r, const int8_t *packed, int64_t nqs, int6
 }
 #endif
 
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+/* the sums of four accumulators at once: halve each, then two rounds of pairwise adds */
+static inline __m128i hsum4(__m512i a0, __m512i a1, __m512i a2, __m512i a3) {
+    __m256i s0 = _mm256_add_epi32(_mm512_castsi512_si256(a0), _mm512_extracti64x4_epi64(a0, 1));
+    __m256i s1 = _mm256_add_epi32(_mm512_castsi512_si256(a1), _mm512_extracti64x4_epi64(a1, 1));
+    __m256i s2 = _mm256_add_epi32(_mm512_castsi512_si256(a2), _mm512_extracti64x4_epi64(a2, 1));
+    __m256i s3 = _mm256_add_epi32(_mm512_castsi512_si256(a3), _mm512_extracti64x4_epi64(a3, 1));
+    __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(s0, s1), _mm256_hadd_epi32(s2, s3));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+#endif
+
 /* Lower bounds a - b of rows [r0, r1) for one query, into lo. */
 static void lower_bounds_from(const rows_t *r, const query_t *q, int64_t r0, int64_t r1,
                               float *lo, int64_t done) {
@@ -183,18 +203,7 @@ static void lower_bounds_from(const rows_t *r, const query_t *q, int64_t r0, int
                 a2 = _mm512_dpbusd_epi32(a2, qv, _mm512_loadu_si512(x0 + 2 * d + j));
                 a3 = _mm512_dpbusd_epi32(a3, qv, _mm512_loadu_si512(x0 + 3 * d + j));
             }
-            /* the four sums at once: halve each, then two rounds of pairwise adds */
-            __m256i s0 = _mm256_add_epi32(_mm512_castsi512_si256(a0),
-                                          _mm512_extracti64x4_epi64(a0, 1));
-            __m256i s1 = _mm256_add_epi32(_mm512_castsi512_si256(a1),
-                                          _mm512_extracti64x4_epi64(a1, 1));
-            __m256i s2 = _mm256_add_epi32(_mm512_castsi512_si256(a2),
-                                          _mm512_extracti64x4_epi64(a2, 1));
-            __m256i s3 = _mm256_add_epi32(_mm512_castsi512_si256(a3),
-                                          _mm512_extracti64x4_epi64(a3, 1));
-            __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(s0, s1), _mm256_hadd_epi32(s2, s3));
-            __m128i dots = _mm_add_epi32(_mm256_castsi256_si128(h),
-                                         _mm256_extracti128_si256(h, 1));
+            __m128i dots = hsum4(a0, a1, a2, a3);
             dots = _mm_sub_epi32(dots, _mm_slli_epi32(
                 _mm_loadu_si128((const __m128i *)(r->rowsum + i)), 7));
             _mm_storeu_ps(lo + i, _mm_cvtepi32_ps(dots));
@@ -246,6 +255,21 @@ static void heap_push(float *h, int *n, int k, float v) {
     }
 }
 
+/* the largest of v[c..e), e - c <= 64 */
+static inline float block_max(const float *v, int64_t c, int64_t e) {
+    float top = -INFINITY;
+#if defined(__AVX512F__)
+    if (e - c == 64) {
+        __m512 t4 = _mm512_max_ps(_mm512_max_ps(_mm512_loadu_ps(v + c), _mm512_loadu_ps(v + c + 16)),
+                                  _mm512_max_ps(_mm512_loadu_ps(v + c + 32),
+                                                _mm512_loadu_ps(v + c + 48)));
+        return _mm512_reduce_max_ps(t4);
+    }
+#endif
+    for (int64_t i = c; i < e; i++) top = v[i] > top ? v[i] : top;
+    return top;
+}
+
 /* The candidates of one query from its lower bounds: rows whose upper bound (lower bound plus
  * twice the bound) reaches the k-th largest lower bound. Returns how many (may exceed cap:
  * only the first cap are written). */
@@ -257,16 +281,7 @@ static int64_t candidates(const rows_t *r, const query_t *q, int k, const float 
         int n = 0;
         for (int64_t c = 0; c < m; c += 64) { /* the heap sees blocks that could enter it */
             int64_t e = c + 64 < m ? c + 64 : m;
-            float top = -INFINITY;
-#if defined(__AVX512F__)
-            if (e - c == 64) {
-                __m512 t4 = _mm512_max_ps(
-                    _mm512_max_ps(_mm512_loadu_ps(lo + c), _mm512_loadu_ps(lo + c + 16)),
-                    _mm512_max_ps(_mm512_loadu_ps(lo + c + 32), _mm512_loadu_ps(lo + c + 48)));
-                top = _mm512_reduce_max_ps(t4);
-            } else
-#endif
-                for (int64_t i = c; i < e; i++) top = lo[i] > top ? lo[i] : top;
+            float top = block_max(lo, c, e);
             if (n == k && !(top > heap[0])) continue;
             for (int64_t i = c; i < e; i++) heap_push(heap, &n, k, lo[i]);
         }
@@ -308,7 +323,8 @@ static int64_t candidates(const rows_t *r, const query_t *q, int k, const float 
 
 /* The query's codes (+128), scale and bound weights; see int8_scan.py for the bound. Sums in
  * double, results rounded up to float: the bound stays a bound. */
-static void quantize_query(const rows_t *r, const float *qf, uint8_t *q8, query_t *q) {
+static void quantize_query(const rows_t *r, const float *qf, uint8_t *q8, int8_t *q8s,
+                           query_t *q) {
     const int64_t d = r->d;
     double peak = 0.0, qq = 0.0, ee = 0.0;
     for (int64_t j = 0; j < d; j++) {
@@ -334,6 +350,16 @@ static void quantize_query(const rows_t *r, const float *qf, uint8_t *q8, query_
     q->sl = nextafterf((float)(r->slack_per_qnorm * qnorm + r->slack_const
                                + r->mult * 8.0 * 5.960464477539063e-08 * qnorm * r->norm_max),
                        INFINITY);
+    int32_t sum = 0;
+    for (int64_t j = 0; j < d; j++) {
+        q8s[j] = (int8_t)(q8[j] ^ 0x80);
+        sum += q8s[j];
+    }
+    q->q8s = q8s;
+    q->qsum = sum;
+    q->sl4 = nextafterf((float)(r->slack_per_qnorm * qnorm + r->slack_const
+                                + r->mult * 8.0 * 5.960464477539063e-08 * qnorm * r->norm_max4),
+                        INFINITY);
 }
 
 /* The exact score of row i, as the float32 scans define it (sums in double, rounded once). */
@@ -410,6 +436,209 @@ static int64_t finish_query(const rows_t *r, const query_t *q, const float *qf, 
     return c;
 }
 
+
+/* ---- the 4-bit first pass of a single query ----
+ * At batch size one the scan is bound by memory bandwidth (a partition bigger than the
+ * core's L2 streams from L3 or DRAM): 4-bit codes halve the bytes again. Their bound is ~8x
+ * looser than int8's, so they only thin the rows: the candidates of the 4-bit pass (a few
+ * percent) get the int8 bound, and the survivors of that (a few dozen) the exact rescoring.
+ * Every floor is a k-th largest lower bound of some k rows, so the proof above carries over:
+ * a row of the exact top k survives each stage. */
+
+int verikg_int8_int4_fast(void) {
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* approximate scores a (no bound) of rows [r0, r1) from their 4-bit codes, into a */
+static void approx4(const rows_t *r, const query_t *q, int64_t r0, int64_t r1, float *a) {
+    const int64_t d = r->d, half = d / 2;
+    int64_t i = r0;
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+    if (d % 128 == 0) {
+        const __m512i low = _mm512_set1_epi8(0x0f);
+        const __m128i bias = _mm_set1_epi32(8 * q->qsum); /* codes are stored + 8 */
+        for (; i + 4 <= r1; i += 4) {
+            const uint8_t *x0 = r->x4 + i * half;
+            for (int64_t j = 0; j < 4 * half; j += 64) /* 32 rows ahead */
+                _mm_prefetch((const char *)(x0 + 32 * half + j), _MM_HINT_T0);
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+            for (int64_t j = 0; j < half; j += 64) {
+                const __m512i ql = _mm512_loadu_si512(q->q8s + 2 * j);
+                const __m512i qh = _mm512_loadu_si512(q->q8s + 2 * j + 64);
+                __m512i v;
+#define NIBBLES(acc, row)                                                                   \
+    v = _mm512_loadu_si512(x0 + (row) * half + j);                                         \
+    acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(v, low), ql);                           \
+    acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), qh);
+                NIBBLES(a0, 0)
+                NIBBLES(a1, 1)
+                NIBBLES(a2, 2)
+                NIBBLES(a3, 3)
+#undef NIBBLES
+            }
+            _mm_storeu_ps(a + i, _mm_cvtepi32_ps(_mm_sub_epi32(hsum4(a0, a1, a2, a3), bias)));
+        }
+    }
+#endif
+    for (; i < r1; i++) {
+        const uint8_t *xi = r->x4 + i * half;
+        int32_t acc = 0;
+        for (int64_t j = 0; j < d; j++) {
+            const uint8_t byte = xi[(j / 128) * 64 + (j % 64)];
+            const int32_t c = (int32_t)((j % 128) < 64 ? (byte & 15) : (byte >> 4)) - 8;
+            acc += c * (int32_t)q->q8s[j];
+        }
+        a[i] = (float)acc;
+    }
+    const float ms = (float)r->mult * q->sq;
+    const float *sx4 = r->sx4, *off = r->off;
+    if (off)
+        for (int64_t t = r0; t < r1; t++) a[t] = ms * sx4[t] * a[t] - off[t];
+    else
+        for (int64_t t = r0; t < r1; t++) a[t] = ms * sx4[t] * a[t];
+}
+
+/* the int8 lower bound a - b of one row, as lower_bounds computes it */
+static float lower_bound_row(const rows_t *r, const query_t *q, int64_t i) {
+    const int64_t d = r->d;
+    const int8_t *xi = r->x + i * d;
+    int32_t dot = 0;
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+    if (d % 64 == 0) {
+        __m512i acc = _mm512_setzero_si512();
+        for (int64_t j = 0; j < d; j += 64)
+            acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(q->q8 + j),
+                                      _mm512_loadu_si512(xi + j));
+        dot = _mm512_reduce_add_epi32(acc);
+    } else
+#endif
+        for (int64_t j = 0; j < d; j++) dot += (int32_t)q->q8[j] * (int32_t)xi[j];
+    const float v = (float)(dot - 128 * r->rowsum[i]);
+    const float ms = (float)r->mult * q->sq;
+    const float b = q->bq * r->res[i] + q->be * r->nrm[i] + q->sl;
+    return r->off ? ms * r->sx[i] * v - r->off[i] - b : ms * r->sx[i] * v - b;
+}
+
+/* a min-heap of the k largest values seen, with their row numbers */
+static void heap_push_row(float *h, int32_t *hr, int *n, int k, float v, int32_t row) {
+    int i;
+    if (*n < k) {
+        i = (*n)++;
+        h[i] = v;
+        hr[i] = row;
+        while (i > 0) {
+            int p = (i - 1) / 2;
+            if (h[p] <= h[i]) break;
+            float t = h[p]; h[p] = h[i]; h[i] = t;
+            int32_t u = hr[p]; hr[p] = hr[i]; hr[i] = u;
+            i = p;
+        }
+    } else if (v > h[0]) {
+        i = 0;
+        h[0] = v;
+        hr[0] = row;
+        for (;;) {
+            int l = 2 * i + 1, rr = l + 1, s = i;
+            if (l < k && h[l] < h[s]) s = l;
+            if (rr < k && h[rr] < h[s]) s = rr;
+            if (s == i) break;
+            float t = h[s]; h[s] = h[i]; h[i] = t;
+            int32_t u = hr[s]; hr[s] = hr[i]; hr[i] = u;
+            i = s;
+        }
+    }
+}
+
+/* The rest of a single query after the 4-bit pass (a: its approximate scores). Returns the
+ * rows rescored, -1 when memory was refused, -2 when the 4-bit candidates overflow the cap
+ * (then the caller runs the int8 pass instead). */
+static int64_t finish_query4(const rows_t *r, const query_t *q, const float *qf, int k,
+                             const float *a, float *heap, int32_t *cand, int64_t cap,
+                             float *ts, int64_t *ti) {
+    const int64_t m = r->m;
+    float floor_ = -INFINITY;
+    if (m > k) { /* the floor: the int8 lower bounds of the k best rows by a */
+        int32_t *rows = malloc(sizeof(int32_t) * (size_t)k);
+        if (!rows) return -1;
+        int n = 0;
+        for (int64_t c = 0; c < m; c += 64) {
+            int64_t e = c + 64 < m ? c + 64 : m;
+            float top = block_max(a, c, e);
+            if (n == k && !(top > heap[0])) continue;
+            for (int64_t i = c; i < e; i++) heap_push_row(heap, rows, &n, k, a[i], (int32_t)i);
+        }
+        floor_ = INFINITY;
+        for (int t = 0; t < k; t++) {
+            float lb = lower_bound_row(r, q, rows[t]);
+            floor_ = lb < floor_ ? lb : floor_;
+        }
+        free(rows);
+    }
+    /* 4-bit candidates: a + b4 reaches the floor */
+    const float bq = q->bq, be = q->be, sl4 = q->sl4;
+    const float *res4 = r->res4, *nrm4 = r->nrm4;
+    int64_t c = 0, i = 0;
+#if defined(__AVX512F__)
+    {
+        const __m512 vb = _mm512_set1_ps(bq), ve = _mm512_set1_ps(be);
+        const __m512 vs = _mm512_set1_ps(sl4), vf = _mm512_set1_ps(floor_);
+        const __m512i step = _mm512_set1_epi32(16);
+        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (; i + 16 <= m && i + 16 <= (int64_t)0x7fffffff; i += 16) {
+            __m512 b = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(vb, _mm512_loadu_ps(res4 + i)),
+                                                   _mm512_mul_ps(ve, _mm512_loadu_ps(nrm4 + i))),
+                                     vs);
+            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_loadu_ps(a + i), b), vf,
+                                                _CMP_GE_OQ);
+            if (pass) {
+                int got = __builtin_popcount((unsigned)pass);
+                if (c + got <= cap) _mm512_mask_compressstoreu_epi32(cand + c, pass, idx);
+                c += got;
+            }
+            idx = _mm512_add_epi32(idx, step);
+        }
+    }
+#endif
+    for (; i < m; i++)
+        if (a[i] + (bq * res4[i] + be * nrm4[i] + sl4) >= floor_) {
+            if (c < cap) cand[c] = (int32_t)i;
+            c++;
+        }
+    if (c > cap) return -2;
+    /* their int8 bounds: a higher floor, and far fewer rows to rescore */
+    float *lo = malloc(sizeof(float) * (size_t)(c > 0 ? c : 1));
+    if (!lo) return -1;
+    for (int64_t t = 0; t < c; t++) {
+#if defined(__x86_64__) || defined(__i386__)
+        if (t + 4 < c) {
+            const char *ahead = (const char *)(r->x + cand[t + 4] * r->d);
+            for (int64_t b = 0; b < r->d; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
+        }
+#endif
+        lo[t] = lower_bound_row(r, q, cand[t]);
+    }
+    float floor2 = floor_;
+    if (c >= k) {
+        int n = 0;
+        for (int64_t t = 0; t < c; t++) heap_push(heap, &n, k, lo[t]);
+        floor2 = heap[0] > floor2 ? heap[0] : floor2;
+    }
+    const float bq2 = 2.0f * q->bq, be2 = 2.0f * q->be, sl2 = 2.0f * q->sl;
+    int64_t kept = 0;
+    for (int64_t t = 0; t < c; t++) {
+        const int64_t row = cand[t];
+        if (lo[t] + (bq2 * r->res[row] + be2 * r->nrm[row] + sl2) >= floor2)
+            cand[kept++] = (int32_t)row;
+    }
+    free(lo);
+    rescore(r, qf, k, cand, kept, cap, ts, ti);
+    return kept;
+}
+
 typedef struct {
     const rows_t *r;
     const query_t *qs;
@@ -427,6 +656,7 @@ typedef struct {
     int64_t group;  /* queries scanning a tile of rows together */
     int64_t *next;  /* shared: the next row (rows_only) or query to take */
     int8_t *packed; /* AMX: the group's packed query codes (NULL: the VNNI / plain loops) */
+    int int4;       /* rows_only: the 4-bit pass (approximate scores) instead of int8 bounds */
 } job_t;
 
 #define SPLIT_ROWS 2048 /* rows a thread takes at a time from a single query's scan */
@@ -443,7 +673,11 @@ static void *work(void *arg) {
         for (;;) {
             int64_t r0 = __atomic_fetch_add(j->next, SPLIT_ROWS, __ATOMIC_RELAXED);
             if (r0 >= m) break;
-            lower_bounds(j->r, &j->qs[0], r0, r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m, j->lo);
+            int64_t r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
+            if (j->int4)
+                approx4(j->r, &j->qs[0], r0, r1, j->lo);
+            else
+                lower_bounds(j->r, &j->qs[0], r0, r1, j->lo);
         }
         return NULL;
     }
@@ -502,6 +736,8 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     if (nq > 1 && threads > nq) threads = (int)nq;
     size_t mm = (size_t)(m > 0 ? m : 1), kk = (size_t)(k > 0 ? k : 1);
     uint8_t *q8 = malloc((size_t)(nq * d) + 1);
+    int8_t *q8s = malloc((size_t)(nq * d) + 1);
+    const int int4 = nq == 1 && r->x4 != NULL && d % 128 == 0 && d > 0;
     query_t *qs = malloc(sizeof(query_t) * (size_t)nq);
     int64_t per = nq > 1 ? (nq + 2 * threads - 1) / (2 * threads) : 1; /* two groups each */
     int64_t group = (int64_t)GROUP_FLOATS / (int64_t)mm;
@@ -516,9 +752,10 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     if (nq > 1 && d % 64 == 0 && d > 0 && amx_ready())
         packed = aligned_alloc(64, packed_per * (size_t)threads);
 #endif
-    int failed = !(q8 && qs && lo && heaps && cands);
+    int failed = !(q8 && q8s && qs && lo && heaps && cands);
     if (!failed) {
-        for (int64_t i = 0; i < nq; i++) quantize_query(r, qf + i * d, q8 + i * d, &qs[i]);
+        for (int64_t i = 0; i < nq; i++)
+            quantize_query(r, qf + i * d, q8 + i * d, q8s + i * d, &qs[i]);
         job_t jobs[64];
         pthread_t tid[64];
         int started[64] = {0};
@@ -527,12 +764,12 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         for (int t = 0; t < used; t++) {
             if (nq == 1) /* one query: its rows are shared out, one lower-bound array */
                 jobs[t] = (job_t){r, qs, qf, 1, k, cap, lo, heaps, cands, out_s, out_i, count,
-                                  1, 1, &next, NULL};
+                                  1, 1, &next, NULL, int4};
             else
                 jobs[t] = (job_t){r, qs, qf, nq, k, cap,
                                   lo + t * group * (int64_t)mm, heaps + t * (int64_t)kk,
                                   cands + t * cap, out_s, out_i, count, 0, group, &next,
-                                  packed ? packed + (size_t)t * packed_per : NULL};
+                                  packed ? packed + (size_t)t * packed_per : NULL, 0};
         }
         /* a thread that cannot start is no failure: the others take its share */
         for (int t = 1; t < used; t++)
@@ -540,9 +777,16 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         work(&jobs[0]);
         for (int t = 1; t < used; t++) if (started[t]) pthread_join(tid[t], NULL);
         if (nq == 1) {
-            count[0] = finish_query(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
+            int64_t c = -2;
+            if (int4) c = finish_query4(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
+            if (c == -2) { /* no 4-bit pass, or too many of its candidates: the int8 pass */
+                if (int4) lower_bounds(r, &qs[0], 0, m, lo);
+                c = finish_query(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
+            }
+            if (c < 0) failed = 1;
+            else count[0] = c;
         }
     }
-    free(q8); free(qs); free(lo); free(heaps); free(cands); free(packed);
+    free(q8); free(q8s); free(qs); free(lo); free(heaps); free(cands); free(packed);
     return failed ? -1 : 0;
 }

@@ -19,6 +19,13 @@ covers the float32 rounding of the scores and of ``a`` itself. Every row of the 
 (ties at the k-th score included) has ``a + b >= exact >= k-th exact >= floor``: the candidates
 contain the answer, so the answer equals the float32 scan's.
 
+A single query over a partition of at least ``_INT4_MIN_ROWS`` rows (which no longer fits the
+core's L2: the scan streams from L3 or memory) reads 4-bit codes first, half the bytes again:
+their bound is ~8x looser, so they only thin the rows — the floor is the smallest int8 lower
+bound of the k best rows by the 4-bit score, the 4-bit candidates (~2 % of the rows on real
+embeddings) get their int8 bounds, and the survivors of those (a few dozen) the exact
+rescoring. Measured on a 13k-row partition of real embeddings: 1.4-1.7x the int8 pass alone.
+
 A query with more candidates than its slots (a dense neighbourhood, e.g. a big cluster around
 the query) collects them again into a buffer of the exact size. A batch's queries are split
 among threads (``threads()``); a single query's rows too, where its own timings say a second
@@ -54,6 +61,10 @@ _CAP_PER_K = 64  # candidate slots per query: 64 k + 256 (more: a second, exact-
 _QUANTIZE_ROWS = 32_768  # rows quantised at a time (float64 temporaries: ~100 MiB at d = 384)
 _SPLIT_MIN_ROWS = 4096  # a single query's rows may be split among threads from this many rows
 _EXPLORE_EVERY = 32  # a split decision tries the other choice once in this many queries
+_INT4_MIN_ROWS = 4096  # partitions from this many rows get the 4-bit first pass (1.5 MiB of
+# int8 codes at d = 384: below, a single query's scan is served from the core's own L2)
+_INT4_SCALES = (1.0, 0.9, 0.8, 0.7)  # 4-bit scale = f * peak / 7, the f of least residual per
+# row (clipping a few outlying dimensions pays: MiniLM rows' mean residual 0.133 -> 0.117)
 
 
 class _RowsStruct(ctypes.Structure):
@@ -64,7 +75,9 @@ class _RowsStruct(ctypes.Structure):
                 ("v", ctypes.c_void_p), ("ids", ctypes.c_void_p),
                 ("m", ctypes.c_int64), ("d", ctypes.c_int64), ("mult", ctypes.c_double),
                 ("slack_per_qnorm", ctypes.c_double), ("slack_const", ctypes.c_double),
-                ("norm_max", ctypes.c_double)]
+                ("norm_max", ctypes.c_double), ("x4", ctypes.c_void_p), ("sx4", ctypes.c_void_p),
+                ("res4", ctypes.c_void_p), ("nrm4", ctypes.c_void_p),
+                ("norm_max4", ctypes.c_double)]
 
 
 def _cpu_signature() -> str:
@@ -124,7 +137,18 @@ def _library() -> ctypes.CDLL | None:
     lib.verikg_int8_topk.restype = ctypes.c_int
     lib.verikg_int8_amx.argtypes = [ctypes.c_int]
     lib.verikg_int8_amx.restype = ctypes.c_int
+    lib.verikg_int8_int4_fast.argtypes = []
+    lib.verikg_int8_int4_fast.restype = ctypes.c_int
     return lib
+
+
+def int4_wanted(m: int, d: int) -> bool:
+    """Whether rows this many and this wide get the 4-bit first pass too: big enough to
+    stream from beyond the core's L2 (``_INT4_MIN_ROWS``), whole blocks of 128 dimensions,
+    and a kernel with VNNI (elsewhere unpacking nibbles costs more than the bytes saved)."""
+    lib = _library()
+    return (m >= _INT4_MIN_ROWS and d > 0 and d % 128 == 0 and lib is not None
+            and bool(lib.verikg_int8_int4_fast()))
 
 
 def kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
@@ -174,6 +198,12 @@ class Int8Rows:
     slack_per_qnorm: float  # slack / |q|
     slack_const: float  # plus this (l2: rounding of the norms subtracted)
     norm_max: float  # the largest |scale * codes|: a's own rounding is relative to it
+    codes4: np.ndarray | None = None  # (m, d / 2) uint8: the 4-bit first pass's codes (+ 8),
+    # two per byte: per block of 128 dimensions, byte j holds dimension j and j + 64
+    scale4: np.ndarray | None = None  # (m,) float32
+    residual4: np.ndarray | None = None  # (m,) float32, rounded up
+    norm4: np.ndarray | None = None  # (m,) float32, rounded up
+    norm_max4: float = 0.0
 
     @classmethod
     def quantize(cls, vectors: np.ndarray, ids: np.ndarray,
@@ -213,19 +243,23 @@ class Int8Rows:
         slack_const = 0.0
         if sq_norms is not None:  # l2: 2 q.x - |x|^2 - |q|^2, two more roundings per score
             slack_const = 8.0 * _U * (float(sq_norms.max()) if m else 0.0)
+        four = _quantize4(x) if int4_wanted(m, d) else None
         return cls(vectors=x, ids=np.ascontiguousarray(ids, dtype=np.int64), codes=codes,
                    rowsum=codes.sum(axis=1, dtype=np.int32), scale=scale, residual=residual,
                    norm=norm,
                    offset=None if sq_norms is None else np.ascontiguousarray(sq_norms,
                                                                              np.float32),
                    mult=mult, slack_per_qnorm=slack_per_qnorm, slack_const=slack_const,
-                   norm_max=float(norm.max()) if m else 0.0)
+                   norm_max=float(norm.max()) if m else 0.0,
+                   **({} if four is None else four))
 
     @property
     def nbytes(self) -> int:
         """Bytes of its own (the float32 rows and ids belong to the partition)."""
+        four = sum(a.nbytes for a in (self.codes4, self.scale4, self.residual4, self.norm4)
+                   if a is not None)
         return int(self.codes.nbytes + self.rowsum.nbytes + self.scale.nbytes
-                   + self.residual.nbytes + self.norm.nbytes)
+                   + self.residual.nbytes + self.norm.nbytes + four)
 
     @cached_property
     def _struct(self) -> _RowsStruct:
@@ -234,7 +268,9 @@ class Int8Rows:
                            _ptr(self.residual), _ptr(self.norm), _ptr(self.offset),
                            _ptr(self.vectors), _ptr(self.ids), self.codes.shape[0],
                            self.codes.shape[1], self.mult, self.slack_per_qnorm,
-                           self.slack_const, self.norm_max)
+                           self.slack_const, self.norm_max, _ptr(self.codes4),
+                           _ptr(self.scale4), _ptr(self.residual4), _ptr(self.norm4),
+                           self.norm_max4)
 
     def topk(self, q: np.ndarray, k: int, fn: ctypes._CFuncPtr,  # type: ignore[name-defined]
              n_threads: int, out_ids: np.ndarray, out_scores: np.ndarray) -> np.ndarray | None:
@@ -257,6 +293,41 @@ class Int8Rows:
         out_scores[:] = buf.s[:nq]
         out_ids[:] = buf.i[:nq]
         return buf.c[:nq].copy()
+
+
+def _quantize4(x: np.ndarray) -> dict:
+    """4-bit codes of float32 rows (d a multiple of 128), packed for the kernel, with each
+    row's scale, residual |x - x^| and norm |x^| (float64, stored rounded up)."""
+    m, d = x.shape
+    packed = np.empty((m, d // 2), dtype=np.uint8)
+    scale = np.empty(m, dtype=np.float32)
+    residual = np.empty(m, dtype=np.float32)
+    norm = np.empty(m, dtype=np.float32)
+    up = np.float32(np.inf)
+    for start in range(0, m, _QUANTIZE_ROWS):
+        x64 = x[start:start + _QUANTIZE_ROWS].astype(np.float64)
+        end = start + x64.shape[0]
+        peak = np.abs(x64).max(axis=1)
+        best_res = np.full(x64.shape[0], np.inf)
+        best_scale = np.ones(x64.shape[0], dtype=np.float32)
+        for f in _INT4_SCALES:
+            sb = np.where(peak > 0, f * peak / 7.0, 1.0).astype(np.float32)
+            sb[~(sb > 0)] = 1.0  # a peak below float32's range
+            cb = np.clip(np.rint(x64 / sb[:, None]), -7, 7)
+            res = np.linalg.norm(x64 - cb * sb[:, None].astype(np.float64), axis=1)
+            better = res < best_res
+            best_res[better], best_scale[better] = res[better], sb[better]
+        sb = best_scale
+        cb = np.clip(np.rint(x64 / sb[:, None]), -7, 7)
+        decoded = cb * sb[:, None].astype(np.float64)
+        residual[start:end] = np.nextafter(
+            np.linalg.norm(x64 - decoded, axis=1).astype(np.float32), up)
+        norm[start:end] = np.nextafter(np.linalg.norm(decoded, axis=1).astype(np.float32), up)
+        scale[start:end] = sb
+        u = (cb + 8).astype(np.uint8).reshape(-1, d // 128, 2, 64)
+        packed[start:end] = (u[:, :, 0, :] | (u[:, :, 1, :] << 4)).reshape(-1, d // 2)
+    return {"codes4": packed, "scale4": scale, "residual4": residual, "norm4": norm,
+            "norm_max4": float(norm.max()) if m else 0.0}
 
 
 class _SplitChooser:

@@ -15,7 +15,8 @@ to get that answer:
   multiply a batch's codes) that it beats a big batch's float32 product: an int8 copy of the
   partition is scanned for candidates under a rigorous error bound and only they are rescored
   from the float32 rows (``pipeline.index.int8_scan``, a C kernel compiled on first use);
-  exact, a quarter of the bytes read.
+  exact, a quarter of the bytes read (an eighth for a single query over 4,096 rows or more:
+  a 4-bit first pass thins the rows the int8 bound then sees).
 - ``prefilter-exact``: the filter keeps few rows (``<= prefilter_fraction`` of N); gather
   them and score with one BLAS matrix product + ``argpartition``.
 - ``scan-exact``: the filter keeps many rows: one BLAS product over all rows per block of

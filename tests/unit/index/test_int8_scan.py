@@ -62,7 +62,7 @@ def check(index: VectorIndex, x: np.ndarray, ids: np.ndarray, keep: np.ndarray, 
 @st.composite
 def cases(draw: st.DrawFn) -> tuple:
     n = draw(st.integers(1, 120))
-    dim = draw(st.sampled_from([1, 3, 17, 64, 128]))  # 64 and 128: the VNNI path, if any
+    dim = draw(st.sampled_from([1, 3, 17, 64, 128, 256]))  # 64k: the VNNI path; 128k: 4-bit
     nq = draw(st.integers(1, 20))
     integral = draw(st.booleans())
     seed = draw(st.integers(0, 2**32 - 1))
@@ -85,23 +85,34 @@ def cases(draw: st.DrawFn) -> tuple:
             draw(st.sampled_from(["ip", "l2"])), integral)
 
 
-@pytest.mark.parametrize("use_amx", [True, False], ids=["amx", "no-amx"])
+@pytest.mark.parametrize("mode", ["amx", "no-amx", "int4"])
 @settings(max_examples=250, deadline=None)
 @given(case=cases())
-def test_int8_plan_equals_brute_force(case: tuple, use_amx: bool) -> None:
-    """Batches multiplied by AMX tiles (where the CPU has them), and by the VNNI loop."""
+def test_int8_plan_equals_brute_force(case: tuple, mode: str) -> None:
+    """Batches multiplied by AMX tiles (where the CPU has them) and by the VNNI loop; single
+    queries through the 4-bit first pass (d a multiple of 128, every partition size)."""
     x, q, group, threshold, ids, k, metric, integral = case
-    index = VectorIndex.build(x, {"g": group}, metric=metric, ids=ids, partition_after=1,
-                              int8_min_rows=0, int8_max_batch=64)
-    where = f"g < {threshold}"
-    keep = group < threshold
-    before = int8_scan.amx()
+    before_amx, before_int4 = int8_scan.amx(), int8_scan._INT4_MIN_ROWS
     try:
-        int8_scan.amx(use_amx)
+        int8_scan.amx(mode == "amx")
+        if mode == "int4":
+            int8_scan._INT4_MIN_ROWS = 0
+        index = VectorIndex.build(x, {"g": group}, metric=metric, ids=ids, partition_after=1,
+                                  int8_min_rows=0, int8_max_batch=64)
+        where = f"g < {threshold}"
+        keep = group < threshold
         check(index, x, ids, keep, q, k, where, metric, integral)  # first sight: the partition
-        check(index, x, ids, keep, q, k, where, metric, integral)
+        if mode == "int4":
+            for j in range(len(q)):
+                check(index, x, ids, keep, q[j:j + 1], k, where, metric, integral)
+            part = index._partitions.get(where)
+            if part is not None and part.i8 is not None and x.shape[1] % 128 == 0:
+                assert part.i8.codes4 is not None
+        else:
+            check(index, x, ids, keep, q, k, where, metric, integral)
     finally:
-        int8_scan.amx(before)
+        int8_scan.amx(before_amx)
+        int8_scan._INT4_MIN_ROWS = before_int4
     if 0 < keep.sum() < len(x):  # (a filter keeping every row is no filter: "flat")
         assert index.last_plan == "partition-int8"
 
@@ -226,9 +237,12 @@ def test_the_split_follows_the_measured_time_per_row(monkeypatch: pytest.MonkeyP
     assert chooser.pick(100_000, 2) == 2 and chooser.pick(5_000, 2) == 1
 
 
-def test_more_candidates_than_slots_are_all_rescored(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("dim", [32, 128])  # 128: through the 4-bit pass, which overflows too
+def test_more_candidates_than_slots_are_all_rescored(monkeypatch: pytest.MonkeyPatch,
+                                                     dim: int) -> None:
+    monkeypatch.setattr(int8_scan, "_INT4_MIN_ROWS", 0)
     # every row the same vector: the bound cannot separate them, all are candidates
-    x = np.tile(_clustered(1, 32), (600, 1))
+    x = np.tile(_clustered(1, dim), (600, 1))
     x[::7] *= 0.5
     group = np.zeros(len(x), dtype=np.int64)
     group[-1] = 1  # a filter keeping every row would be no filter
@@ -251,6 +265,43 @@ def test_more_candidates_than_slots_are_all_rescored(monkeypatch: pytest.MonkeyP
     count = part.i8.topk(q, 5, fn, 1, out_i, out_s)
     assert count is not None and count[0] > 256  # 514 tied rows: past the slots, second pass
     assert out_i.tolist() == ids.tolist()
+    assert (part.i8.codes4 is not None) is (dim == 128 and int8_scan.int4_wanted(600, dim))
+    for j in range(2):  # one query at a time: the 4-bit pass, where there is one
+        count = part.i8.topk(q[j:j + 1], 5, fn, 1, out_i[j:j + 1], out_s[j:j + 1])
+        assert count is not None
+        assert count[0] > 256 if j == 0 else count[0] == 86  # -x: the 86 halved rows tie
+    assert out_i.tolist() == ids.tolist()
+
+
+def test_the_4bit_pass_thins_the_rows_and_keeps_the_answer() -> None:
+    """Single queries over a big partition read the 4-bit codes first; the answer is the
+    float32 plan's, the rows rescored as few as the int8 pass's, the copy counted."""
+    x = _clustered(12_000, 128, seed=7)
+    group = np.arange(len(x)) % 2  # 6,000-row partitions: above _INT4_MIN_ROWS
+    q = _clustered(20, 128, seed=8)
+    index = VectorIndex.build(x, {"g": group}, partition_after=1)
+    plain = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=None)
+    index.search(q[:1], 10, "g == 1")
+    plain.search(q[:1], 10, "g == 1")
+    part = index._partitions["g == 1"]
+    assert part.i8 is not None
+    if not int8_scan.int4_wanted(6000, 128):  # no VNNI here: the int8 pass alone
+        assert part.i8.codes4 is None
+        return
+    assert part.i8.codes4 is not None and part.i8.codes4.shape == (6000, 64)
+    assert part.i8.nbytes >= 6000 * (128 + 64)
+    for j in range(len(q)):
+        got = index.search(q[j], 10, "g == 1")
+        want = plain.search(q[j], 10, "g == 1")
+        assert index.last_plan == "partition-int8"
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    fn = int8_scan.kernel()
+    assert fn is not None
+    out_i = np.empty((1, 10), dtype=np.int64)
+    out_s = np.empty((1, 10), dtype=np.float32)
+    count = part.i8.topk(q[:1], 10, fn, 1, out_i, out_s)
+    assert count is not None and count[0] < 0.01 * 6000
 
 
 def test_without_the_kernel_the_float32_plans_answer(monkeypatch: pytest.MonkeyPatch) -> None:
