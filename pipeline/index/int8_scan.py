@@ -277,7 +277,8 @@ class Int8Rows:
         """Exact top ``k`` of every query ((nq, d)) into ``out_ids`` / ``out_scores`` ((nq, k)):
         best first, ties to the smaller id, padded with -1 / -inf. Returns how many candidates
         each query rescored (more than ``64 k + 256``: collected in a second pass), or
-        None when the kernel could not get memory or start its threads (nothing written)."""
+        None when the kernel could not get memory, or a query is not finite (nothing
+        written: the float32 scans answer those)."""
         nq, d = q.shape
         m = self.codes.shape[0]
         cap = max(1, min(m, _CAP_PER_K * k + 256))
@@ -285,13 +286,18 @@ class Int8Rows:
         t = _splits.pick(m, n_threads) if split else (n_threads if nq > 1 else 1)
         buf = _scratch(nq, d, k)
         np.copyto(buf.q[:nq], q)  # its address is known: cheaper than asking q for its own
+        direct = (out_ids.flags.c_contiguous and out_scores.flags.c_contiguous
+                  and out_ids.dtype == np.int64 and out_scores.dtype == np.float32)
+        s_ptr = _ptr(out_scores) if direct else buf.s_ptr
+        i_ptr = _ptr(out_ids) if direct else buf.i_ptr
         start = time.perf_counter()
-        if fn(self._struct, buf.q_ptr, nq, k, cap, buf.s_ptr, buf.i_ptr, buf.c_ptr, t) != 0:
+        if fn(self._struct, buf.q_ptr, nq, k, cap, s_ptr, i_ptr, buf.c_ptr, t) != 0:
             return None
         if split:
             _splits.record(m, t, time.perf_counter() - start)
-        out_scores[:] = buf.s[:nq]
-        out_ids[:] = buf.i[:nq]
+        if not direct:
+            out_scores[:] = buf.s[:nq]
+            out_ids[:] = buf.i[:nq]
         return buf.c[:nq].copy()
 
 

@@ -384,3 +384,83 @@ def test_unfiltered_search_reads_an_int8_copy_that_follows_changes(metric: str) 
         assert index.last_plan == "flat"
     finally:
         int8_scan.amx(before)
+
+
+@pytest.mark.parametrize("nq", [1, 3])
+def test_a_query_that_is_not_finite_is_answered_by_the_float32_scan(nq: int) -> None:
+    """The bound means nothing for NaN or infinity: the kernel declines, the float32 plan
+    answers exactly as it would without an int8 copy."""
+    x = _clustered(6000, 128, seed=9)
+    group = np.arange(len(x)) % 2
+    q = _clustered(nq, 128, seed=10)
+    q[0, 3] = np.nan
+    if nq > 1:
+        q[1, 0] = np.inf
+    index = VectorIndex.build(x, {"g": group}, partition_after=1)
+    plain = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=None)
+    for idx in (index, plain):
+        idx.search(q[-1:], 5, "g == 0")
+    got, want = index.search(q, 5, "g == 0"), plain.search(q, 5, "g == 0")
+    assert index.last_plan == "partition-exact"
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    fn = int8_scan.kernel()
+    part = index._partitions["g == 0"]
+    assert fn is not None and part.i8 is not None
+    out_i = np.full((nq, 5), 7, dtype=np.int64)
+    out_s = np.zeros((nq, 5), dtype=np.float32)
+    assert part.i8.topk(q, 5, fn, 2, out_i, out_s) is None
+    assert (out_i == 7).all() and (out_s == 0).all()  # nothing written
+
+
+def _split_search(x: np.ndarray, q: np.ndarray) -> list[list[int]]:
+    rows = int8_scan.Int8Rows.quantize(x, np.arange(len(x)), None)
+    fn = int8_scan.kernel()
+    assert fn is not None
+    out = []
+    for j in range(len(q)):
+        out_i = np.empty((1, 10), dtype=np.int64)
+        out_s = np.empty((1, 10), dtype=np.float32)
+        assert rows.topk(q[j:j + 1], 10, fn, 2, out_i, out_s) is not None
+        out.append(out_i[0].tolist())
+    return out
+
+
+def _child(x: np.ndarray, q: np.ndarray, conn: object) -> None:
+    conn.send(_split_search(x, q))  # type: ignore[attr-defined]
+
+
+def test_the_worker_pool_survives_fork_and_concurrent_callers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's threads are a pool started on first use: a forked child (which inherits
+    no threads) starts its own, and callers from several threads at once all get answers."""
+    import multiprocessing
+    import threading
+
+    monkeypatch.setattr(int8_scan._SplitChooser, "pick", lambda self, m, n: n)
+    x = _clustered(9000, 128, seed=11)
+    q = _clustered(8, 128, seed=12)
+    exact = q.astype(np.float64) @ x.T.astype(np.float64)
+    want = [np.lexsort((np.arange(len(x)), -exact[j]))[:10].tolist() for j in range(len(q))]
+    assert _split_search(x, q) == want  # the parent's pool is up now
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_child, args=(x, q, child))
+    proc.start()
+    try:
+        assert parent.poll(60), "the forked child hung on the kernel's thread pool"
+        assert parent.recv() == want
+        proc.join(10)
+        assert proc.exitcode == 0
+    finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    results: list[list[list[int]]] = []
+    threads = [threading.Thread(target=lambda: results.append(_split_search(x, q)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == [want] * 4
