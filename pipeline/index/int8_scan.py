@@ -286,18 +286,14 @@ class Int8Rows:
         t = _splits.pick(m, n_threads) if split else (n_threads if nq > 1 else 1)
         buf = _scratch(nq, d, k)
         np.copyto(buf.q[:nq], q)  # its address is known: cheaper than asking q for its own
-        direct = (out_ids.flags.c_contiguous and out_scores.flags.c_contiguous
-                  and out_ids.dtype == np.int64 and out_scores.dtype == np.float32)
-        s_ptr = _ptr(out_scores) if direct else buf.s_ptr
-        i_ptr = _ptr(out_ids) if direct else buf.i_ptr
         start = time.perf_counter()
-        if fn(self._struct, buf.q_ptr, nq, k, cap, s_ptr, i_ptr, buf.c_ptr, t) != 0:
+        if fn(self._struct, buf.q_ptr, nq, k, cap, buf.s_ptr, buf.i_ptr, buf.c_ptr, t) != 0:
             return None
         if split:
             _splits.record(m, t, time.perf_counter() - start)
-        if not direct:
-            out_scores[:] = buf.s[:nq]
-            out_ids[:] = buf.i[:nq]
+        # (copying out costs less than reading the outputs' own addresses: ~3 us each)
+        out_scores[:] = buf.s[:nq]
+        out_ids[:] = buf.i[:nq]
         return buf.c[:nq].copy()
 
 
