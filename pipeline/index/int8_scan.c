@@ -51,6 +51,7 @@ typedef struct {
     const uint8_t *x4;
     const float *sx4, *res4, *nrm4; /* its scale, residual and norm per row, as above */
     double norm_max4;
+    int64_t *stats4; /* 4-bit passes tried, overflowed, skipped (shared, updated atomically) */
 } rows_t;
 
 typedef struct {
@@ -553,6 +554,30 @@ static void heap_push_row(float *h, int32_t *hr, int *n, int k, float v, int32_t
     }
 }
 
+/* Whether a single query takes the 4-bit pass. Where most of its candidates overflow (rows
+ * crowded around the queries, e.g. a partition that is one cluster: the looser 4-bit bound
+ * then keeps half the rows) the pass is wasted work before the int8 pass; after 8 tries, a
+ * set of rows whose passes mostly overflowed skips it but for one query in 32, which notices
+ * a changed workload. The counts halve every 64 tries: recent queries weigh most. */
+static int int4_pays(int64_t *st) {
+    if (!st) return 1;
+    int64_t tried = __atomic_load_n(&st[0], __ATOMIC_RELAXED);
+    int64_t over = __atomic_load_n(&st[1], __ATOMIC_RELAXED);
+    if (tried < 8 || 2 * over <= tried) return 1;
+    return __atomic_fetch_add(&st[2], 1, __ATOMIC_RELAXED) % 32 == 0;
+}
+
+static void int4_tried(int64_t *st, int overflowed) {
+    if (!st) return;
+    int64_t tried = __atomic_add_fetch(&st[0], 1, __ATOMIC_RELAXED);
+    if (overflowed) __atomic_add_fetch(&st[1], 1, __ATOMIC_RELAXED);
+    if (tried >= 64) { /* racy halving: the counts are a hint, never a correctness matter */
+        __atomic_store_n(&st[0], tried / 2, __ATOMIC_RELAXED);
+        __atomic_store_n(&st[1], __atomic_load_n(&st[1], __ATOMIC_RELAXED) / 2,
+                         __ATOMIC_RELAXED);
+    }
+}
+
 /* The rest of a single query after the 4-bit pass (a: its approximate scores). Returns the
  * rows rescored, -1 when memory was refused, -2 when the 4-bit candidates overflow the cap
  * (then the caller runs the int8 pass instead). */
@@ -816,7 +841,8 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     size_t mm = (size_t)(m > 0 ? m : 1), kk = (size_t)(k > 0 ? k : 1);
     uint8_t *q8 = malloc((size_t)(nq * d) + 1);
     int8_t *q8s = malloc((size_t)(nq * d) + 1);
-    const int int4 = nq == 1 && r->x4 != NULL && d % 128 == 0 && d > 0;
+    const int int4 = nq == 1 && r->x4 != NULL && d % 128 == 0 && d > 0
+                     && int4_pays(r->stats4);
     query_t *qs = malloc(sizeof(query_t) * (size_t)nq);
     int64_t per = nq > 1 ? (nq + 2 * threads - 1) / (2 * threads) : 1; /* two groups each */
     int64_t group = (int64_t)GROUP_FLOATS / (int64_t)mm;
@@ -869,7 +895,10 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         }
         if (nq == 1) {
             int64_t c = -2;
-            if (int4) c = finish_query4(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
+            if (int4) {
+                c = finish_query4(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
+                int4_tried(r->stats4, c == -2);
+            }
             if (c == -2) { /* no 4-bit pass, or too many of its candidates: the int8 pass */
                 if (int4) lower_bounds(r, &qs[0], 0, m, lo);
                 c = finish_query(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);

@@ -47,7 +47,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -77,7 +77,7 @@ class _RowsStruct(ctypes.Structure):
                 ("slack_per_qnorm", ctypes.c_double), ("slack_const", ctypes.c_double),
                 ("norm_max", ctypes.c_double), ("x4", ctypes.c_void_p), ("sx4", ctypes.c_void_p),
                 ("res4", ctypes.c_void_p), ("nrm4", ctypes.c_void_p),
-                ("norm_max4", ctypes.c_double)]
+                ("norm_max4", ctypes.c_double), ("stats4", ctypes.c_void_p)]
 
 
 def _cpu_signature() -> str:
@@ -204,6 +204,9 @@ class Int8Rows:
     residual4: np.ndarray | None = None  # (m,) float32, rounded up
     norm4: np.ndarray | None = None  # (m,) float32, rounded up
     norm_max4: float = 0.0
+    # the kernel's counts of 4-bit passes tried, overflowed (then the int8 pass ran) and
+    # skipped: where most overflow, the pass is skipped (see int4_pays in int8_scan.c)
+    stats4: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
 
     @classmethod
     def quantize(cls, vectors: np.ndarray, ids: np.ndarray,
@@ -270,7 +273,7 @@ class Int8Rows:
                            self.codes.shape[1], self.mult, self.slack_per_qnorm,
                            self.slack_const, self.norm_max, _ptr(self.codes4),
                            _ptr(self.scale4), _ptr(self.residual4), _ptr(self.norm4),
-                           self.norm_max4)
+                           self.norm_max4, _ptr(self.stats4))
 
     def topk(self, q: np.ndarray, k: int, fn: ctypes._CFuncPtr,  # type: ignore[name-defined]
              n_threads: int, out_ids: np.ndarray, out_scores: np.ndarray) -> np.ndarray | None:

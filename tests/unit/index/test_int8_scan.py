@@ -464,3 +464,39 @@ def test_the_worker_pool_survives_fork_and_concurrent_callers(
     for t in threads:
         t.join(60)
     assert results == [want] * 4
+
+
+def test_the_4bit_pass_is_skipped_where_it_keeps_overflowing() -> None:
+    """Rows crowded around the queries (one tight cluster): the 4-bit bound keeps most rows,
+    the pass overflows and the int8 pass runs after it. The kernel counts that and stops
+    taking the 4-bit pass there (trying it once in 32); a spread-out partition keeps it."""
+    rng = np.random.default_rng(13)
+    centre = rng.normal(size=128)
+    tight = centre + 0.05 * rng.normal(size=(6000, 128))
+    spread = _clustered(6000, 128, seed=14)
+    x = np.vstack([tight, spread]).astype(np.float32)
+    group = np.repeat([0, 1], 6000)
+    index = VectorIndex.build(x, {"g": group}, partition_after=1)
+    plain = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=None)
+    queries = {0: (centre + 0.05 * rng.normal(size=(60, 128))).astype(np.float32),
+               1: (spread[rng.choice(6000, 60)] + 0.01 * rng.normal(size=(60, 128))
+                   ).astype(np.float32)}  # queries near the data, as real ones are
+    for g, q in queries.items():
+        where = f"g == {g}"
+        index.search(q[:1], 10, where)
+        plain.search(q[:1], 10, where)
+        for j in range(len(q)):
+            got, want = index.search(q[j], 10, where), plain.search(q[j], 10, where)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    i8_tight = index._partitions["g == 0"].i8
+    i8_spread = index._partitions["g == 1"].i8
+    assert i8_tight is not None and i8_spread is not None
+    if i8_tight.codes4 is None:  # no VNNI here: no 4-bit pass at all
+        assert not int8_scan.int4_wanted(6000, 128)
+        return
+    tried, over, skipped = i8_tight.stats4.tolist()
+    assert over * 2 > tried >= 8  # overflowing ...
+    assert skipped >= 40  # ... so skipped for most of the 60 queries
+    tried, over, skipped = i8_spread.stats4.tolist()
+    assert tried >= 60 and over == 0 and skipped == 0
