@@ -271,6 +271,40 @@ static inline float block_max(const float *v, int64_t c, int64_t e) {
     return top;
 }
 
+/* Rows i in [0, m) with v[i] + (wq res[i] + we nrm[i] + sl) >= floor_: their numbers into out
+ * (the first cap of them); returns how many there are (may exceed cap). */
+static int64_t collect(const float *v, const float *res, const float *nrm, float wq, float we,
+                       float sl, float floor_, int64_t m, int32_t *out, int64_t cap) {
+    int64_t c = 0, i = 0;
+#if defined(__AVX512F__)
+    {   /* sixteen rows a step: compare, then compress the passing row numbers */
+        const __m512 vb = _mm512_set1_ps(wq), ve = _mm512_set1_ps(we);
+        const __m512 vs = _mm512_set1_ps(sl), vf = _mm512_set1_ps(floor_);
+        const __m512i step = _mm512_set1_epi32(16);
+        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (; i + 16 <= m && i + 16 <= (int64_t)0x7fffffff; i += 16) {
+            __m512 b = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(vb, _mm512_loadu_ps(res + i)),
+                                                   _mm512_mul_ps(ve, _mm512_loadu_ps(nrm + i))),
+                                     vs);
+            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_loadu_ps(v + i), b), vf,
+                                                _CMP_GE_OQ);
+            if (pass) {
+                int got = __builtin_popcount((unsigned)pass);
+                if (c + got <= cap) _mm512_mask_compressstoreu_epi32(out + c, pass, idx);
+                c += got;
+            }
+            idx = _mm512_add_epi32(idx, step);
+        }
+    }
+#endif
+    for (; i < m; i++)
+        if (v[i] + (wq * res[i] + we * nrm[i] + sl) >= floor_) {
+            if (c < cap) out[c] = (int32_t)i;
+            c++;
+        }
+    return c;
+}
+
 /* The candidates of one query from its lower bounds: rows whose upper bound (lower bound plus
  * twice the bound) reaches the k-th largest lower bound. Returns how many (may exceed cap:
  * only the first cap are written). */
@@ -288,38 +322,9 @@ static int64_t candidates(const rows_t *r, const query_t *q, int k, const float 
         }
         floor_ = heap[0];
     }
-    const float bq2 = 2.0f * q->bq, be2 = 2.0f * q->be, sl2 = 2.0f * q->sl;
-    const float *res = r->res, *nrm = r->nrm;
-    int64_t c = 0, i = 0;
-#if defined(__AVX512F__)
-    {   /* sixteen rows a step: compare, then compress the passing row numbers */
-        const __m512 vb = _mm512_set1_ps(bq2), ve = _mm512_set1_ps(be2);
-        const __m512 vs = _mm512_set1_ps(sl2), vf = _mm512_set1_ps(floor_);
-        const __m512i step = _mm512_set1_epi32(16);
-        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        for (; i + 16 <= m && i + 16 <= (int64_t)0x7fffffff; i += 16) {
-            __m512 b = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(vb, _mm512_loadu_ps(res + i)),
-                                                   _mm512_mul_ps(ve, _mm512_loadu_ps(nrm + i))),
-                                     vs);
-            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_loadu_ps(lo + i), b), vf,
-                                                _CMP_GE_OQ);
-            if (pass) {
-                int got = __builtin_popcount((unsigned)pass);
-                if (c + got <= cap) _mm512_mask_compressstoreu_epi32(out + c, pass, idx);
-                c += got;
-            }
-            idx = _mm512_add_epi32(idx, step);
-        }
-    }
-#endif
-    for (; i < m; i++) {
-        /* the upper bound: the lower bound plus twice the bound */
-        if (lo[i] + (bq2 * res[i] + be2 * nrm[i] + sl2) >= floor_) {
-            if (c < cap) out[c] = (int32_t)i;
-            c++;
-        }
-    }
-    return c;
+    /* the upper bound: the lower bound plus twice the bound */
+    return collect(lo, r->res, r->nrm, 2.0f * q->bq, 2.0f * q->be, 2.0f * q->sl, floor_, m, out,
+                   cap);
 }
 
 /* The query's codes (+128), scale and bound weights; see int8_scan.py for the bound. Sums in
@@ -604,35 +609,7 @@ static int64_t finish_query4(const rows_t *r, const query_t *q, const float *qf,
         free(rows);
     }
     /* 4-bit candidates: a + b4 reaches the floor */
-    const float bq = q->bq, be = q->be, sl4 = q->sl4;
-    const float *res4 = r->res4, *nrm4 = r->nrm4;
-    int64_t c = 0, i = 0;
-#if defined(__AVX512F__)
-    {
-        const __m512 vb = _mm512_set1_ps(bq), ve = _mm512_set1_ps(be);
-        const __m512 vs = _mm512_set1_ps(sl4), vf = _mm512_set1_ps(floor_);
-        const __m512i step = _mm512_set1_epi32(16);
-        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        for (; i + 16 <= m && i + 16 <= (int64_t)0x7fffffff; i += 16) {
-            __m512 b = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(vb, _mm512_loadu_ps(res4 + i)),
-                                                   _mm512_mul_ps(ve, _mm512_loadu_ps(nrm4 + i))),
-                                     vs);
-            __mmask16 pass = _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_loadu_ps(a + i), b), vf,
-                                                _CMP_GE_OQ);
-            if (pass) {
-                int got = __builtin_popcount((unsigned)pass);
-                if (c + got <= cap) _mm512_mask_compressstoreu_epi32(cand + c, pass, idx);
-                c += got;
-            }
-            idx = _mm512_add_epi32(idx, step);
-        }
-    }
-#endif
-    for (; i < m; i++)
-        if (a[i] + (bq * res4[i] + be * nrm4[i] + sl4) >= floor_) {
-            if (c < cap) cand[c] = (int32_t)i;
-            c++;
-        }
+    int64_t c = collect(a, r->res4, r->nrm4, q->bq, q->be, q->sl4, floor_, m, cand, cap);
     if (c > cap) return -2;
     /* their int8 bounds: a higher floor, and far fewer rows to rescore */
     float *lo = malloc(sizeof(float) * (size_t)(c > 0 ? c : 1));
@@ -857,17 +834,14 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     if (nq > 1 && d % 64 == 0 && d > 0 && amx_ready())
         packed = aligned_alloc(64, packed_per * (size_t)threads);
 #endif
-    int failed = !(q8 && q8s && qs && lo && heaps && cands);
+    int failed = (q8 && q8s && qs && lo && heaps && cands) ? 0 : -1;
     if (!failed) {
-        for (int64_t i = 0; i < nq; i++) {
-            for (int64_t j = 0; j < d; j++)
-                if (!isfinite(qf[i * d + j])) { /* the bound means nothing: not ours */
-                    free(q8); free(q8s); free(qs); free(lo); free(heaps); free(cands);
-                    free(packed);
-                    return -3;
-                }
+        for (int64_t j = 0; j < nq * d; j++)
+            if (!isfinite(qf[j])) failed = -3; /* the bound means nothing: not ours */
+    }
+    if (!failed) {
+        for (int64_t i = 0; i < nq; i++)
             quantize_query(r, qf + i * d, q8 + i * d, q8s + i * d, &qs[i]);
-        }
         job_t jobs[64];
         pthread_t tid[64];
         int started[64] = {0};
@@ -903,10 +877,10 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
                 if (int4) lower_bounds(r, &qs[0], 0, m, lo);
                 c = finish_query(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
             }
-            if (c < 0) failed = 1;
+            if (c < 0) failed = -1;
             else count[0] = c;
         }
     }
     free(q8); free(q8s); free(qs); free(lo); free(heaps); free(cands); free(packed);
-    return failed ? -1 : 0;
+    return failed;
 }

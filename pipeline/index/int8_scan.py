@@ -289,7 +289,7 @@ class Int8Rows:
         t = _splits.pick(m, n_threads) if split else (n_threads if nq > 1 else 1)
         buf = _scratch(nq, d, k)
         np.copyto(buf.q[:nq], q)  # its address is known: cheaper than asking q for its own
-        start = time.perf_counter()
+        start = time.perf_counter() if split else 0.0
         if fn(self._struct, buf.q_ptr, nq, k, cap, buf.s_ptr, buf.i_ptr, buf.c_ptr, t) != 0:
             return None
         if split:
