@@ -22,9 +22,11 @@
 #endif
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__linux__)
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -583,62 +585,155 @@ static void int4_tried(int64_t *st, int overflowed) {
     }
 }
 
-/* The rest of a single query after the 4-bit pass (a: its approximate scores). Returns the
- * rows rescored, -1 when memory was refused, -2 when the 4-bit candidates overflow the cap
- * (then the caller runs the int8 pass instead). */
-static int64_t finish_query4(const rows_t *r, const query_t *q, const float *qf, int k,
-                             const float *a, float *heap, int32_t *cand, int64_t cap,
-                             float *ts, int64_t *ti) {
-    const int64_t m = r->m;
-    float floor_ = -INFINITY;
-    if (m > k) { /* the floor: the int8 lower bounds of the k best rows by a */
-        int32_t *rows = malloc(sizeof(int32_t) * (size_t)k);
-        if (!rows) return -1;
-        int n = 0;
-        for (int64_t c = 0; c < m; c += 64) {
-            int64_t e = c + 64 < m ? c + 64 : m;
-            float top = block_max(a, c, e);
-            if (n == k && !(top > heap[0])) continue;
-            for (int64_t i = c; i < e; i++) heap_push_row(heap, rows, &n, k, a[i], (int32_t)i);
-        }
-        floor_ = INFINITY;
-        for (int t = 0; t < k; t++) {
-            float lb = lower_bound_row(r, q, rows[t]);
-            floor_ = lb < floor_ ? lb : floor_;
-        }
-        free(rows);
+/* One thread's share of a single query's 4-bit pass. */
+typedef struct {
+    float *heap;    /* its k best rows by approximate score (a min-heap) ... */
+    int32_t *rows;  /* ... and their row numbers */
+    int n;
+    int32_t *cand;  /* its 4-bit candidates (cap slots) ... */
+    float *lo;      /* ... and their int8 lower bounds */
+    int64_t count;
+    float *scratch; /* k floats: the floor's heap */
+    float floor_;   /* the floor it collected candidates with */
+} share_t;
+
+/* What the threads of one single query share. Its rows are cut into chunks of SPLIT_ROWS;
+ * each thread starts at its own share of them (the scores it collects from later are then
+ * the ones it wrote) and goes on round the others' until every chunk is taken: a thread that
+ * starts late takes less. The threads wait for each other once, between the pass and the
+ * collection of its candidates, and then only for chunks still in hand. */
+typedef struct {
+    int64_t chunks;
+    int32_t *taken; /* one flag per chunk and phase */
+    int64_t done;   /* chunks of the 4-bit pass finished */
+    int64_t total;  /* 4-bit candidates of all threads (above cap: overflowed) */
+    share_t *shares;
+    int threads;
+} split_t;
+
+#define SPLIT_ROWS 512 /* rows a thread takes at a time from a single query's scan */
+
+/* The next chunk of a phase for the thread at `home`, or -1 when all are taken. */
+static int64_t claim(split_t *sp, int phase, int home, int64_t *walked) {
+    const int64_t start = sp->chunks * home / sp->threads;
+    while (*walked < sp->chunks) {
+        const int64_t c = (start + (*walked)++) % sp->chunks;
+        if (!__atomic_exchange_n(&sp->taken[phase * sp->chunks + c], 1, __ATOMIC_RELAXED))
+            return c;
     }
-    /* 4-bit candidates: a + b4 reaches the floor */
-    int64_t c = collect(a, r->res4, r->nrm4, q->bq, q->be, q->sl4, floor_, m, cand, cap);
-    if (c > cap) return -2;
-    /* their int8 bounds: a higher floor, and far fewer rows to rescore */
-    float *lo = malloc(sizeof(float) * (size_t)(c > 0 ? c : 1));
-    if (!lo) return -1;
-    for (int64_t t = 0; t < c; t++) {
+    return -1;
+}
+
+static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
-        if (t + 8 < c) { /* scattered rows from L3: fetch well ahead */
-            const char *ahead = (const char *)(r->x + cand[t + 8] * r->d);
+    _mm_pause();
+#endif
+}
+
+/* Waits (spinning: a chunk takes microseconds) until every chunk of the 4-bit pass is done. */
+static void await_pass(split_t *sp) {
+    for (int spins = 0; __atomic_load_n(&sp->done, __ATOMIC_ACQUIRE) < sp->chunks; spins++) {
+        cpu_relax();
+        if (spins >= 4096) { /* the other thread lost its core: let it have ours */
+            sched_yield();
+            spins = 0;
+        }
+    }
+}
+
+/* The floor of the 4-bit candidates: the smallest int8 lower bound of the k best rows by
+ * approximate score (the union of every thread's k best holds them). */
+static float floor4(const rows_t *r, const query_t *q, int k, const split_t *sp,
+                    float *heap, int32_t *rows) {
+    if (r->m <= k) return -INFINITY;
+    int n = 0;
+    for (int t = 0; t < sp->threads; t++)
+        for (int e = 0; e < sp->shares[t].n; e++)
+            heap_push_row(heap, rows, &n, k, sp->shares[t].heap[e], sp->shares[t].rows[e]);
+    float floor_ = INFINITY;
+    for (int t = 0; t < n; t++) {
+        float lb = lower_bound_row(r, q, rows[t]);
+        floor_ = lb < floor_ ? lb : floor_;
+    }
+    return n == k ? floor_ : -INFINITY;
+}
+
+/* One thread's part of a single query's 4-bit pass: approximate scores of the chunks it takes
+ * (keeping its k best rows); once all are done, the floor; then the rows of the chunks it
+ * takes whose 4-bit upper bound reaches the floor, with their int8 lower bounds. */
+static void pass4(const rows_t *r, const query_t *q, int k, int64_t cap, float *a, split_t *sp,
+                  int home) {
+    share_t *me = &sp->shares[home];
+    const int64_t m = r->m;
+    int64_t walked = 0, c;
+    while ((c = claim(sp, 0, home, &walked)) >= 0) {
+        const int64_t r0 = c * SPLIT_ROWS, r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
+        approx4(r, q, r0, r1, a);
+        for (int64_t b = r0; b < r1; b += 64) { /* the heap sees blocks that could enter it */
+            const int64_t e = b + 64 < r1 ? b + 64 : r1;
+            if (me->n == k && !(block_max(a, b, e) > me->heap[0])) continue;
+            for (int64_t i = b; i < e; i++)
+                heap_push_row(me->heap, me->rows, &me->n, k, a[i], (int32_t)i);
+        }
+        __atomic_add_fetch(&sp->done, 1, __ATOMIC_RELEASE);
+    }
+    await_pass(sp);
+    /* every thread computes the same floor from the same heaps (cheaper than a handover;
+     * the candidate slots hold the floor's rows until candidates are collected) */
+    const float floor_ = floor4(r, q, k, sp, me->scratch, me->cand);
+    me->floor_ = floor_;
+    walked = 0;
+    while ((c = claim(sp, 1, home, &walked)) >= 0) {
+        if (__atomic_load_n(&sp->total, __ATOMIC_RELAXED) > cap) return; /* overflowed */
+        const int64_t r0 = c * SPLIT_ROWS, r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
+        const int64_t room = cap - me->count;
+        int32_t *out = me->cand + me->count;
+        const int64_t got = collect(a + r0, r->res4 + r0, r->nrm4 + r0, q->bq, q->be, q->sl4,
+                                    floor_, r1 - r0, out, room);
+        if (__atomic_add_fetch(&sp->total, got, __ATOMIC_RELAXED) > cap) return;
+        for (int64_t t = 0; t < got; t++) out[t] += (int32_t)r0;
+        me->count += got;
+    }
+    /* their int8 lower bounds (all chunks' candidates at once: a chunk holds a few, too few to
+     * fetch the scattered rows far enough ahead) */
+    for (int64_t t = 0; t < me->count; t++) {
+#if defined(__x86_64__) || defined(__i386__)
+        if (t + 8 < me->count) {
+            const char *ahead = (const char *)(r->x + me->cand[t + 8] * r->d);
             for (int64_t b = 0; b < r->d; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
         }
 #endif
-        lo[t] = lower_bound_row(r, q, cand[t]);
+        me->lo[t] = lower_bound_row(r, q, me->cand[t]);
     }
-    float floor2 = floor_;
-    if (c >= k) {
-        int n = 0;
-        for (int64_t t = 0; t < c; t++) heap_push(heap, &n, k, lo[t]);
-        floor2 = heap[0] > floor2 ? heap[0] : floor2;
+}
+
+/* The rest of a single query after its 4-bit pass: the k-th largest int8 lower bound of the
+ * candidates raises the floor; the candidates whose int8 upper bound reaches it are rescored.
+ * Returns the rows rescored, or -2 when the 4-bit candidates overflowed the cap (the caller
+ * runs the int8 pass instead). */
+static int64_t finish_pass4(const rows_t *r, const query_t *q, const float *qf, int k,
+                            int64_t cap, split_t *sp, float *heap, int32_t *kept, float *ts,
+                            int64_t *ti) {
+    if (sp->total > cap) return -2;
+    float floor2 = sp->shares[0].floor_;
+    int n = 0;
+    for (int t = 0; t < sp->threads; t++) {
+        const share_t *sh = &sp->shares[t];
+        for (int64_t e = 0; e < sh->count; e++) heap_push(heap, &n, k, sh->lo[e]);
     }
+    if (n == k && heap[0] > floor2) floor2 = heap[0];
     const float bq2 = 2.0f * q->bq, be2 = 2.0f * q->be, sl2 = 2.0f * q->sl;
-    int64_t kept = 0;
-    for (int64_t t = 0; t < c; t++) {
-        const int64_t row = cand[t];
-        if (lo[t] + (bq2 * r->res[row] + be2 * r->nrm[row] + sl2) >= floor2)
-            cand[kept++] = (int32_t)row;
+    int64_t count = 0;
+    for (int t = 0; t < sp->threads; t++) {
+        const share_t *sh = &sp->shares[t];
+        for (int64_t e = 0; e < sh->count; e++) {
+            const int64_t row = sh->cand[e];
+            if (sh->lo[e] + (bq2 * r->res[row] + be2 * r->nrm[row] + sl2) >= floor2)
+                kept[count++] = (int32_t)row;
+        }
     }
-    free(lo);
-    rescore(r, qf, k, cand, kept, cap, ts, ti);
-    return kept;
+    rescore(r, qf, k, kept, count, cap, ts, ti);
+    return count;
 }
 
 typedef struct {
@@ -656,12 +751,12 @@ typedef struct {
     int64_t *count; /* nq: candidates found (above cap: collected in a second pass) */
     int rows_only;
     int64_t group;  /* queries scanning a tile of rows together */
-    int64_t *next;  /* shared: the next row (rows_only) or query to take */
+    int64_t *next;  /* shared: the next query to take */
     int8_t *packed; /* AMX: the group's packed query codes (NULL: the VNNI / plain loops) */
-    int int4;       /* rows_only: the 4-bit pass (approximate scores) instead of int8 bounds */
+    int int4;       /* rows_only: the 4-bit pass instead of int8 bounds */
+    split_t *sp;    /* rows_only: what the threads of the query share */
+    int home;       /* rows_only: this thread's number among them */
 } job_t;
-
-#define SPLIT_ROWS 2048 /* rows a thread takes at a time from a single query's scan */
 
 #define TILE_ROWS 256        /* rows per tile: 96 KiB of codes at d = 384 */
 #define GROUP_FLOATS (1 << 22) /* lower bounds a thread keeps at once (16 MiB) */
@@ -669,17 +764,17 @@ typedef struct {
 static void *work(void *arg) {
     job_t *j = (job_t *)arg;
     const int64_t m = j->r->m;
-    /* work is taken from a shared counter, not split in advance: a thread that starts late
-     * (thread start-up costs tens of microseconds) takes less, and nobody waits for it */
+    /* work is taken from shared counters, not split in advance: a thread that starts late
+     * (waking a thread costs microseconds) takes less */
+    if (j->rows_only && j->int4) {
+        pass4(j->r, &j->qs[0], j->k, j->cap, j->lo, j->sp, j->home);
+        return NULL;
+    }
     if (j->rows_only) {
-        for (;;) {
-            int64_t r0 = __atomic_fetch_add(j->next, SPLIT_ROWS, __ATOMIC_RELAXED);
-            if (r0 >= m) break;
-            int64_t r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
-            if (j->int4)
-                approx4(j->r, &j->qs[0], r0, r1, j->lo);
-            else
-                lower_bounds(j->r, &j->qs[0], r0, r1, j->lo);
+        int64_t walked = 0, c;
+        while ((c = claim(j->sp, 0, j->home, &walked)) >= 0) {
+            const int64_t r0 = c * SPLIT_ROWS, r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
+            lower_bounds(j->r, &j->qs[0], r0, r1, j->lo);
         }
         return NULL;
     }
@@ -728,9 +823,30 @@ static void *work(void *arg) {
 
 /* ---- a pool of worker threads, started on first use ----
  * Starting and joining a thread costs ~30 us here, a fifth of a split single-query scan; the
- * pool's workers sleep on a condition variable between calls (they never spin: a spinning
- * thread is what makes a neighbour's second thread slow). One caller at a time uses it, any
- * other starts threads of its own; a forked child starts a pool of its own. */
+ * pool's workers sleep on a condition variable between calls. Waking one costs ~10 us, so a
+ * worker that finished a call first spins for up to POOL_SPIN_NS (as does the caller waiting
+ * for it): back-to-back single queries then hand over in well under a microsecond, and a
+ * thread never spins longer than that (a spinning thread is what makes a neighbour's second
+ * thread slow). One caller at a time uses the pool, any other starts threads of its own; a
+ * forked child starts a pool of its own. */
+#define POOL_SPIN_NS 50000
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* spins until cond holds or POOL_SPIN_NS pass (the clock read once every 64 turns) */
+#define SPIN_UNTIL(cond)                                                                     \
+    do {                                                                                     \
+        const int64_t end_ = now_ns() + POOL_SPIN_NS;                                        \
+        for (int turn_ = 1; !(cond); turn_++) {                                              \
+            cpu_relax();                                                                     \
+            if (turn_ % 64 == 0 && now_ns() > end_) break;                                   \
+        }                                                                                    \
+    } while (0)
+
 #define POOL_MAX 63
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER; /* held by the pool's caller */
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -758,6 +874,11 @@ static void *pool_worker(void *arg) {
     pthread_mutex_lock(&pool_mu);
     uint64_t seen = pool_born[me]; /* not pool_gen: its first call may be posted already */
     for (;;) {
+        if (pool_gen == seen) { /* the next call often comes within microseconds */
+            pthread_mutex_unlock(&pool_mu);
+            SPIN_UNTIL(__atomic_load_n(&pool_gen, __ATOMIC_ACQUIRE) != seen);
+            pthread_mutex_lock(&pool_mu);
+        }
         while (pool_gen == seen) pthread_cond_wait(&pool_go, &pool_mu);
         seen = pool_gen;
         if (me < pool_used) {
@@ -765,7 +886,8 @@ static void *pool_worker(void *arg) {
             pthread_mutex_unlock(&pool_mu);
             work(j);
             pthread_mutex_lock(&pool_mu);
-            if (--pool_pending == 0) pthread_cond_signal(&pool_done);
+            if (__atomic_sub_fetch(&pool_pending, 1, __ATOMIC_RELEASE) == 0)
+                pthread_cond_signal(&pool_done);
         }
     }
     return NULL;
@@ -792,16 +914,32 @@ static int pool_run(job_t *jobs, int used) {
     pool_jobs = jobs;
     pool_used = used < pool_workers + 1 ? used : pool_workers + 1;
     pool_pending = pool_used - 1;
-    pool_gen++;
+    __atomic_add_fetch(&pool_gen, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool_go);
     pthread_mutex_unlock(&pool_mu);
     work(&jobs[0]);
+    SPIN_UNTIL(__atomic_load_n(&pool_pending, __ATOMIC_ACQUIRE) == 0);
     pthread_mutex_lock(&pool_mu);
     while (pool_pending > 0) pthread_cond_wait(&pool_done, &pool_mu);
     pool_jobs = NULL;
     pthread_mutex_unlock(&pool_mu);
     pthread_mutex_unlock(&pool_lock);
     return 0;
+}
+
+/* Runs the jobs: jobs[0] here, the others on the pool, or on threads of our own when another
+ * caller holds the pool (one that cannot start is no failure: the others take its share). */
+static void run_jobs(job_t *jobs, int used) {
+    pthread_t tid[64];
+    int started[64] = {0};
+    if (used == 1) {
+        work(&jobs[0]);
+    } else if (pool_run(jobs, used) != 0) {
+        for (int t = 1; t < used; t++)
+            if (pthread_create(&tid[t], NULL, work, &jobs[t]) == 0) started[t] = 1;
+        work(&jobs[0]);
+        for (int t = 1; t < used; t++) if (started[t]) pthread_join(tid[t], NULL);
+    }
 }
 
 /* Exact top k of nq float32 queries (nq x d) over the rows, with up to `threads` threads
@@ -834,7 +972,28 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     if (nq > 1 && d % 64 == 0 && d > 0 && amx_ready())
         packed = aligned_alloc(64, packed_per * (size_t)threads);
 #endif
+    /* a single query: what its threads share (the 4-bit pass: a share of candidates each) */
+    split_t sp = {0};
+    float *share_mem = NULL;
+    if (nq == 1) {
+        sp.chunks = (m + SPLIT_ROWS - 1) / SPLIT_ROWS;
+        sp.threads = threads;
+        sp.taken = calloc(2 * (size_t)sp.chunks + 1, sizeof(int32_t));
+        sp.shares = calloc((size_t)threads, sizeof(share_t));
+        const size_t per_share = 3 * kk + 2 * (size_t)cap; /* floats (int32 for rows) */
+        if (int4) share_mem = malloc(sizeof(float) * per_share * (size_t)threads);
+        if (sp.shares && share_mem)
+            for (int t = 0; t < threads; t++) {
+                float *b = share_mem + per_share * (size_t)t;
+                sp.shares[t] = (share_t){.heap = b, .rows = (int32_t *)(b + kk),
+                                         .cand = (int32_t *)(b + 2 * kk),
+                                         .lo = b + 2 * kk + (size_t)cap,
+                                         .scratch = b + 2 * kk + 2 * (size_t)cap,
+                                         .floor_ = -INFINITY};
+            }
+    }
     int failed = (q8 && q8s && qs && lo && heaps && cands) ? 0 : -1;
+    if (nq == 1 && !(sp.taken && sp.shares && (share_mem || !int4))) failed = -1;
     if (!failed) {
         for (int64_t j = 0; j < nq * d; j++)
             if (!isfinite(qf[j])) failed = -3; /* the bound means nothing: not ours */
@@ -843,44 +1002,35 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         for (int64_t i = 0; i < nq; i++)
             quantize_query(r, qf + i * d, q8 + i * d, q8s + i * d, &qs[i]);
         job_t jobs[64];
-        pthread_t tid[64];
-        int started[64] = {0};
-        int used = 0;
-        used = threads;
-        for (int t = 0; t < used; t++) {
+        for (int t = 0; t < threads; t++) {
             if (nq == 1) /* one query: its rows are shared out, one lower-bound array */
                 jobs[t] = (job_t){r, qs, qf, 1, k, cap, lo, heaps, cands, out_s, out_i, count,
-                                  1, 1, &next, NULL, int4};
+                                  1, 1, &next, NULL, int4, &sp, t};
             else
                 jobs[t] = (job_t){r, qs, qf, nq, k, cap,
                                   lo + t * group * (int64_t)mm, heaps + t * (int64_t)kk,
                                   cands + t * cap, out_s, out_i, count, 0, group, &next,
-                                  packed ? packed + (size_t)t * packed_per : NULL, 0};
+                                  packed ? packed + (size_t)t * packed_per : NULL, 0, NULL, t};
         }
-        if (used == 1) {
-            work(&jobs[0]);
-        } else if (pool_run(jobs, used) != 0) {
-            /* the pool is busy (another caller): threads of our own; one that cannot start
-             * is no failure, the others take its share */
-            for (int t = 1; t < used; t++)
-                if (pthread_create(&tid[t], NULL, work, &jobs[t]) == 0) started[t] = 1;
-            work(&jobs[0]);
-            for (int t = 1; t < used; t++) if (started[t]) pthread_join(tid[t], NULL);
-        }
+        run_jobs(jobs, threads);
         if (nq == 1) {
             int64_t c = -2;
             if (int4) {
-                c = finish_query4(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
+                c = finish_pass4(r, &qs[0], qf, k, cap, &sp, heaps, cands, out_s, out_i);
                 int4_tried(r->stats4, c == -2);
             }
-            if (c == -2) { /* no 4-bit pass, or too many of its candidates: the int8 pass */
-                if (int4) lower_bounds(r, &qs[0], 0, m, lo);
-                c = finish_query(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
+            if (c == -2 && int4) { /* too many 4-bit candidates: the int8 pass, shared out */
+                memset(sp.taken, 0, sizeof(int32_t) * 2 * (size_t)sp.chunks);
+                for (int t = 0; t < threads; t++) jobs[t].int4 = 0;
+                run_jobs(jobs, threads);
             }
+            if (c == -2)
+                c = finish_query(r, &qs[0], qf, k, lo, heaps, cands, cap, out_s, out_i);
             if (c < 0) failed = -1;
             else count[0] = c;
         }
     }
     free(q8); free(q8s); free(qs); free(lo); free(heaps); free(cands); free(packed);
+    free(sp.taken); free(sp.shares); free(share_mem);
     return failed;
 }

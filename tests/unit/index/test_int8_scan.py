@@ -32,6 +32,11 @@ def brute_force(x: np.ndarray, ids: np.ndarray, keep: np.ndarray, q: np.ndarray,
 def check(index: VectorIndex, x: np.ndarray, ids: np.ndarray, keep: np.ndarray, q: np.ndarray,
           k: int, where: str | None, metric: str, integral: bool) -> None:
     got_i, got_s = index.search(q, k, where)
+    check_answer(got_i, got_s, x, ids, keep, q, k, metric, integral)
+
+
+def check_answer(got_i: np.ndarray, got_s: np.ndarray, x: np.ndarray, ids: np.ndarray,
+                 keep: np.ndarray, q: np.ndarray, k: int, metric: str, integral: bool) -> None:
     ref_i, ref_s = brute_force(x, ids, keep, q, k, metric)
     assert ((got_i == -1) == (ref_i == -1)).all()
     if integral:  # exact arithmetic: the same ids (id tie-break) and the same scores
@@ -115,6 +120,97 @@ def test_int8_plan_equals_brute_force(case: tuple, mode: str) -> None:
         int8_scan._INT4_MIN_ROWS = before_int4
     if 0 < keep.sum() < len(x):  # (a filter keeping every row is no filter: "flat")
         assert index.last_plan == "partition-int8"
+
+
+class _Always:
+    """A split chooser that always splits a single query among the threads it is given."""
+
+    def pick(self, m: int, n_threads: int) -> int:
+        return n_threads
+
+    def record(self, m: int, t: int, seconds: float) -> None:
+        pass
+
+
+@st.composite
+def split_cases(draw: st.DrawFn) -> tuple:
+    n = draw(st.integers(1, 2600))  # 1 to 6 chunks of 512 rows, the last one short
+    dim = draw(st.sampled_from([64, 128, 256]))  # 64: the int8 pass shared out; else 4-bit
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    integral = draw(st.booleans())
+    if integral:  # ties everywhere: candidates overflow their slots, the int8 pass answers
+        x = rng.integers(-1, 2, size=(n, dim)).astype(np.float32)
+        q = rng.integers(-1, 2, size=(1, dim)).astype(np.float32)
+    else:
+        x = _clustered(n, dim, seed=int(rng.integers(2**31)))
+        q = _clustered(1, dim, seed=int(rng.integers(2**31)))
+        if draw(st.booleans()):  # crowded: three points and a little noise, the query among
+            # them: the 4-bit bound cannot separate the rows, its candidates overflow
+            x = (x[:3][rng.integers(0, min(3, n), n)]
+                 + 0.02 * rng.normal(size=(n, dim))).astype(np.float32)
+            q = x[:1] + np.float32(1e-2)
+    ids = rng.permutation(3 * n)[:n].astype(np.int64)
+    return (x, q, ids, draw(st.integers(1, 40)), draw(st.integers(2, 4)),
+            draw(st.sampled_from(["ip", "l2"])), integral)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=split_cases())
+def test_a_single_query_shared_out_equals_brute_force(case: tuple) -> None:
+    """One query's rows shared among 2-4 threads (more threads than cores too: a thread that
+    starts late takes fewer chunks, or none): the 4-bit pass with its floor and candidates
+    gathered from every thread, its overflow into the int8 pass, and the int8 pass alone."""
+    x, q, ids, k, threads, metric, integral = case
+    saved = int8_scan._SPLIT_MIN_ROWS, int8_scan._INT4_MIN_ROWS, int8_scan._splits
+    try:
+        int8_scan._SPLIT_MIN_ROWS, int8_scan._INT4_MIN_ROWS = 0, 0
+        int8_scan._splits = _Always()  # type: ignore[assignment]
+        sq = np.einsum("ij,ij->i", x, x) if metric == "l2" else None
+        rows = int8_scan.Int8Rows.quantize(x, ids, sq)
+        fn = int8_scan.kernel()
+        assert fn is not None
+        assert (rows.codes4 is not None) is int8_scan.int4_wanted(*x.shape)
+        out_i = np.empty((1, k), dtype=np.int64)
+        out_s = np.empty((1, k), dtype=np.float32)
+        for _ in range(2):  # the second time over reused slots and a warm pool
+            assert rows.topk(q, k, fn, threads, out_i, out_s) is not None
+            check_answer(out_i, out_s, x, ids, np.ones(len(x), dtype=bool), q, k, metric,
+                         integral)
+    finally:
+        int8_scan._SPLIT_MIN_ROWS, int8_scan._INT4_MIN_ROWS, int8_scan._splits = saved
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_overflowing_4bit_candidates_are_answered_by_the_int8_pass(threads: int) -> None:
+    """Rows built so that 4-bit rounding inverts the order: the best rows (two coordinates at
+    3.49 / 7, rounded down) score below a crowd of worse ones (3.51 / 7 and 2.51 / 7, rounded
+    up) by their 4-bit codes. The crowd overflows the 4-bit candidates' slots; only the int8
+    pass that follows (shared out like the 4-bit one) can tell the rows apart."""
+    n, dim, k = 1200, 128, 5
+    rng = np.random.default_rng(5)
+    x = rng.choice([-1.0, 1.0], size=(n, dim))  # on the 4-bit grid: scale 1 / 7 wins
+    x[:, 0], x[:, 2] = 3.51 / 7, 2.51 / 7
+    best = rng.choice(n, k, replace=False)
+    x[best, 0] = x[best, 2] = 3.49 / 7
+    x = x.astype(np.float32)
+    q = np.zeros((1, dim), dtype=np.float32)
+    q[0, 0] = q[0, 2] = 1.0
+    saved = int8_scan._SPLIT_MIN_ROWS, int8_scan._INT4_MIN_ROWS, int8_scan._splits
+    try:
+        int8_scan._SPLIT_MIN_ROWS, int8_scan._INT4_MIN_ROWS = 0, 0
+        int8_scan._splits = _Always()  # type: ignore[assignment]
+        rows = int8_scan.Int8Rows.quantize(x, np.arange(n), None)
+        fn = int8_scan.kernel()
+        assert fn is not None
+        out_i = np.empty((1, k), dtype=np.int64)
+        out_s = np.empty((1, k), dtype=np.float32)
+        assert rows.topk(q, k, fn, threads, out_i, out_s) is not None
+    finally:
+        int8_scan._SPLIT_MIN_ROWS, int8_scan._INT4_MIN_ROWS, int8_scan._splits = saved
+    # tried once, overflowed once (without AVX-512 VNNI: no 4-bit pass, the int8 pass alone)
+    assert rows.stats4[:2].tolist() == ([1, 1] if rows.codes4 is not None else [0, 0])
+    assert sorted(out_i[0].tolist()) == sorted(best.tolist())
+    np.testing.assert_allclose(out_s[0], 6.98 / 7, rtol=1e-6)
 
 
 def _cpu_flags() -> set[str]:
