@@ -461,34 +461,62 @@ int verikg_int8_int4_fast(void) {
 #endif
 }
 
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+#define NB_HELD 8 /* blocks of 128 dimensions whose query codes are held in registers */
+
+/* Approximate scores of rows [i, r1), four at a time, for nb blocks of 128 dimensions;
+ * returns the first row left (fewer than four). Inlined with nb a constant up to NB_HELD the
+ * loops unroll and the query's codes are loaded once, into registers (measured on 384
+ * dimensions: 6.5 -> 4.4 ns a row from L2); wider rows read them from memory (nb_held = 0).
+ * Low nibbles are multiplied as stored; high nibbles in place, i.e. times 16 (no shift), into
+ * accumulators of their own divided by 16 at the end (exactly: every term is a multiple of
+ * 16, and |sum| < 2^31 up to d = 2^20). */
+static inline __attribute__((always_inline)) int64_t
+approx4_rows(const rows_t *r, const query_t *q, int64_t i, int64_t r1, float *a,
+             const int64_t nb, const int nb_held) {
+    const int64_t half = nb * 64;
+    const __m512i low = _mm512_set1_epi8(0x0f), high = _mm512_set1_epi8((char)0xf0);
+    const __m128i bias = _mm_set1_epi32(8 * q->qsum); /* codes are stored + 8 */
+    __m512i ql[NB_HELD], qh[NB_HELD];
+    for (int64_t b = 0; b < nb_held; b++) {
+        ql[b] = _mm512_loadu_si512(q->q8s + 128 * b);
+        qh[b] = _mm512_loadu_si512(q->q8s + 128 * b + 64);
+    }
+    for (; i + 4 <= r1; i += 4) {
+        const uint8_t *x0 = r->x4 + i * half;
+        for (int64_t j = 0; j < 4 * half; j += 64) /* 32 rows ahead */
+            _mm_prefetch((const char *)(x0 + 32 * half + j), _MM_HINT_T0);
+        __m512i acc[4];
+        for (int row = 0; row < 4; row++) {
+            const uint8_t *xr = x0 + row * half;
+            __m512i lo4 = _mm512_setzero_si512(), hi4 = lo4;
+            for (int64_t b = 0; b < nb; b++) {
+                const __m512i v = _mm512_loadu_si512(xr + 64 * b);
+                const __m512i cl = nb_held ? ql[b] : _mm512_loadu_si512(q->q8s + 128 * b);
+                const __m512i ch = nb_held ? qh[b] : _mm512_loadu_si512(q->q8s + 128 * b + 64);
+                lo4 = _mm512_dpbusd_epi32(lo4, _mm512_and_si512(v, low), cl);
+                hi4 = _mm512_dpbusd_epi32(hi4, _mm512_and_si512(v, high), ch);
+            }
+            acc[row] = _mm512_add_epi32(lo4, _mm512_srai_epi32(hi4, 4));
+        }
+        _mm_storeu_ps(a + i, _mm_cvtepi32_ps(_mm_sub_epi32(hsum4(acc[0], acc[1], acc[2], acc[3]),
+                                                           bias)));
+    }
+    return i;
+}
+#endif
+
 /* approximate scores a (no bound) of rows [r0, r1) from their 4-bit codes, into a */
 static void approx4(const rows_t *r, const query_t *q, int64_t r0, int64_t r1, float *a) {
     const int64_t d = r->d, half = d / 2;
     int64_t i = r0;
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
     if (d % 128 == 0) {
-        const __m512i low = _mm512_set1_epi8(0x0f);
-        const __m128i bias = _mm_set1_epi32(8 * q->qsum); /* codes are stored + 8 */
-        for (; i + 4 <= r1; i += 4) {
-            const uint8_t *x0 = r->x4 + i * half;
-            for (int64_t j = 0; j < 4 * half; j += 64) /* 32 rows ahead */
-                _mm_prefetch((const char *)(x0 + 32 * half + j), _MM_HINT_T0);
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-            for (int64_t j = 0; j < half; j += 64) {
-                const __m512i ql = _mm512_loadu_si512(q->q8s + 2 * j);
-                const __m512i qh = _mm512_loadu_si512(q->q8s + 2 * j + 64);
-                __m512i v;
-#define NIBBLES(acc, row)                                                                   \
-    v = _mm512_loadu_si512(x0 + (row) * half + j);                                         \
-    acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(v, low), ql);                           \
-    acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), qh);
-                NIBBLES(a0, 0)
-                NIBBLES(a1, 1)
-                NIBBLES(a2, 2)
-                NIBBLES(a3, 3)
-#undef NIBBLES
-            }
-            _mm_storeu_ps(a + i, _mm_cvtepi32_ps(_mm_sub_epi32(hsum4(a0, a1, a2, a3), bias)));
+        switch (d / 128) { /* the common widths with the query in registers */
+#define WIDTH(nb) case nb: i = approx4_rows(r, q, i, r1, a, nb, nb); break;
+        WIDTH(1) WIDTH(2) WIDTH(3) WIDTH(4) WIDTH(5) WIDTH(6) WIDTH(7) WIDTH(8)
+#undef WIDTH
+        default: i = approx4_rows(r, q, i, r1, a, d / 128, 0);
         }
     }
 #endif
@@ -508,6 +536,23 @@ static void approx4(const rows_t *r, const query_t *q, int64_t r0, int64_t r1, f
         for (int64_t t = r0; t < r1; t++) a[t] = ms * sx4[t] * a[t] - off[t];
     else
         for (int64_t t = r0; t < r1; t++) a[t] = ms * sx4[t] * a[t];
+}
+
+/* The 4-bit approximate scores of every row for one query, into a (m floats): what the pass
+ * ranks rows by, for tests and diagnostics. Returns -1 when the rows have no 4-bit codes (or
+ * memory was refused). */
+int verikg_int8_scores4(const rows_t *r, const float *qf, float *a) {
+    uint8_t *q8 = malloc((size_t)r->d + 1);
+    int8_t *q8s = malloc((size_t)r->d + 1);
+    int ok = r->x4 != NULL && q8 && q8s;
+    if (ok) {
+        query_t q;
+        quantize_query(r, qf, q8, q8s, &q);
+        approx4(r, &q, 0, r->m, a);
+    }
+    free(q8);
+    free(q8s);
+    return ok ? 0 : -1;
 }
 
 /* the int8 lower bound a - b of one row, as lower_bounds computes it */

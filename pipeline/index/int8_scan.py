@@ -151,6 +151,8 @@ def _library() -> ctypes.CDLL | None:
     lib.verikg_int8_topk.restype = ctypes.c_int
     lib.verikg_int8_amx.argtypes = [ctypes.c_int]
     lib.verikg_int8_amx.restype = ctypes.c_int
+    lib.verikg_int8_scores4.argtypes = [ctypes.POINTER(_RowsStruct), p, p]
+    lib.verikg_int8_scores4.restype = ctypes.c_int
     lib.verikg_int8_int4_fast.argtypes = []
     lib.verikg_int8_int4_fast.restype = ctypes.c_int
     return lib
@@ -312,6 +314,19 @@ class Int8Rows:
         out_scores[:] = buf.s[:nq]
         out_ids[:] = buf.i[:nq]
         return buf.c[:nq].copy()
+
+
+def scores4(rows: Int8Rows, q: np.ndarray) -> np.ndarray:
+    """The 4-bit pass's approximate scores of every row for one query ((d,) float32): what
+    it ranks rows by (tests and diagnostics). Needs the kernel and the rows' 4-bit codes."""
+    lib = _library()
+    if lib is None or rows.codes4 is None:
+        raise ValueError("no 4-bit codes (or no kernel) for these rows")
+    qf = np.ascontiguousarray(q, dtype=np.float32).reshape(-1)
+    out = np.empty(rows.codes.shape[0], dtype=np.float32)
+    if lib.verikg_int8_scores4(rows._struct, _ptr(qf), _ptr(out)) != 0:
+        raise MemoryError("the kernel could not get memory")
+    return out
 
 
 def _quantize4(x: np.ndarray) -> dict:

@@ -180,6 +180,46 @@ def test_a_single_query_shared_out_equals_brute_force(case: tuple) -> None:
         int8_scan._SPLIT_MIN_ROWS, int8_scan._INT4_MIN_ROWS, int8_scan._splits = saved
 
 
+@pytest.mark.parametrize("blocks", range(1, 11))
+def test_the_4bit_pass_at_every_width(blocks: int) -> None:
+    """1 to 10 blocks of 128 dimensions: the kernel's widths with the query's codes held in
+    registers (up to 8) and the one that reads them from memory. Exact answers, and 4-bit
+    scores good enough that no query's candidates overflow (garbage scores would, and the
+    int8 pass would then hide them in the answer)."""
+    dim = 128 * blocks
+    x = _clustered(2000, dim, seed=blocks)
+    rng = np.random.default_rng(blocks)
+    q = (x[rng.choice(len(x), 12)] + 0.02 * rng.normal(size=(12, dim))).astype(np.float32)
+    saved = int8_scan._INT4_MIN_ROWS
+    try:
+        int8_scan._INT4_MIN_ROWS = 0
+        rows = int8_scan.Int8Rows.quantize(x, np.arange(len(x)), None)
+    finally:
+        int8_scan._INT4_MIN_ROWS = saved
+    fn = int8_scan.kernel()
+    assert fn is not None
+    out_i = np.empty((1, 10), dtype=np.int64)
+    out_s = np.empty((1, 10), dtype=np.float32)
+    exact = q.astype(np.float64) @ x.T.astype(np.float64)
+    for j in range(len(q)):
+        assert rows.topk(q[j:j + 1], 10, fn, 1, out_i, out_s) is not None
+        assert out_i[0].tolist() == np.lexsort((np.arange(len(x)), -exact[j]))[:10].tolist()
+    if rows.codes4 is None:  # no AVX-512 VNNI: no 4-bit pass, the int8 pass answered
+        return
+    assert rows.stats4[:2].tolist() == [len(q), 0]
+    # the scores the pass ranks by, against numpy: nibbles unpacked from the stored layout
+    # (per 128 dimensions, byte j holds dimension j low and j + 64 high, both + 8), the query
+    # quantised as the kernel does, integer dot products, then the two scales
+    packed = rows.codes4.reshape(len(x), blocks, 64).astype(np.int64)
+    codes = np.concatenate([packed & 15, packed >> 4], axis=2).reshape(len(x), dim) - 8
+    for j in range(3):
+        qf = q[j].astype(np.float64)
+        sq = np.float32(np.abs(qf).max() / 127.0)
+        q8 = np.clip(np.rint(qf / np.float64(sq)), -127, 127).astype(np.int64)
+        want = (sq * rows.scale4) * (codes @ q8).astype(np.float32)
+        np.testing.assert_array_equal(int8_scan.scores4(rows, q[j]), want)
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_overflowing_4bit_candidates_are_answered_by_the_int8_pass(threads: int) -> None:
     """Rows built so that 4-bit rounding inverts the order: the best rows (two coordinates at
