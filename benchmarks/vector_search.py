@@ -351,7 +351,7 @@ def main() -> None:
                     choices=["clustered", "real"])
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--queries", type=int, default=1024)
-    ap.add_argument("--single-queries", type=int, default=256,
+    ap.add_argument("--single-queries", type=int, default=1024,
                     help="queries available to batch size 1 (time-bounded)")
     ap.add_argument("--min-seconds", type=float, default=1.0)
     ap.add_argument("--repeat", type=int, default=3)

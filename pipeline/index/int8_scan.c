@@ -635,6 +635,8 @@ typedef struct {
     float *heap;    /* its k best rows by approximate score (a min-heap) ... */
     int32_t *rows;  /* ... and their row numbers */
     int n;
+    int32_t *mine;  /* the chunks it scored */
+    int64_t nmine;
     int32_t *cand;  /* its 4-bit candidates (cap slots) ... */
     float *lo;      /* ... and their int8 lower bounds */
     int64_t count;
@@ -642,29 +644,44 @@ typedef struct {
     float floor_;   /* the floor it collected candidates with */
 } share_t;
 
-/* What the threads of one single query share. Its rows are cut into chunks of SPLIT_ROWS;
- * each thread starts at its own share of them (the scores it collects from later are then
- * the ones it wrote) and goes on round the others' until every chunk is taken: a thread that
- * starts late takes less. The threads wait for each other once, between the pass and the
- * collection of its candidates, and then only for chunks still in hand. */
+/* A thread's own run of chunks, on a cache line of its own: taking a chunk from it does not
+ * disturb the other threads' caches until they come to take what is left of it. */
+typedef struct {
+    int64_t next, end;
+    char pad[48];
+} range_t;
+
+/* What the threads of one single query share. Its rows are cut into chunks of SPLIT_ROWS,
+ * dealt out as one run per thread; a thread takes from its own run first, then from the
+ * others' until every chunk is taken, so one that starts late takes less. In the 4-bit pass
+ * the threads wait for each other once (for chunks still in hand), between the scores and
+ * the collection of candidates, which each thread does on the chunks it scored. */
 typedef struct {
     int64_t chunks;
-    int32_t *taken; /* one flag per chunk and phase */
-    int64_t done;   /* chunks of the 4-bit pass finished */
-    int64_t total;  /* 4-bit candidates of all threads (above cap: overflowed) */
+    range_t *ranges; /* one per thread */
+    int64_t done;    /* chunks scored (each thread adds its count once) */
+    int overflow;    /* a thread's 4-bit candidates overflowed its slots */
     share_t *shares;
     int threads;
 } split_t;
 
 #define SPLIT_ROWS 512 /* rows a thread takes at a time from a single query's scan */
 
-/* The next chunk of a phase for the thread at `home`, or -1 when all are taken. */
-static int64_t claim(split_t *sp, int phase, int home, int64_t *walked) {
-    const int64_t start = sp->chunks * home / sp->threads;
-    while (*walked < sp->chunks) {
-        const int64_t c = (start + (*walked)++) % sp->chunks;
-        if (!__atomic_exchange_n(&sp->taken[phase * sp->chunks + c], 1, __ATOMIC_RELAXED))
-            return c;
+/* Deals the chunks out afresh: thread t's run is [t chunks / T, (t + 1) chunks / T). */
+static void deal(split_t *sp) {
+    for (int t = 0; t < sp->threads; t++) {
+        sp->ranges[t].next = sp->chunks * t / sp->threads;
+        sp->ranges[t].end = sp->chunks * (t + 1) / sp->threads;
+    }
+}
+
+/* The next chunk for the thread at `home`, or -1 when all are taken. */
+static int64_t claim(split_t *sp, int home) {
+    for (int n = 0; n < sp->threads; n++) {
+        range_t *run = &sp->ranges[(home + n) % sp->threads];
+        if (__atomic_load_n(&run->next, __ATOMIC_RELAXED) >= run->end) continue;
+        const int64_t c = __atomic_fetch_add(&run->next, 1, __ATOMIC_RELAXED);
+        if (c < run->end) return c;
     }
     return -1;
 }
@@ -710,8 +727,8 @@ static void pass4(const rows_t *r, const query_t *q, int k, int64_t cap, float *
                   int home) {
     share_t *me = &sp->shares[home];
     const int64_t m = r->m;
-    int64_t walked = 0, c;
-    while ((c = claim(sp, 0, home, &walked)) >= 0) {
+    int64_t c;
+    while ((c = claim(sp, home)) >= 0) {
         const int64_t r0 = c * SPLIT_ROWS, r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
         approx4(r, q, r0, r1, a);
         for (int64_t b = r0; b < r1; b += 64) { /* the heap sees blocks that could enter it */
@@ -720,23 +737,27 @@ static void pass4(const rows_t *r, const query_t *q, int k, int64_t cap, float *
             for (int64_t i = b; i < e; i++)
                 heap_push_row(me->heap, me->rows, &me->n, k, a[i], (int32_t)i);
         }
-        __atomic_add_fetch(&sp->done, 1, __ATOMIC_RELEASE);
+        me->mine[me->nmine++] = (int32_t)c;
     }
+    __atomic_add_fetch(&sp->done, me->nmine, __ATOMIC_RELEASE);
     await_pass(sp);
     /* every thread computes the same floor from the same heaps (cheaper than a handover;
      * the candidate slots hold the floor's rows until candidates are collected) */
     const float floor_ = floor4(r, q, k, sp, me->scratch, me->cand);
     me->floor_ = floor_;
-    walked = 0;
-    while ((c = claim(sp, 1, home, &walked)) >= 0) {
-        if (__atomic_load_n(&sp->total, __ATOMIC_RELAXED) > cap) return; /* overflowed */
-        const int64_t r0 = c * SPLIT_ROWS, r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
+    for (int64_t t = 0; t < me->nmine; t++) { /* the scores it wrote: in its own cache */
+        if (__atomic_load_n(&sp->overflow, __ATOMIC_RELAXED)) return;
+        const int64_t r0 = me->mine[t] * SPLIT_ROWS;
+        const int64_t r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
         const int64_t room = cap - me->count;
         int32_t *out = me->cand + me->count;
         const int64_t got = collect(a + r0, r->res4 + r0, r->nrm4 + r0, q->bq, q->be, q->sl4,
                                     floor_, r1 - r0, out, room);
-        if (__atomic_add_fetch(&sp->total, got, __ATOMIC_RELAXED) > cap) return;
-        for (int64_t t = 0; t < got; t++) out[t] += (int32_t)r0;
+        if (got > room) { /* more than the cap in all: the int8 pass answers */
+            __atomic_store_n(&sp->overflow, 1, __ATOMIC_RELAXED);
+            return;
+        }
+        for (int64_t e = 0; e < got; e++) out[e] += (int32_t)r0;
         me->count += got;
     }
     /* their int8 lower bounds (all chunks' candidates at once: a chunk holds a few, too few to
@@ -759,7 +780,9 @@ static void pass4(const rows_t *r, const query_t *q, int k, int64_t cap, float *
 static int64_t finish_pass4(const rows_t *r, const query_t *q, const float *qf, int k,
                             int64_t cap, split_t *sp, float *heap, int32_t *kept, float *ts,
                             int64_t *ti) {
-    if (sp->total > cap) return -2;
+    int64_t total = 0;
+    for (int t = 0; t < sp->threads; t++) total += sp->shares[t].count;
+    if (sp->overflow || total > cap) return -2;
     float floor2 = sp->shares[0].floor_;
     int n = 0;
     for (int t = 0; t < sp->threads; t++) {
@@ -816,8 +839,8 @@ static void *work(void *arg) {
         return NULL;
     }
     if (j->rows_only) {
-        int64_t walked = 0, c;
-        while ((c = claim(j->sp, 0, j->home, &walked)) >= 0) {
+        int64_t c;
+        while ((c = claim(j->sp, j->home)) >= 0) {
             const int64_t r0 = c * SPLIT_ROWS, r1 = r0 + SPLIT_ROWS < m ? r0 + SPLIT_ROWS : m;
             lower_bounds(j->r, &j->qs[0], r0, r1, j->lo);
         }
@@ -1023,9 +1046,11 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     if (nq == 1) {
         sp.chunks = (m + SPLIT_ROWS - 1) / SPLIT_ROWS;
         sp.threads = threads;
-        sp.taken = calloc(2 * (size_t)sp.chunks + 1, sizeof(int32_t));
+        sp.ranges = aligned_alloc(64, sizeof(range_t) * (size_t)threads);
+        if (sp.ranges) deal(&sp);
         sp.shares = calloc((size_t)threads, sizeof(share_t));
-        const size_t per_share = 3 * kk + 2 * (size_t)cap; /* floats (int32 for rows) */
+        /* floats (int32 for row and chunk numbers): heap, rows, cand, lo, scratch, mine */
+        const size_t per_share = 3 * kk + 2 * (size_t)cap + (size_t)sp.chunks;
         if (int4) share_mem = malloc(sizeof(float) * per_share * (size_t)threads);
         if (sp.shares && share_mem)
             for (int t = 0; t < threads; t++) {
@@ -1034,11 +1059,12 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
                                          .cand = (int32_t *)(b + 2 * kk),
                                          .lo = b + 2 * kk + (size_t)cap,
                                          .scratch = b + 2 * kk + 2 * (size_t)cap,
+                                         .mine = (int32_t *)(b + 3 * kk + 2 * (size_t)cap),
                                          .floor_ = -INFINITY};
             }
     }
     int failed = (q8 && q8s && qs && lo && heaps && cands) ? 0 : -1;
-    if (nq == 1 && !(sp.taken && sp.shares && (share_mem || !int4))) failed = -1;
+    if (nq == 1 && !(sp.ranges && sp.shares && (share_mem || !int4))) failed = -1;
     if (!failed) {
         for (int64_t j = 0; j < nq * d; j++)
             if (!isfinite(qf[j])) failed = -3; /* the bound means nothing: not ours */
@@ -1065,7 +1091,7 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
                 int4_tried(r->stats4, c == -2);
             }
             if (c == -2 && int4) { /* too many 4-bit candidates: the int8 pass, shared out */
-                memset(sp.taken, 0, sizeof(int32_t) * 2 * (size_t)sp.chunks);
+                deal(&sp);
                 for (int t = 0; t < threads; t++) jobs[t].int4 = 0;
                 run_jobs(jobs, threads);
             }
@@ -1076,6 +1102,6 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
         }
     }
     free(q8); free(q8s); free(qs); free(lo); free(heaps); free(cands); free(packed);
-    free(sp.taken); free(sp.shares); free(share_mem);
+    free(sp.ranges); free(sp.shares); free(share_mem);
     return failed;
 }
