@@ -1031,7 +1031,9 @@ int verikg_int8_topk(const rows_t *r, const float *qf, int64_t nq, int k, int64_
     int64_t group = (int64_t)GROUP_FLOATS / (int64_t)mm;
     group = group < 1 ? 1 : (group > per ? per : group);
     int64_t next = 0;
-    float *lo = malloc(sizeof(float) * (size_t)threads * (size_t)group * mm);
+    /* lower bounds (or 4-bit scores): a group's per thread; one array a single query's
+     * threads share */
+    float *lo = malloc(sizeof(float) * (size_t)(nq > 1 ? threads : 1) * (size_t)group * mm);
     float *heaps = malloc(sizeof(float) * (size_t)threads * kk);
     int32_t *cands = malloc(sizeof(int32_t) * (size_t)threads * (size_t)cap);
     int8_t *packed = NULL; /* AMX: per thread, the packed codes of a group's queries */
