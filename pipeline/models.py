@@ -141,6 +141,16 @@ def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1]
 
 
+class OntologyNote(Frozen):
+    """How a loader read a quirk of an ontology file (a range named like a datatype, an empty
+    range, a property declared twice): never a silent guess, reported by ``ontology check``
+    as a warning with this code."""
+
+    code: str
+    message: str
+    iris: tuple[IRI, ...] = ()
+
+
 class Ontology(Frozen):
     """The schema extraction works under: classes, properties and competency questions."""
 
@@ -151,6 +161,8 @@ class Ontology(Frozen):
     competency_questions: tuple[CompetencyQuestion, ...] = ()
     source: str = ""
     sha256: str = ""
+    #: what the loader read in a non-literal way, and how
+    notes: tuple[OntologyNote, ...] = ()
 
     def get_class(self, iri: str) -> OntologyClass | None:
         return next((c for c in self.classes if c.iri == iri), None)
@@ -216,10 +228,27 @@ class ViolationReason(StrEnum):
     ISOLATED_ISLAND = "isolated-island"
 
 
+class Severity(StrEnum):
+    """What a failed check does, declared per check in the contract.
+
+    ``hard``: the evidence is certain (no ontology property, a name the text never writes,
+    malformed or injection-shaped output): the candidate is refused and quarantined.
+    ``soft``: the check can be wrong on true facts (type fit against a quirky ontology, SHACL
+    shapes, functional conflicts, a value coerced to its datatype): the statement is kept, the
+    violation is recorded on the assertion, lowers its confidence and is reviewable.
+    ``info``: reported only (isolated islands)."""
+
+    HARD = "hard"
+    SOFT = "soft"
+    INFO = "info"
+
+
 class Violation(Frozen):
     reason: ViolationReason
     check: str
     detail: str
+    #: hard for records written before severities existed: they were all refusals
+    severity: Severity = Severity.HARD
 
 
 class Evidence(Frozen):
@@ -321,12 +350,22 @@ class Assertion(Frozen):
     confidence: Annotated[float, Field(ge=0.0, le=1.0)]
     status: AssertionStatus = AssertionStatus.DRAFT
     provenance: tuple[Provenance, ...] = ()
+    #: the soft checks this statement failed (type fit, SHACL, functional conflict, a value
+    #: coerced to its datatype): kept as a fact, flagged and reviewable; the latest graph check
+    #: decides them, as it decides the confidence
+    violations: tuple[Violation, ...] = ()
 
     @classmethod
     def of(cls, triple: Triple, *, confidence: float, provenance: tuple[Provenance, ...],
-           status: AssertionStatus = AssertionStatus.DRAFT) -> Assertion:
+           status: AssertionStatus = AssertionStatus.DRAFT,
+           violations: tuple[Violation, ...] = ()) -> Assertion:
         return cls(id=triple.key, triple=triple, confidence=confidence, status=status,
-                   provenance=provenance)
+                   provenance=provenance, violations=violations)
+
+    @property
+    def violation_checks(self) -> tuple[str, ...]:
+        """The names of the soft checks this assertion failed, sorted, each once."""
+        return tuple(sorted({v.check for v in self.violations}))
 
     @property
     def first_seen(self) -> datetime | None:
