@@ -23,10 +23,8 @@ from flows.clients import index_dir, make_chat_model, make_embedder, make_store,
 from flows.merges import MergeLog
 from flows.params import InProcess, with_overrides
 from flows.policies import cached, llm_slot, retry_options
-from pipeline.confidence import AgreementScorer, ScoredGraph, reinforce
+from pipeline.confidence import AgreementScorer, ConfidenceModel, ScoredGraph, reinforce
 from pipeline.contracts import TripleContract, load_contract
-from pipeline.contracts.graph_checks import resolve_functional_conflicts
-from pipeline.contracts.graph_contract import GraphCheckResult, run_graph_contract
 from pipeline.contracts.stats import ContractStats, contract_stats
 from pipeline.errors import OntologyError
 from pipeline.extract import ChunkExtraction, LLMExtractor
@@ -40,6 +38,7 @@ from pipeline.resolve import MergeRecord
 from pipeline.settings import Settings
 from pipeline.store import GraphStore
 from pipeline.store.base import SetStatus
+from pipeline.verify import GraphCheckResult, resolve_functional_conflicts, run_graph_checks
 
 #: called as ``progress(stage, done, total)`` while long stages run (the CLI draws bars)
 ProgressFn = Callable[[str, int, int], None]
@@ -57,6 +56,9 @@ class BuildReport(Frozen):
     accepted: int
     quarantined: int
     quarantined_by_reason: dict[str, int]
+    #: statements kept but flagged by a soft check, by check (reviewable with
+    #: ``verikg quarantine --soft``)
+    flagged_by_check: dict[str, int] = {}
     check_failures: dict[str, int]
     #: pass rate of every check and the corrective retries the samples needed
     contract: ContractStats | None = None
@@ -111,20 +113,21 @@ def extract_chunk(extractor: LLMExtractor, chunk: Chunk, ontology: Ontology,
 
 
 @task(name="score_assertions", cache_policy=NO_CACHE)
-def score_assertions(extractions: Sequence[ChunkExtraction], ontology: Ontology) -> ScoredGraph:
-    return AgreementScorer().score(extractions, ontology)
+def score_assertions(extractions: Sequence[ChunkExtraction], ontology: Ontology,
+                     confidence: ConfidenceModel) -> ScoredGraph:
+    return AgreementScorer(confidence).score(extractions, ontology)
 
 
 @task(name="check_graph", cache_policy=NO_CACHE)
 def check_graph(scored: ScoredGraph, ontology: Ontology, contract: TripleContract,
                 chunks: Sequence[Chunk], settings: Settings,
                 embedder: Embedder | None = None) -> GraphCheckResult:
-    """The contract's graph section: entity resolution, domain/range, functional conflicts,
-    SHACL, islands (see ``contracts/extraction.yaml``)."""
+    """The contract's graph section: entity resolution, type fit, functional conflicts, SHACL,
+    islands (see ``contracts/extraction.yaml``), each flagging or refusing as declared."""
     policy = contract.spec.entity_resolution
     if policy.use_embeddings and embedder is None:
         embedder = make_embedder(settings)
-    return run_graph_contract(scored, ontology, contract.spec,
+    return run_graph_checks(scored, ontology, contract.spec,
                               texts=[c.text for c in chunks],
                               embedder=embedder if policy.use_embeddings else None,
                               undone=MergeLog.of(settings).undone())
@@ -138,7 +141,8 @@ STORE_SLICE = 200
 @task(name="store_assertions", cache_policy=NO_CACHE, **retry_options())
 def store_assertions(store: GraphStore, scored: ScoredGraph, ontology: Ontology,
                      run_id: str, progress: ProgressFn | None = None,
-                     slice_size: int = STORE_SLICE) -> int:
+                     slice_size: int = STORE_SLICE,
+                     confidence: ConfidenceModel | None = None) -> int:
     """Write a run's quarantine and assertions. Every write is idempotent (content-hash ids,
     provenance merged by chunk, model and prompt version), so a rerun after a crash at any
     point — between slices, before the status changes — ends in the same graph."""
@@ -149,7 +153,7 @@ def store_assertions(store: GraphStore, scored: ScoredGraph, ontology: Ontology,
     # what earlier runs found reinforces what this one finds (noisy-OR across chunks); the
     # whole batch is decided against one snapshot, then written slice by slice
     stored = {a.id: a for a in store.assertions()}
-    batch = reinforce(scored.assertions, stored)
+    batch = reinforce(scored.assertions, stored, confidence)
     batch, changes = contest_across_runs(batch, stored, ontology, run_id)
     created = 0
     for start in range(0, len(batch), slice_size):
@@ -296,15 +300,16 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             extractions = extract_all(extractor, chunks, ontology, run_id, settings, ledger,
                                       done, progress)
         chunk_ids = [c.id for c in chunks]
+        confidence = ConfidenceModel.from_spec(contract.spec)
         with stage("confidence"):
-            scored = score_assertions(extractions, ontology)
+            scored = score_assertions(extractions, ontology, confidence)
         with stage("graph_checks"):
             checked = check_graph(scored, ontology, contract, chunks, settings, embedder)
             scored = checked.graph
             ledger.mark(run_id, chunk_ids, ChunkStage.CHECKED)
         with stage("store"):
             new_assertions = store_assertions(store, scored, ontology, run_id, progress,
-                                              settings.store_batch_size)
+                                              settings.store_batch_size, confidence)
             MergeLog.of(settings).append(checked.merges, run_id)
             ledger.mark(run_id, chunk_ids, ChunkStage.STORED)
         with stage("index"):
@@ -325,6 +330,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             new_documents=new_docs, chunks=len(chunks), proposed=proposed,
             accepted=len(scored.assertions), quarantined=len(scored.quarantined),
             quarantined_by_reason=dict(sorted(reasons.items())),
+            flagged_by_check=_flagged_by_check(scored),
             check_failures=dict(sorted(failures.items())),
             entities=counts.entities, new_assertions=new_assertions,
             assertions_in_store=counts.assertions, index_size=index_size,
@@ -344,6 +350,12 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
     finally:
         ledger.close()
         store.close()
+
+
+def _flagged_by_check(scored: ScoredGraph) -> dict[str, int]:
+    """How many kept statements each soft check flagged."""
+    counts: Counter[str] = Counter(c for a in scored.assertions for c in a.violation_checks)
+    return dict(sorted(counts.items()))
 
 
 # the deployable signature's helpers (kept beside the flow they serve)

@@ -251,6 +251,48 @@ class Violation(Frozen):
     severity: Severity = Severity.HARD
 
 
+class CalibrationMap(Frozen):
+    """A monotone map from raw confidence to the probability that a statement is right
+    (isotonic regression on labelled statements, stored as its breakpoints), and what it was
+    fitted on. Between breakpoints it interpolates linearly; outside them it clips."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    fitted_on: str = ""
+    count: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _shape(self) -> CalibrationMap:
+        if len(self.xs) != len(self.ys) or not self.xs:
+            raise ValueError("a calibration map needs as many xs as ys, at least one")
+        if any(b < a for a, b in zip(self.xs, self.xs[1:], strict=False)):
+            raise ValueError("calibration xs must be ascending")
+        if any(b < a for a, b in zip(self.ys, self.ys[1:], strict=False)):
+            raise ValueError("calibration ys must be ascending (the map is monotone)")
+        if any(not 0 <= v <= 1 for v in (*self.xs, *self.ys)):
+            raise ValueError("calibration xs and ys lie in [0, 1]")
+        return self
+
+    def apply(self, raw: float) -> float:
+        """The calibrated confidence of one raw confidence."""
+        xs, ys = self.xs, self.ys
+        if raw <= xs[0]:
+            return ys[0]
+        if raw >= xs[-1]:
+            return ys[-1]
+        lo, hi = 0, len(xs) - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if xs[mid] <= raw:
+                lo = mid
+            else:
+                hi = mid
+        span = xs[hi] - xs[lo]
+        if span <= 0:
+            return ys[hi]
+        return ys[lo] + (ys[hi] - ys[lo]) * (raw - xs[lo]) / span
+
+
 class Evidence(Frozen):
     """Where in the corpus a triple is stated."""
 

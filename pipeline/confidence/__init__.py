@@ -1,13 +1,15 @@
-"""Confidence: agreement across samples, reinforcement across sources."""
+"""Confidence: agreement across samples, reinforcement across sources, soft-check penalties,
+calibration."""
 
 from pipeline.confidence.agreement import (
     AgreementScorer,
     confidence_of,
     most_specific,
-    noisy_or,
     reinforce,
 )
 from pipeline.confidence.base import ConfidenceScorer, ScoredGraph
+from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel, chunk_supports, noisy_or
 
-__all__ = ["AgreementScorer", "ConfidenceScorer", "ScoredGraph", "confidence_of", "most_specific",
-           "noisy_or", "reinforce"]
+__all__ = ["AGREEMENT_ONLY", "AgreementScorer", "ConfidenceModel", "ConfidenceScorer",
+           "ScoredGraph", "chunk_supports", "confidence_of", "most_specific", "noisy_or",
+           "reinforce"]

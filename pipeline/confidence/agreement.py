@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 from pipeline.confidence.base import ConfidenceScorer, ScoredGraph
+from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel, chunk_supports, noisy_or
 from pipeline.contracts.runner import AcceptedTriple
 from pipeline.extract.base import ChunkExtraction
 from pipeline.models import (
@@ -27,14 +28,8 @@ from pipeline.models import (
     Provenance,
     QuarantinedCandidate,
     Triple,
+    Violation,
 )
-
-
-def noisy_or(supports: Sequence[float]) -> float:
-    miss = 1.0
-    for s in supports:
-        miss *= 1.0 - min(max(s, 0.0), 1.0)
-    return 1.0 - miss
 
 
 def most_specific(types: Counter[IRI], ontology: Ontology) -> IRI:
@@ -46,26 +41,24 @@ def most_specific(types: Counter[IRI], ontology: Ontology) -> IRI:
     return sorted(cands, key=lambda t: (-types[t], t))[0]
 
 
-def chunk_supports(provenance: Sequence[Provenance]) -> list[float]:
-    """One support per chunk: the samples of every model on that chunk taken together.
-
-    ``samples_total`` of a provenance is every sample drawn on its chunk (all models), and
-    ``samples_agreeing`` this model's share of them, so the support of a chunk is the sum of
-    its provenances' agreeing samples over that total."""
-    agreeing: dict[ChunkId, int] = defaultdict(int)
-    total: dict[ChunkId, int] = defaultdict(int)
-    for p in provenance:
-        agreeing[p.chunk_id] += p.samples_agreeing
-        total[p.chunk_id] = max(total[p.chunk_id], p.samples_total)
-    return [min(agreeing[c] / total[c], 1.0) for c in sorted(total)]
-
-
 def confidence_of(provenance: Sequence[Provenance]) -> float:
     """Noisy-OR over chunks of the per-chunk agreement (rounded for stable storage)."""
     return round(noisy_or(chunk_supports(provenance)), 6)
 
 
+def _union(violations: Sequence[Violation]) -> tuple[Violation, ...]:
+    """Each violation once, in a stable order."""
+    return tuple(sorted(set(violations), key=lambda v: (v.check, v.reason.value, v.detail)))
+
+
 class AgreementScorer(ConfidenceScorer):
+    """Agreement-based confidence; ``model`` adds the contract's soft-check penalties and
+    calibration (``ConfidenceModel.from_spec``); without one the confidence is the raw
+    agreement."""
+
+    def __init__(self, model: ConfidenceModel | None = None) -> None:
+        self.model = model or AGREEMENT_ONLY
+
     def score(self, extractions: Sequence[ChunkExtraction], ontology: Ontology) -> ScoredGraph:
         # (assertion, chunk, model) -> the accepted triples of the samples that agreed
         hits: dict[tuple[AssertionId, ChunkId, str], list[tuple[AcceptedTriple, int]]] = (
@@ -95,10 +88,13 @@ class AgreementScorer(ConfidenceScorer):
 
         provenance: dict[AssertionId, list[Provenance]] = defaultdict(list)
         first: dict[AssertionId, Triple] = {}
+        flagged: dict[AssertionId, list[Violation]] = defaultdict(list)
         for (key, chunk_id, model), found in hits.items():
             ex = runs[(chunk_id, model)]
             acc = found[0][0]
             first.setdefault(key, acc.triple)
+            for a, _ in found:
+                flagged[key].extend(a.violations)
             provenance[key].append(Provenance(
                 document_id=acc.evidence.document_id, chunk_id=chunk_id,
                 span=acc.evidence.span, quote=acc.evidence.quote, model=model,
@@ -114,17 +110,21 @@ class AgreementScorer(ConfidenceScorer):
             resolved = Triple(subject=resolve(triple.subject), predicate=triple.predicate,
                               object=resolve(obj) if isinstance(obj, EntityRef) else obj)
             provs = tuple(sorted(provenance[key], key=lambda p: (p.chunk_id, p.model)))
-            assertions.append(Assertion.of(resolved, confidence=confidence_of(provs),
-                                           provenance=provs))
+            violations = _union(flagged[key])
+            assertions.append(Assertion.of(resolved,
+                                           confidence=self.model.score(provs, violations),
+                                           provenance=provs, violations=violations))
         return ScoredGraph(assertions=tuple(sorted(assertions, key=lambda a: a.id)),
                            quarantined=tuple(sorted(quarantined.values(), key=lambda q: q.id)))
 
 
-def reinforce(batch: Sequence[Assertion], stored: Mapping[AssertionId, Assertion]
-              ) -> list[Assertion]:
+def reinforce(batch: Sequence[Assertion], stored: Mapping[AssertionId, Assertion],
+              model: ConfidenceModel | None = None) -> list[Assertion]:
     """Confidence over everything known: a triple already in the graph from earlier runs
     keeps those sources, and the new sources reinforce them (noisy-OR across chunks). A source
-    counts once per (chunk, model, prompt version): rerunning the same build adds nothing."""
+    counts once per (chunk, model, prompt version): rerunning the same build adds nothing.
+    The batch's violations (this build's checks) stand; ``model`` scores as the build does."""
+    model = model or AGREEMENT_ONLY
     out = []
     for a in batch:
         old = stored.get(a.id)
@@ -134,5 +134,5 @@ def reinforce(batch: Sequence[Assertion], stored: Mapping[AssertionId, Assertion
         seen = {(p.chunk_id, p.model, p.prompt_version) for p in old.provenance}
         union = list(old.provenance) + [
             p for p in a.provenance if (p.chunk_id, p.model, p.prompt_version) not in seen]
-        out.append(a.model_copy(update={"confidence": confidence_of(union)}))
+        out.append(a.model_copy(update={"confidence": model.score(union, a.violations)}))
     return out

@@ -1,7 +1,10 @@
-"""Contracts: the checks every LLM output must pass, loaded from ``contracts/*.yaml``."""
+"""Contracts: what every LLM answer must satisfy, loaded from ``contracts/*.yaml``.
+
+The per-answer contract (output checks and post-conditions, each hard or soft) lives here; the
+checks on the assembled graph are ``pipeline.verify``.
+"""
 
 from pipeline.contracts.checks import CHECKS, parse_literal, resolve_property
-from pipeline.contracts.graph_checks import check_types, type_violations
 from pipeline.contracts.grounding import find_mention
 from pipeline.contracts.runner import (
     AcceptedTriple,
@@ -13,5 +16,5 @@ from pipeline.contracts.runner import (
 from pipeline.contracts.spec import ContractSpec, load_contract
 
 __all__ = ["CHECKS", "AcceptedTriple", "ContractSpec", "OutputReport", "RejectedCandidate",
-           "TripleContract", "check_types", "find_mention", "load_contract", "parse_literal",
-           "parse_output", "resolve_property", "type_violations"]
+           "TripleContract", "find_mention", "load_contract", "parse_literal", "parse_output",
+           "resolve_property"]

@@ -41,6 +41,9 @@ class CandidateState:
     object_span: tuple[int, int] | None = None
     literal_value: str | None = None
     repairs: list[str] = field(default_factory=list)
+    #: how the subject and object were grounded in the chunk (see ``pipeline.text.grounding``)
+    subject_how: str = ""
+    object_how: str = ""
 
 
 Check = Callable[[CandidateState], Violation | None]

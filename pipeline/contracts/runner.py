@@ -2,8 +2,12 @@
 
 ``TripleContract.check_output`` parses the raw answer (output checks), runs the enabled
 post-conditions on every candidate, and returns an ``OutputReport``: accepted triples with their
-evidence, rejected candidates with every violation. It never raises for bad LLM output — bad
-output is data; only a failed pre-condition (the caller's input) raises.
+evidence and the soft violations they carry, rejected candidates with every violation. A
+candidate is rejected when a *hard* check fails (its violations list the hard ones first, then
+any soft ones, so a soft violation never hides a hard one); a candidate that fails only *soft*
+checks is accepted and flagged. Only hard failures go back to the model as a corrective prompt.
+It never raises for bad LLM output — bad output is data; only a failed pre-condition (the
+caller's input) raises.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pipeline.models import (
     LiteralValue,
     Ontology,
     PropertyKind,
+    Severity,
     Span,
     Triple,
     Violation,
@@ -54,6 +59,12 @@ class AcceptedTriple(Frozen):
     #: is empty when it is a literal the chunk states in another form
     subject_text: str = ""
     object_text: str = ""
+    #: how each was found in the chunk: exact, inflected, date, number, alias, acronym,
+    #: demonym ("" when its check is off)
+    subject_grounding: str = ""
+    object_grounding: str = ""
+    #: the soft checks this triple failed: it is kept, flagged, and its confidence lowered
+    violations: tuple[Violation, ...] = ()
 
 
 class RejectedCandidate(Frozen):
@@ -134,11 +145,12 @@ class TripleContract:
             raise ConfigurationError(f"contract {spec.tag} names unknown checks: {unknown}; "
                                      f"known: {sorted(CHECKS)}")
         self.spec = spec
-        self._checks = [(c.check, CHECKS[c.check]) for c in spec.enabled("postconditions")]
+        self._checks = [(c.check, c.effective_severity, CHECKS[c.check])
+                        for c in spec.enabled("postconditions")]
 
     @property
     def check_names(self) -> list[str]:
-        return [name for name, _ in self._checks]
+        return [name for name, _, _ in self._checks]
 
     def check_preconditions(self, chunk: Chunk, ontology: Ontology) -> None:
         if not chunk.text.strip():
@@ -165,33 +177,46 @@ class TripleContract:
                            f"object: {exc.errors()[0]['msg']}"),)))
                 continue
             state = CandidateState(candidate=cand, chunk=chunk, ontology=ontology)
-            found = [v for _, check in self._checks if (v := check(state)) is not None]
-            if found:
-                rejected.append(RejectedCandidate(candidate=cand, violations=tuple(found)))
+            found = [v.model_copy(update={"severity": severity})
+                     for _, severity, check in self._checks if (v := check(state)) is not None]
+            hard = [v for v in found if v.severity is Severity.HARD]
+            soft = [v for v in found if v.severity is Severity.SOFT]
+            if hard:
+                # hard first: the quarantine's primary reason is always a refusal's
+                rejected.append(RejectedCandidate(candidate=cand, violations=(*hard, *soft)))
                 continue
-            acc = self._accept(state)
+            acc = self._accept(state, tuple(soft))
             if acc.triple.key not in seen:  # exact duplicates within one answer count once
                 seen.add(acc.triple.key)
                 accepted.append(acc)
         return OutputReport(raw=raw, accepted=tuple(accepted), rejected=tuple(rejected))
 
-    def _accept(self, s: CandidateState) -> AcceptedTriple:
+    def _accept(self, s: CandidateState, soft: tuple[Violation, ...]) -> AcceptedTriple:
         prop = s.prop
-        assert prop is not None and s.subject_span is not None
+        if prop is None:  # only when predicate-in-ontology is switched off
+            raise ContractViolationError(
+                f"{self.spec.tag}: the predicate check is off, so "
+                f"'{s.candidate.predicate}' cannot be mapped onto an ontology property")
         subject = EntityRef.make(s.candidate.subject, prop.domain[0] if prop.domain else OWL_THING)
         obj: EntityRef | LiteralValue
         if prop.kind is PropertyKind.DATATYPE:
             datatype = prop.range[0] if prop.range else XSD_STRING
-            value = s.literal_value or s.candidate.object
+            value = s.literal_value
+            if value is None:
+                # the value did not parse as the range (a soft literal-datatype failure): kept
+                # as the text the model wrote, typed as what it is, a string
+                value, datatype = s.candidate.object, XSD_STRING
             if datatype == XSD_DATE and re.fullmatch(r"\d{4}", value):
                 datatype = XSD_GYEAR  # a date stated to the year only
             obj = LiteralValue(value=value, datatype=IRI(datatype))
         else:
             obj = EntityRef.make(s.candidate.object, prop.range[0] if prop.range else OWL_THING)
-        spans = [s.subject_span] + ([s.object_span] if s.object_span else [])
+        spans = [sp for sp in (s.subject_span, s.object_span) if sp is not None]
         pair = closest_pair(s.chunk.text, s.candidate.subject, s.candidate.object)
         if pair is not None:  # the sentence naming both, not a heading that names one
             spans = list(pair)
+        if not spans:  # both grounding checks switched off: the whole chunk is the evidence
+            spans = [(0, len(s.chunk.text))]
         lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
         qs, qe = sentence_around(s.chunk.text, lo, hi)
         base = s.chunk.span.start
@@ -199,13 +224,16 @@ class TripleContract:
                             span=Span(start=base + qs, end=base + qe),
                             quote=s.chunk.text[qs:qe])
         text = s.chunk.text
-        a, b = widen(text, s.subject_span, s.candidate.subject)
-        sub_text = text[a:b]
-        obj_text = ""
+        sub_text = obj_text = ""
+        if s.subject_span:
+            a, b = widen(text, s.subject_span, s.candidate.subject)
+            sub_text = text[a:b]
         if s.object_span:
             a, b = widen(text, s.object_span, s.candidate.object)
             obj_text = text[a:b]
         return AcceptedTriple(candidate=s.candidate,
                               triple=Triple(subject=subject, predicate=prop.iri, object=obj),
                               evidence=evidence, repairs=tuple(s.repairs),
-                              subject_text=sub_text, object_text=obj_text)
+                              subject_text=sub_text, object_text=obj_text,
+                              subject_grounding=s.subject_how, object_grounding=s.object_how,
+                              violations=soft)

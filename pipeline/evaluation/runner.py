@@ -21,7 +21,7 @@ from pipeline.confidence import AgreementScorer
 from pipeline.confidence.calibration import calibration, reliability_diagram
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.checks import resolve_property
-from pipeline.contracts.graph_contract import run_graph_contract
+from pipeline.verify import run_graph_checks as run_graph_contract
 from pipeline.contracts.spec import ContractSpec
 from pipeline.contracts.stats import contract_stats
 from pipeline.evaluation.replay import RecordedChatModel, recorded_answer

@@ -10,8 +10,9 @@ RDF, RDFS, OWL and XSD terms, the annotation vocabularies ``terms.py`` lists and
 knowledge-graph entities (``urn:verikg:entity:``) are always defined.
 
 Answering runs the queries over the instance data only — the graph as the store exports it,
-every entity typed with its class and named with ``rdfs:label`` (``shacl.to_rdf``) — not over
-data plus ontology, where a query for ``rdfs:label`` would be answered by the schema itself.
+every entity typed with its class and named with ``rdfs:label``
+(``pipeline.store.rdf.to_rdf``) — not over data plus ontology, where a query for
+``rdfs:label`` would be answered by the schema itself.
 Draft and certified assertions count; contested and quarantined ones do not.
 """
 
@@ -27,11 +28,11 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Sequenc
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from pipeline.contracts.shacl import ENTITY_NS, to_rdf
 from pipeline.errors import OntologyError
 from pipeline.models import IRI, AssertionStatus, CompetencyQuestion, Frozen, Ontology
 from pipeline.ontology.terms import Vocabulary
 from pipeline.store import GraphStore, open_store
+from pipeline.store.rdf import ENTITY_NS, to_rdf
 
 #: file suffixes read as RDF by ``open_kg``; any other existing file is taken for a SQLite store
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".rdf": "xml", ".owl": "xml", ".xml": "xml",

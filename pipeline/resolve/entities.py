@@ -34,7 +34,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from pipeline.confidence.agreement import chunk_supports, noisy_or
+from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel
 from pipeline.contracts.grounding import find_mention, normalise
 from pipeline.errors import ConfigurationError, InputError
 from pipeline.index.base import Embedder, l2_normalise
@@ -48,6 +48,7 @@ from pipeline.models import (
     Ontology,
     Provenance,
     Triple,
+    Violation,
     normalize_label,
     stable_hash,
 )
@@ -468,20 +469,28 @@ def _order(provenance: Iterable[Provenance]) -> tuple[Provenance, ...]:
     return tuple(sorted(unique, key=lambda p: (provenance_order(p), p.model_dump_json())))
 
 
-def _confidence(provenance: Sequence[Provenance], extra: Sequence[float]) -> float:
+def _confidence(provenance: Sequence[Provenance], violations: Sequence[Violation],
+                extra: Sequence[float], model: ConfidenceModel) -> float:
     """The scorer's confidence over the combined provenance: per chunk, the agreeing samples of
-    every model over all samples drawn on it, then noisy-OR across chunks. Statements from the
-    same chunk, model and prompt (two mentions of one entity, now merged) are not independent,
-    so only the strongest counts. ``extra`` are confidences of assertions with no provenance."""
+    every model over all samples drawn on it, then noisy-OR across chunks, with the soft-check
+    penalties and calibration of ``model``. Statements from the same chunk, model and prompt
+    (two mentions of one entity, now merged) are not independent, so only the strongest
+    counts. ``extra`` are confidences of assertions with no provenance."""
     best: dict[ProvenanceKey, Provenance] = {}
     for p in provenance:
         k = provenance_key(p)
         if k not in best or p.samples_agreeing > best[k].samples_agreeing:
             best[k] = p
-    return round(noisy_or([*chunk_supports(list(best.values())), *extra]), 6)
+    return model.score(list(best.values()), violations, extra=extra)
 
 
-def _assemble(pieces: Sequence[_Piece]) -> list[Assertion]:
+def _violations(group: Sequence[_Piece]) -> tuple[Violation, ...]:
+    """The soft violations of the combined pieces, each once, in a stable order."""
+    found = {v for p in group for v in p.source.violations}
+    return tuple(sorted(found, key=lambda v: (v.check, v.reason.value, v.detail)))
+
+
+def _assemble(pieces: Sequence[_Piece], model: ConfidenceModel) -> list[Assertion]:
     """One assertion per triple key, ordered by id.
 
     An untouched assertion passes through as it is; one that was only rewritten keeps its
@@ -500,7 +509,8 @@ def _assemble(pieces: Sequence[_Piece]) -> list[Assertion]:
                 out.append(src)
             else:
                 out.append(Assertion(id=key, triple=p.triple, confidence=src.confidence,
-                                     status=src.status, provenance=_order(p.provenance)))
+                                     status=src.status, provenance=_order(p.provenance),
+                                     violations=src.violations))
             continue
         group.sort(key=lambda p: p.source.id)
         holder = next((p for p in group if p.source.id == key), None)
@@ -511,9 +521,10 @@ def _assemble(pieces: Sequence[_Piece]) -> list[Assertion]:
             status = statuses.pop() if len(statuses) == 1 else AssertionStatus.DRAFT
         provenance = _order(q for p in group for q in p.provenance)
         extra = [p.source.confidence for p in group if p.whole and not p.source.provenance]
+        violations = _violations(group)
         out.append(Assertion(id=key, triple=(holder or group[0]).triple,
-                             confidence=_confidence(provenance, extra), status=status,
-                             provenance=provenance))
+                             confidence=_confidence(provenance, violations, extra, model),
+                             status=status, provenance=provenance, violations=violations))
     return sorted(out, key=lambda a: a.id)
 
 
@@ -527,8 +538,8 @@ def _filled(p: Provenance, subject: str | None, obj: str | None) -> Provenance:
     return p.model_copy(update=update) if update else p
 
 
-def apply_merges(assertions: Sequence[Assertion],
-                 merges: Sequence[MergeRecord]) -> list[Assertion]:
+def apply_merges(assertions: Sequence[Assertion], merges: Sequence[MergeRecord], *,
+                 confidence: ConfidenceModel = AGREEMENT_ONLY) -> list[Assertion]:
     """``assertions`` with every merged entity replaced by its canonical one, ordered by id.
 
     Chains of records (B into A, A into C) are followed to their end. Before a side is
@@ -536,7 +547,7 @@ def apply_merges(assertions: Sequence[Assertion],
     label, so ``undo_merge`` can tell the statements apart again. Assertions that become the
     same triple are combined (see ``_assemble``). An assertion with no provenance is rewritten
     too, but no mention remembers where it came from, so an undo leaves it on the canonical
-    entity.
+    entity. Combined assertions are scored by ``confidence`` (the build's model).
     """
     target = merge_targets(merges)
     pieces: list[_Piece] = []
@@ -552,7 +563,7 @@ def apply_merges(assertions: Sequence[Assertion],
         triple = Triple(subject=new_s, predicate=a.triple.predicate, object=new_o)
         provenance = tuple(_filled(p, s_label, o_label) for p in a.provenance)
         pieces.append(_Piece(triple, provenance, a, True))
-    return _assemble(pieces)
+    return _assemble(pieces, confidence)
 
 
 def merged_triple(triple: Triple, targets: Mapping[EntityId, EntityRef]) -> Triple:
@@ -571,7 +582,8 @@ def _names(mention: str, entity: EntityRef) -> bool:
         EntityRef.make(mention, entity.type_iri).id == entity.id)
 
 
-def undo_merge(assertions: Sequence[Assertion], record: MergeRecord) -> list[Assertion]:
+def undo_merge(assertions: Sequence[Assertion], record: MergeRecord, *,
+               confidence: ConfidenceModel = AGREEMENT_ONLY) -> list[Assertion]:
     """The inverse of applying ``record``: every provenance whose subject (object) mention is
     a spelling of ``record.merged`` moves back to an assertion whose subject (object) is the
     merged entity; what remains stays. Split or recombined assertions get confidence and
@@ -599,7 +611,7 @@ def undo_merge(assertions: Sequence[Assertion], record: MergeRecord) -> list[Ass
             continue
         whole = len(split) == 1
         pieces.extend(_Piece(t, tuple(ps), a, whole) for t, ps in split.values())
-    return _assemble(pieces)
+    return _assemble(pieces, confidence)
 
 
 # --------------------------------------------------------------------------- store changes

@@ -12,7 +12,14 @@ from pipeline.contracts import (
     load_contract,
     parse_literal,
 )
-from pipeline.models import Chunk, Document, LiteralValue, Ontology, ViolationReason
+from pipeline.models import (
+    Chunk,
+    Document,
+    LiteralValue,
+    Ontology,
+    Severity,
+    ViolationReason,
+)
 
 
 @pytest.fixture()
@@ -53,18 +60,68 @@ def test_good_triples_accepted_with_evidence(contract: TripleContract, chunk: Ch
     (("Globex", "founded by", "Ada Byron"), ViolationReason.SUBJECT_NOT_IN_TEXT),
     (("Acme Rockets", "founded by", "Grace Hopper"), ViolationReason.OBJECT_NOT_IN_TEXT),
     (("Acme Rockets", "based in", "Company"), ViolationReason.CLASS_AS_INSTANCE),
+])
+def test_each_hard_check_refuses_its_case(contract: TripleContract, chunk: Chunk, toy: Ontology,
+                                          triple: tuple[str, str, str],
+                                          reason: ViolationReason) -> None:
+    rep = contract.check_output(answer(triple), chunk, toy)
+    assert not rep.accepted and not rep.ok
+    assert reasons(rep)[0] is reason
+    assert all(v.severity is Severity.HARD for r in rep.rejected for v in r.violations)
+
+
+SOFT_CASES = [
     (("Seattle", "based in", "Seattle"), ViolationReason.SELF_LOOP),
     (("Acme Rockets", "founding year", "Seattle"), ViolationReason.LITERAL_DATATYPE),
     (("Acme Rockets", "employees", "company"), ViolationReason.LITERAL_DATATYPE),
     (("Acme Rockets", "based in", "1998"), ViolationReason.RANGE_MISMATCH),
     (("Acme Rockets", "founded by", "in 1998"), ViolationReason.RANGE_MISMATCH),
-])
-def test_each_check_rejects_its_case(contract: TripleContract, chunk: Chunk, toy: Ontology,
-                                     triple: tuple[str, str, str],
-                                     reason: ViolationReason) -> None:
+]
+
+
+@pytest.mark.parametrize(("triple", "reason"), SOFT_CASES)
+def test_each_soft_check_keeps_and_flags_its_case(contract: TripleContract, chunk: Chunk,
+                                                  toy: Ontology, triple: tuple[str, str, str],
+                                                  reason: ViolationReason) -> None:
+    """A check that can be wrong on true facts never refuses on its own: the triple is kept,
+    with the violation on it, and the answer needs no corrective retry."""
     rep = contract.check_output(answer(triple), chunk, toy)
+    assert rep.ok and not rep.rejected
+    [acc] = rep.accepted
+    assert acc.violations[0].reason is reason
+    assert all(v.severity is Severity.SOFT for v in acc.violations)
+
+
+@pytest.mark.parametrize(("triple", "reason"), SOFT_CASES)
+def test_a_soft_check_promoted_to_hard_refuses(chunk: Chunk, toy: Ontology,
+                                               triple: tuple[str, str, str],
+                                               reason: ViolationReason) -> None:
+    spec = load_contract("extraction")
+    promoted = spec.model_copy(update={"postconditions": tuple(
+        c.model_copy(update={"severity": Severity.HARD}) for c in spec.postconditions)})
+    rep = TripleContract(promoted).check_output(answer(triple), chunk, toy)
+    assert not rep.accepted and reasons(rep)[0] is reason
+
+
+def test_a_soft_violation_never_hides_a_hard_one(contract: TripleContract, chunk: Chunk,
+                                                 toy: Ontology) -> None:
+    """"Globex" is not written in the text (hard) and "1998" is a value where a place is needed
+    (soft): refused, and the refusal's first reason is the hard one."""
+    rep = contract.check_output(answer(("Globex", "based in", "1998")), chunk, toy)
     assert not rep.accepted
-    assert reasons(rep)[0] is reason
+    [rejected] = rep.rejected
+    assert rejected.violations[0].severity is Severity.HARD
+    assert rejected.violations[0].reason is ViolationReason.SUBJECT_NOT_IN_TEXT
+    assert [v.severity for v in rejected.violations] == [Severity.HARD, Severity.SOFT]
+
+
+def test_an_unparsed_literal_is_kept_as_the_string_the_model_wrote(
+        contract: TripleContract, chunk: Chunk, toy: Ontology) -> None:
+    rep = contract.check_output(answer(("Acme Rockets", "employees", "company")), chunk, toy)
+    value = rep.accepted[0].triple.object
+    assert isinstance(value, LiteralValue)
+    assert (value.value, value.datatype) == ("company",
+                                             "http://www.w3.org/2001/XMLSchema#string")
 
 
 @pytest.mark.parametrize("surface", ["founded_by", "FoundedBy", "founded-by", "FOUNDED BY",

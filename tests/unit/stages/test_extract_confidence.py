@@ -180,25 +180,3 @@ def test_confidence_is_sample_agreement_then_noisy_or(doc: Document, chunk: Chun
     # Acme is met as a Company (domain of foundedBy) and an Organization (basedIn): the
     # most specific class wins
     assert based.triple.subject.type_iri.endswith("#Company")
-
-
-def test_graph_check_quarantines_statements_that_break_domain_or_range(toy: Ontology) -> None:
-    from pipeline.contracts import check_types
-
-    text = ("Acme Rockets was founded by Ada Byron. Acme Rockets is based in Seattle. "
-            "Seattle was founded by Ada Byron. Globex is based in Seattle.")
-    doc = Document.from_text(text, source="x")
-    ch = Chunk.make(doc, 0, 0, len(text))
-    ex, _ = extractor([answer(("Acme Rockets", "founded by", "Ada Byron"),
-                              ("Acme Rockets", "based in", "Seattle"),
-                              ("Globex", "based in", "Seattle"),
-                              ("Seattle", "founded by", "Ada Byron"))])
-    graph = AgreementScorer().score([ex.extract(ch, toy, run_id=RUN)], toy)
-    assert len(graph.assertions) == 4
-    kept, refused = check_types(graph.assertions, toy)
-    # Seattle is a City in two statements: "Seattle founded by" (domain Company) is refused
-    assert len(kept) == 3
-    (q,) = refused
-    assert q.primary_reason is ViolationReason.DOMAIN_MISMATCH
-    assert q.candidate is not None and q.candidate.subject == "Seattle"
-    assert "City" in q.violations[0].detail

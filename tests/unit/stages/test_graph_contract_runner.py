@@ -8,7 +8,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from pipeline.confidence import AgreementScorer
 from pipeline.contracts import TripleContract, load_contract
-from pipeline.contracts.graph_contract import run_graph_contract
+from pipeline.verify import run_graph_checks as run_graph_contract
 from pipeline.extract import LLMExtractor
 from pipeline.models import AssertionStatus, Chunk, Document, Ontology, RunId
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from rdflib import RDF, RDFS, Literal, URIRef
 
-from pipeline.contracts.graph_checks import find_islands, resolve_functional_conflicts
-from pipeline.contracts.shacl import SH, entity_iri, shapes_for, to_rdf, validate_batch
+from pipeline.verify import find_islands, resolve_functional_conflicts
+from pipeline.store.rdf import entity_iri, to_rdf
+from pipeline.verify.shacl import SH, shapes_for, validate_batch
 from pipeline.models import (
     IRI,
     Assertion,

@@ -1,13 +1,15 @@
 """SHACL over a batch of assertions: shapes generated from the ontology, checked by pyshacl.
 
-``check_types`` reasons over the ``Ontology`` model in Python; this module states the same
-schema as standard SHACL and lets a standard validator judge the batch, so the graph can be
-checked by any SHACL engine and the two checks keep each other honest.
+``pipeline.verify.types`` reasons over the ``Ontology`` model in Python; this module states the
+same schema as standard SHACL and lets a standard validator judge the batch, so the graph can be
+checked by any SHACL engine and the two checks keep each other honest. Its findings are soft by
+default (a statement is flagged, not refused): shapes generated from a quirky ontology can be
+wrong on true facts.
 
 The shapes, one node shape per property ``P``:
 
 * ``sh:targetSubjectsOf P`` with ``sh:class D`` for the domain. Several declared domains are
-  read as alternatives (``sh:or``), the way ``check_types`` and the extraction prompt read
+  read as alternatives (``sh:or``), the way the type-fit check and the extraction prompt read
   them, not as the intersection that strict OWL semantics would give: ontologies in practice
   list several domains meaning "any of these".
 * a property shape on the path ``P``: ``sh:class R`` (object property) or ``sh:datatype X``
@@ -18,7 +20,10 @@ The shapes, one node shape per property ``P``:
 
 Two details of pyshacl decide how validation is run:
 
-* Subclasses. The data graph carries each entity's one resolved class. SHACL's ``sh:class``
+* Types. The data graph types each entity with every candidate class its statements give it
+  (``classes``), so a class constraint fails only where no candidate fits. A value the
+  extraction contract already flagged as not parsing for its datatype is not reported again.
+* Subclasses. SHACL's ``sh:class``
   follows ``rdfs:subClassOf*`` *in the data graph*, so the ontology's subclass axioms (and only
   those) are mixed in as ``ont_graph``, with no inference: a Company then passes where an
   Organization is required. Inference is not needed for that, costs an OWL-RL closure of the
@@ -32,16 +37,13 @@ Two details of pyshacl decide how validation is run:
   ``sh:datatype`` catches the literal as well; the two results are then reported as one.)
 
 An entity whose class is unresolved (``owl:Thing``) is not reported for a class constraint,
-as ``check_types`` does not report it either.
+as the type-fit check does not report it either.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
@@ -57,7 +59,6 @@ from pipeline.models import (
     AssertionId,
     EntityId,
     EntityRef,
-    LiteralValue,
     Ontology,
     OntologyProperty,
     PropertyKind,
@@ -65,12 +66,12 @@ from pipeline.models import (
     ViolationReason,
     local_name,
 )
+from pipeline.store.rdf import entity_iri, quiet_literals, rdf_with_nodes
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
 _ANY_CLASS = {OWL_THING, str(RDFS.Resource)}
 _ANY_DATATYPE = {str(RDFS.Literal)}
-ENTITY_NS = "urn:verikg:entity:"
 SHAPE_NS = "urn:verikg:shape:"
 
 _TZ = r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
@@ -86,6 +87,7 @@ LEXICAL_PATTERNS: dict[str, str] = {
     str(XSD.gDay): f"^---{_DAY}{_TZ}$",
 }
 
+_DATATYPE_COMPONENTS = {SH.DatatypeConstraintComponent, SH.PatternConstraintComponent}
 _CONSTRAINT_NAMES = {
     SH.ClassConstraintComponent: "sh:class",
     SH.DatatypeConstraintComponent: "sh:datatype",
@@ -93,12 +95,6 @@ _CONSTRAINT_NAMES = {
     SH.MaxCountConstraintComponent: "sh:maxCount",
     SH.OrConstraintComponent: "sh:or",
 }
-
-
-@lru_cache(maxsize=1 << 16)
-def entity_iri(entity_id: str) -> URIRef:
-    """The IRI of an entity in the RDF form of the graph: ``urn:verikg:entity:<quoted id>``."""
-    return URIRef(ENTITY_NS + quote(entity_id, safe=""))
 
 
 def _shape_iri(prop: OntologyProperty, role: str) -> URIRef:
@@ -204,67 +200,6 @@ def shapes_for(ontology: Ontology) -> Graph:
 # --------------------------------------------------------------------------- data
 
 
-class _SilenceIllTyped(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Failed to convert Literal lexical form")
-
-
-@contextmanager
-def _quiet_literals() -> Iterator[None]:
-    """rdflib logs a traceback (or warns) for every literal whose text does not parse for its
-    datatype; here such a literal is expected, and SHACL reports it."""
-    log = logging.getLogger("rdflib.term")
-    quiet = _SilenceIllTyped()
-    log.addFilter(quiet)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            yield
-    finally:
-        log.removeFilter(quiet)
-
-
-def _literal(value: LiteralValue) -> Literal:
-    if value.datatype in _ANY_DATATYPE:
-        return Literal(value.value)
-    return Literal(value.value, datatype=URIRef(value.datatype))
-
-
-def _object_node(obj: EntityRef | LiteralValue) -> Node:
-    return entity_iri(obj.id) if isinstance(obj, EntityRef) else _literal(obj)
-
-
-def _build(assertions: Sequence[Assertion], ontology: Ontology
-           ) -> tuple[Graph, dict[AssertionId, Node]]:
-    g = Graph()
-    if ontology.properties:  # a prefix for the ontology's terms, for readable serialisations
-        first = ontology.properties[0].iri
-        g.bind("onto", Namespace(first[: len(first) - len(local_name(first))]))
-    objects: dict[AssertionId, Node] = {}
-    labelled: set[EntityId] = set()
-    with _quiet_literals():
-        for a in assertions:
-            t = a.triple
-            for ent in (t.subject, t.object):
-                if isinstance(ent, EntityRef):
-                    node = entity_iri(ent.id)
-                    g.add((node, RDF.type, URIRef(ent.type_iri)))
-                    if ent.id not in labelled:
-                        labelled.add(ent.id)
-                        g.add((node, RDFS.label, Literal(ent.label)))
-            objects[a.id] = _object_node(t.object)
-            g.add((entity_iri(t.subject.id), URIRef(t.predicate), objects[a.id]))
-    return g, objects
-
-
-def to_rdf(assertions: Sequence[Assertion], ontology: Ontology) -> Graph:
-    """The batch as RDF: every entity an IRI (``entity_iri``) with ``rdf:type`` its class and
-    ``rdfs:label`` its label (the first met), every assertion one triple. Literal objects carry
-    their datatype; one whose text does not parse for it is still written (rdflib marks it
-    ill-typed) so that SHACL reports it rather than this function failing."""
-    return _build(assertions, ontology)[0]
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -302,10 +237,13 @@ def _describe(role: _ShapeRole, component: Node | None, focus: EntityRef, value:
             f"(SHACL {name})")
 
 
-def validate_batch(assertions: Sequence[Assertion], ontology: Ontology
+def validate_batch(assertions: Sequence[Assertion], ontology: Ontology, *,
+                   classes: Mapping[EntityId, Sequence[IRI]] | None = None
                    ) -> dict[AssertionId, list[Violation]]:
     """SHACL-validate the whole batch in one pyshacl run; each violation goes back to the
-    assertion(s) it concerns, as ``shacl-violation``.
+    assertion(s) it concerns, as ``shacl-violation``. ``classes`` types each entity with the
+    candidate classes its statements give it (``pipeline.verify.types.entity_classes``), so a
+    class constraint fails only where no candidate fits, as the type-fit check reads it.
 
     A result on a value (wrong class, wrong datatype) goes to the assertions of that subject,
     property and object; a domain result (wrong subject class) and a ``sh:maxCount`` result go
@@ -314,7 +252,7 @@ def validate_batch(assertions: Sequence[Assertion], ontology: Ontology
     if not assertions:
         return {}
     compiled = _compile(ontology)
-    data, objects = _build(assertions, ontology)
+    data, objects = rdf_with_nodes(assertions, ontology, classes=classes)
     entities: dict[URIRef, EntityRef] = {}
     by_subject: dict[tuple[URIRef, str], list[Assertion]] = defaultdict(list)
     for a in assertions:
@@ -323,7 +261,7 @@ def validate_batch(assertions: Sequence[Assertion], ontology: Ontology
             if isinstance(ent, EntityRef):
                 entities.setdefault(entity_iri(ent.id), ent)
         by_subject[(entity_iri(t.subject.id), t.predicate)].append(a)
-    with _quiet_literals():
+    with quiet_literals():
         conforms, report, _text = validate(
             data, shacl_graph=compiled.shapes, ont_graph=compiled.class_axioms,
             inference="none", inplace=True, allow_warnings=True)
@@ -353,6 +291,9 @@ def validate_batch(assertions: Sequence[Assertion], ontology: Ontology
         violation = Violation(reason=ViolationReason.SHACL_VIOLATION, check="shacl",
                               detail=detail)
         for a in concerned:
+            if component in _DATATYPE_COMPONENTS and any(
+                    v.check == "literal-datatype" for v in a.violations):
+                continue  # the extraction contract already flagged this value: one fault
             if violation not in out[a.id]:
                 out[a.id].append(violation)
     return {aid: sorted(vs, key=lambda v: v.detail) for aid, vs in sorted(out.items()) if vs}
@@ -370,4 +311,4 @@ def _unresolved_class(role: _ShapeRole, component: Node | None, focus: URIRef,
     return isinstance(node, URIRef) and node in entities and entities[node].type_iri == OWL_THING
 
 
-__all__ = ["LEXICAL_PATTERNS", "entity_iri", "shapes_for", "to_rdf", "validate_batch"]
+__all__ = ["LEXICAL_PATTERNS", "shapes_for", "validate_batch"]
