@@ -13,6 +13,11 @@ graph (``check_graph``). The structural checks read the RDF graph (``terms.py``)
 unsatisfiable classes come from HermiT (``reasoner.py``), bounded by a time limit; a timeout or
 a missing Java is a warning, never a hang or a crash. Competency questions are checked for
 syntax and terms, and — over a built knowledge graph — for answers (``cq_checks.py``).
+
+The quirks a loader reads in a non-literal way (``quirks.py``: a range named like a datatype,
+a property both object and datatype, …) are warnings with the note's code, computed from the
+graph by the loader's own reading (``loader.read_properties``), so the check and the build
+read a file the same way; ``check_ontology`` adds the notes of a loaded ``Ontology`` too.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -34,11 +39,17 @@ from pipeline.models import (
     CompetencyQuestion,
     Frozen,
     Ontology,
+    OntologyNote,
     PropertyKind,
     normalize_label,
 )
 from pipeline.ontology.cq_checks import CQRun, parse_cq, run_cqs, undefined_terms
-from pipeline.ontology.loader import CQ_FILENAMES, load_competency_questions, parse_graph
+from pipeline.ontology.loader import (
+    CQ_FILENAMES,
+    load_competency_questions,
+    parse_graph,
+    read_properties,
+)
 from pipeline.ontology.reasoner import (
     DEFAULT_REASONER_TIMEOUT_S,
     ReasonerResult,
@@ -76,6 +87,13 @@ class OntologyIssueCode(StrEnum):
     CLASS_INSTANCE_CONFLATION = "class-instance-conflation"
     DISCONNECTED_SCHEMA = "disconnected-schema"
     DUPLICATE_LABEL = "duplicate-label"
+    # how a loader read a quirk of the file (``quirks.NoteCode``): always warnings
+    DATATYPE_LIKE_RANGE = "datatype-like-range"
+    EMPTY_RANGE = "empty-range"
+    UNKNOWN_RANGE = "unknown-range"
+    UNKNOWN_DOMAIN = "unknown-domain"
+    REDECLARED_PROPERTY = "redeclared-property"
+    PROPERTY_KIND_CONFLICT = "property-kind-conflict"
     CQ_UNDEFINED_TERM = "cq-undefined-term"
     CQ_INVALID_QUERY = "cq-invalid-query"
     CQ_UNANSWERED = "cq-unanswered"
@@ -121,6 +139,27 @@ RULES: dict[OntologyIssueCode, Rule] = {
                                 "island)"),
     C.DUPLICATE_LABEL: Rule("warning", "two classes, or two properties, share an rdfs:label "
                             "(case-, accent- and space-insensitive, same language)"),
+    C.DATATYPE_LIKE_RANGE: Rule("warning", "a property's range is no declared class but an XSD "
+                                "datatype or a term named like one (Date, Year, number, "
+                                "string, … in any case): VeriKG reads the property as a "
+                                "datatype property over that datatype (the term is then not "
+                                "an undeclared class)"),
+    C.EMPTY_RANGE: Rule("warning", "a relation's range is empty (JSON \"range\": \"\"): "
+                        "VeriKG reads it as a datatype property with range rdfs:Literal "
+                        "(any value)"),
+    C.UNKNOWN_RANGE: Rule("warning", "a relation's range names no concept and no datatype "
+                          "(JSON): VeriKG reads it as an object property with an open range "
+                          "(owl:Thing, any entity)"),
+    C.UNKNOWN_DOMAIN: Rule("warning", "a relation's domain is empty or names no concept "
+                           "(JSON): VeriKG reads it with an open domain (any subject)"),
+    C.REDECLARED_PROPERTY: Rule("warning", "one relation (the same label or IRI) is declared "
+                                "more than once (JSON): VeriKG reads one property whose domain "
+                                "and range are the union of the declarations'"),
+    C.PROPERTY_KIND_CONFLICT: Rule("warning", "a property is read both as an object and as a "
+                                   "datatype property (typed both ways, or declared with a "
+                                   "class range and a datatype range): VeriKG reads it as an "
+                                   "object property over the class ranges and drops the "
+                                   "datatype ones"),
     C.CQ_UNDEFINED_TERM: Rule("error", "a competency question's SPARQL uses an IRI the "
                               "ontology does not define"),
     C.CQ_INVALID_QUERY: Rule("error", "a competency question's SPARQL does not parse"),
@@ -238,11 +277,21 @@ def _declared_for(vocab: Vocabulary, use: Use) -> bool:
     return iri in vocab.properties or is_annotation_vocabulary(iri)
 
 
-def check_undeclared(vocab: Vocabulary, all_uses: Sequence[Use]) -> list[OntologyIssue]:
+def _read_as_datatype(use: Use, datatype_ranges: Collection[tuple[str, str]]) -> bool:
+    """Whether ``use`` is a property's range that the loader reads as a datatype."""
+    return (use.via == RDFS.range and use.owner is not None
+            and (str(use.owner), str(use.iri)) in datatype_ranges)
+
+
+def check_undeclared(vocab: Vocabulary, all_uses: Sequence[Use],
+                     datatype_ranges: Collection[tuple[str, str]] = frozenset()
+                     ) -> list[OntologyIssue]:
+    """``datatype_ranges``: (property, range) pairs the loader reads as datatypes (a term named
+    like a datatype, reported as ``datatype-like-range``): not undeclared classes there."""
     groups: dict[tuple[URIRef, str], set[URIRef]] = defaultdict(set)
     vias: dict[tuple[URIRef, str], set[str]] = defaultdict(set)
     for use in all_uses:
-        if _declared_for(vocab, use):
+        if _declared_for(vocab, use) or _read_as_datatype(use, datatype_ranges):
             continue
         key = (use.iri, use.role)
         if use.owner is not None and use.owner != use.iri:
@@ -364,10 +413,13 @@ def check_conflation(vocab: Vocabulary, all_uses: Sequence[Use]) -> list[Ontolog
             for iri in sorted(reasons)]
 
 
-def schema_components(vocab: Vocabulary, all_uses: Sequence[Use]) -> list[list[URIRef]]:
+def schema_components(vocab: Vocabulary, all_uses: Sequence[Use],
+                      datatype_ranges: Collection[tuple[str, str]] = frozenset()
+                      ) -> list[list[URIRef]]:
     """The connected parts of the class graph, largest first: classes linked by subclass and
     equivalence axioms (restriction fillers included) and by object properties (each domain
-    class to each range class). Disjointness links nothing."""
+    class to each range class; a range the loader reads as a datatype links nothing).
+    Disjointness links nothing."""
     adjacency: dict[URIRef, set[URIRef]] = defaultdict(set)
 
     def link(a: URIRef, b: URIRef) -> None:
@@ -386,7 +438,7 @@ def schema_components(vocab: Vocabulary, all_uses: Sequence[Use]) -> list[list[U
                    if u.role == "class"}
         ranges = {u.iri for r in g.objects(prop, RDFS.range)
                   for u in class_expression_uses(vocab, r, prop, RDFS.range)
-                  if u.role == "class"}
+                  if u.role == "class" and not _read_as_datatype(u, datatype_ranges)}
         for d in domains:
             for r in ranges:
                 link(d, r)
@@ -411,10 +463,12 @@ def schema_components(vocab: Vocabulary, all_uses: Sequence[Use]) -> list[list[U
     return sorted(components, key=lambda c: (-len(c), c[0]))
 
 
-def check_disconnected(vocab: Vocabulary, all_uses: Sequence[Use]) -> list[OntologyIssue]:
+def check_disconnected(vocab: Vocabulary, all_uses: Sequence[Use],
+                       datatype_ranges: Collection[tuple[str, str]] = frozenset()
+                       ) -> list[OntologyIssue]:
     live = vocab.classes - vocab.deprecated
     components = [[c for c in comp if c in live]
-                  for comp in schema_components(vocab, all_uses)]
+                  for comp in schema_components(vocab, all_uses, datatype_ranges)]
     components = [c for c in components if c]
     if len(components) < 2:
         return []
@@ -442,6 +496,14 @@ def check_duplicate_labels(vocab: Vocabulary) -> list[OntologyIssue]:
                 issues.append(_issue(C.DUPLICATE_LABEL, sorted(owners),
                                      f"label '{label}'{tag} names {len(owners)} {kind}"))
     return issues
+
+
+def note_findings(notes: Iterable[OntologyNote]) -> list[OntologyIssue]:
+    """A warning for each note a loader made of a quirk it read (``quirks.NoteCode``); a note
+    whose code is no ``OntologyIssueCode`` is left out."""
+    codes = {c.value for c in OntologyIssueCode}
+    return [_issue(OntologyIssueCode(n.code), n.iris, n.message, "warning")
+            for n in notes if n.code in codes]
 
 
 # --------------------------------------------------------------------------- reasoner findings
@@ -638,14 +700,18 @@ def check_graph(graph: Graph, *, cqs: Sequence[CompetencyQuestion] = (),
     bounds it; 0 or None skips it), the CQs' SPARQL and, with ``kg``, their answers."""
     vocab = vocabulary(graph, roots)
     all_uses = list(uses(vocab))
+    # the properties as the loader reads them: the quirks it reads are warnings, and a range
+    # it reads as a datatype is neither an undeclared class nor a link between classes
+    reading = read_properties(graph)
     findings: list[OntologyIssue] = []
     findings += check_domains_and_ranges(vocab)
-    findings += check_undeclared(vocab, all_uses)
+    findings += check_undeclared(vocab, all_uses, reading.datatype_ranges)
     findings += check_subclass_cycles(vocab)
     findings += check_orphans(vocab)
     findings += check_conflation(vocab, all_uses)
-    findings += check_disconnected(vocab, all_uses)
+    findings += check_disconnected(vocab, all_uses, reading.datatype_ranges)
     findings += check_duplicate_labels(vocab)
+    findings += note_findings(reading.notes)
     reasoned = run_hermit(graph, timeout_s=reasoner_timeout_s, cache_key=cache_key)
     findings += reasoner_findings(vocab, reasoned)
     findings += check_cqs(vocab, cqs)
@@ -778,15 +844,20 @@ def check_ontology(onto: Ontology, *, roots: Iterable[str] = (),
                    reasoner_timeout_s: float | None = DEFAULT_REASONER_TIMEOUT_S
                    ) -> list[OntologyIssue]:
     """Every check on a loaded ontology and its competency questions — the same checks
-    ``verikg ontology check`` runs on the file it came from."""
+    ``verikg ontology check`` runs on the file it came from — and a warning for each note the
+    loader made (``onto.notes``) that the re-read file does not already give."""
     graph, key = _source_graph(onto)
     report = check_graph(graph, cqs=onto.competency_questions, roots=roots,
                          reasoner_timeout_s=reasoner_timeout_s, cache_key=key,
                          source=onto.source)
-    return list(report.findings)
+    findings = list(report.findings)
+    seen = {(f.code, f.iris, f.message) for f in findings}
+    findings += [f for f in note_findings(onto.notes)
+                 if (f.code, f.iris, f.message) not in seen]
+    return list(_sorted(findings))
 
 
 __all__ = ["REPORT_SCHEMA", "RULES", "CQSummary", "CheckReport", "OntologyIssue",
            "OntologyIssueCode", "OntologySummary", "Rule", "check_cqs", "check_cqs_against",
-           "check_file", "check_graph", "check_ontology", "ontology_graph", "read_graph",
-           "reasoner_findings", "resolve_ontology_path"]
+           "check_file", "check_graph", "check_ontology", "note_findings", "ontology_graph",
+           "read_graph", "reasoner_findings", "resolve_ontology_path"]
