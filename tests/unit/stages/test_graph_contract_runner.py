@@ -8,9 +8,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from pipeline.confidence import AgreementScorer
 from pipeline.contracts import TripleContract, load_contract
-from pipeline.verify import run_graph_checks as run_graph_contract
 from pipeline.extract import LLMExtractor
 from pipeline.models import AssertionStatus, Chunk, Document, Ontology, RunId
+from pipeline.verify import run_graph_checks
 
 RUN = RunId("run-graph")
 
@@ -61,7 +61,7 @@ def test_graph_contract_contests_merges_and_reports(toy: Ontology) -> None:
         "b": _answer(("Acme Rockets", "founding year", "1998"),
                      ("Acme Rockets", "founding year", "1999"))})
     scored = AgreementScorer().score(exs, toy)
-    result = run_graph_contract(scored, toy, load_contract(), texts=[text])
+    result = run_graph_checks(scored, toy, load_contract(), texts=[text])
     # "Acme Rockets Inc." and "Acme Rockets" are one company: the merge is recorded
     assert [(m.merged.label, m.canonical.label, m.reason) for m in result.merges] == [
         ("Acme Rockets Inc.", "Acme Rockets", "normalised-form")]

@@ -11,9 +11,6 @@ from datetime import UTC, datetime
 import pytest
 from rdflib import RDF, RDFS, Literal, URIRef
 
-from pipeline.verify import find_islands, resolve_functional_conflicts
-from pipeline.store.rdf import entity_iri, to_rdf
-from pipeline.verify.shacl import SH, shapes_for, validate_batch
 from pipeline.models import (
     IRI,
     Assertion,
@@ -31,6 +28,9 @@ from pipeline.models import (
     Triple,
     ViolationReason,
 )
+from pipeline.store.rdf import entity_iri, to_rdf
+from pipeline.verify import find_islands, resolve_functional_conflicts
+from pipeline.verify.shacl import SH, shapes_for, validate_batch
 
 TOY = "https://example.org/toy#"
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
