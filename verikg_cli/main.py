@@ -216,10 +216,26 @@ def ontology_check(
 def quarantine(reason: Annotated[str | None, typer.Option(help="only this reason code")] = None,
                store: Annotated[str | None, typer.Option()] = None,
                data_dir: Annotated[Path | None, typer.Option()] = None,
-               fmt: Annotated[str, typer.Option("--format")] = "text") -> None:
-    """What the contracts refused, with the reasons, for review."""
+               fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+               soft: Annotated[bool, typer.Option(
+                   "--soft", help="the stored assertions that passed the hard checks but "
+                                  "carry soft violations (kept as facts, flagged for review), "
+                                  "instead of what was refused")] = False,
+               check: Annotated[str | None, typer.Option(
+                   "--check", help="with --soft: only assertions that failed this soft check "
+                                   "(e.g. shacl, types-fit-domain-range)")] = None) -> None:
+    """What the contracts refused, with the reasons, for review; with --soft, the statements
+    they kept but flagged. Exit 2 on bad usage (an unknown --format or --check)."""
     from flows.clients import make_store
 
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"'{fmt}' is not one of text, json", param_hint="--format")
+    if check is not None and not soft:
+        raise typer.BadParameter("--check picks a soft check: add --soft (refused candidates "
+                                 "are picked by --reason)", param_hint="--check")
+    if soft:
+        _quarantine_soft(_settings(store, data_dir), check, reason, fmt)
+        return
     try:
         with make_store(_settings(store, data_dir)) as st:
             items = st.quarantined()
@@ -238,6 +254,41 @@ def quarantine(reason: Annotated[str | None, typer.Option(help="only this reason
         console.print(f"{q.document_id} {what}: {reasons} (attempts {q.attempts}, {q.model})",
                       highlight=False, markup=False)
     console.print(f"{len(items)} quarantined", highlight=False)
+
+
+def _quarantine_soft(settings: Settings, check: str | None, reason: str | None,
+                     fmt: str) -> None:
+    """``verikg quarantine --soft``: the flagged assertions with their violations and the
+    documents that state them."""
+    from flows.clients import make_store
+    from pipeline.models import DocumentId
+    from verikg_cli.render import flagged_json, print_flagged, soft_check_names
+
+    try:
+        with make_store(settings) as st:
+            flagged = st.flagged()
+            known = soft_check_names(flagged)
+            if check is not None and check not in known:
+                near = check.strip().lower().replace("_", "-").replace(" ", "-")
+                hint = near if near in known else None
+                raise typer.BadParameter(
+                    f"unknown soft check {check!r}"
+                    + (f" (did you mean {hint!r}?)" if hint else "")
+                    + f"; soft checks: {', '.join(sorted(known)) or '(none)'}",
+                    param_hint="--check")
+            documents = st.get_documents(sorted({DocumentId(p.document_id) for a in flagged
+                                                 for p in a.provenance}))
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    if check is not None:
+        flagged = [a for a in flagged if any(v.check == check for v in a.violations)]
+    if reason:
+        flagged = [a for a in flagged if any(v.reason.value == reason for v in a.violations)]
+    if fmt == "json":
+        sys.stdout.write(json.dumps(flagged_json(flagged, documents), indent=1,
+                                    ensure_ascii=False) + "\n")
+        return
+    print_flagged(console, flagged, documents, check=check)
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -11,7 +12,9 @@ from rich.text import Text
 
 from flows.build_kg import BuildReport
 from flows.query import QueryAnswer
+from pipeline.models import Assertion, Document, DocumentId, EntityRef, Severity, local_name
 from pipeline.ontology.cq_checks import CQRun
+from pipeline.store.rules import review_violations
 
 
 def _two_columns(title: str, head: tuple[str, str], values: dict[str, str]) -> Table:
@@ -111,3 +114,85 @@ def print_evaluation(console: Console, result: dict[str, Any]) -> None:
     console.print(f"confidence: ECE {conf['ece']:.3f} over {conf['count']} verified triples "
                   f"(threshold {conf['threshold']}); merges {result['merges']}, contested "
                   f"{result['contested']}, islands {result['islands']}", highlight=False)
+
+
+# --------------------------------------------------------------------------- quarantine --soft
+
+
+def soft_check_names(flagged: Sequence[Assertion]) -> set[str]:
+    """The names ``verikg quarantine --soft --check`` accepts: the soft checks of the
+    extraction contract (and their defaults), and any check a stored assertion was flagged by
+    (a contract may have changed since)."""
+    from pipeline.contracts.spec import DEFAULT_SEVERITY, load_contract
+    from pipeline.errors import VeriKGError
+
+    names = {name for name, severity in DEFAULT_SEVERITY.items() if severity is Severity.SOFT}
+    try:
+        spec = load_contract()
+    except VeriKGError:
+        spec = None  # the stored names and the defaults still let a reviewer filter
+    if spec is not None:
+        names |= {c.check for section in (spec.postconditions, spec.graph) for c in section
+                  if c.effective_severity is Severity.SOFT}
+    return names | {v.check for a in flagged for v in review_violations(a)}
+
+
+def _citation(document_id: str, start: int, end: int,
+              documents: Mapping[DocumentId, Document]) -> str:
+    doc = documents.get(DocumentId(document_id))
+    return f"{doc.source if doc else document_id} [{start}:{end}]"
+
+
+def flagged_json(flagged: Sequence[Assertion],
+                 documents: Mapping[DocumentId, Document]) -> list[dict[str, Any]]:
+    """Flagged assertions as JSON-ready objects: the statement, its confidence and status,
+    every violation (check, reason, detail, severity) and every source (document, span)."""
+    out: list[dict[str, Any]] = []
+    for a in flagged:
+        t = a.triple
+        obj = t.object
+        out.append({
+            "id": a.id, "subject": t.subject.label, "subject_id": t.subject.id,
+            "predicate": t.predicate, "object": t.object_label,
+            "object_id": obj.id if isinstance(obj, EntityRef) else None,
+            "datatype": None if isinstance(obj, EntityRef) else obj.datatype,
+            "confidence": a.confidence, "status": a.status.value,
+            "violations": [v.model_dump(mode="json") for v in a.violations],
+            "provenance": [{
+                "document_id": p.document_id,
+                "document": documents[DocumentId(p.document_id)].source
+                if DocumentId(p.document_id) in documents else None,
+                "chunk_id": p.chunk_id, "span": [p.span.start, p.span.end], "quote": p.quote,
+                "model": p.model} for p in a.provenance]})
+    return out
+
+
+def print_flagged(console: Console, flagged: Sequence[Assertion],
+                  documents: Mapping[DocumentId, Document], *, check: str | None = None) -> None:
+    """Flagged assertions grouped by the soft check they failed (one listed under each of
+    its checks), each with its violations and sources, then the counts by check."""
+    groups: dict[str, list[Assertion]] = {}
+    for a in flagged:
+        for name in dict.fromkeys(v.check for v in review_violations(a, check)):
+            groups.setdefault(name, []).append(a)
+    by_check = Counter({name: len(items) for name, items in groups.items()})
+    for name in sorted(groups):
+        console.print(Text.assemble((name, "bold"), f": {len(groups[name])} assertion(s)"))
+        for a in groups[name]:
+            t = a.triple
+            console.print(f"  ({t.subject.label} | {local_name(t.predicate)} | "
+                          f"{t.object_label})  confidence {a.confidence:.2f}, "
+                          f"{a.status.value}  {a.id}", highlight=False, markup=False,
+                          soft_wrap=True)
+            for v in a.violations:
+                if v.check != name:
+                    continue
+                console.print(f"    [{v.reason.value}] {v.detail}", highlight=False,
+                              markup=False, soft_wrap=True)
+            for p in a.provenance:
+                where = _citation(p.document_id, p.span.start, p.span.end, documents)
+                console.print(f'    evidence: {where} "{p.quote.strip()}"', highlight=False,
+                              markup=False, soft_wrap=True)
+    counts = ", ".join(f"{name} {n}" for name, n in sorted(by_check.items()))
+    console.print(f"{len(flagged)} flagged assertion(s)" + (f": {counts}" if counts else ""),
+                  highlight=False, markup=False)

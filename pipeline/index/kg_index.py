@@ -4,19 +4,22 @@ An assertion row embeds "Cassini mission — operated by — NASA" plus its evid
 a question phrased like the source text finds it; an entity row embeds "NASA (Organization)".
 Attribute columns make the graph's structure filterable with ``where``: ``kind``
 (assertion/entity), ``type`` (entity class local name; an assertion's subject class),
-``predicate`` (local name; "" for entities), ``confidence`` (1.0 for entities) and
-``status`` (draft/certified/quarantined/contested; "draft" for entities).
+``predicate`` (local name; "" for entities), ``confidence`` (1.0 for entities),
+``status`` (draft/certified/quarantined/contested; "draft" for entities) and ``violations``
+(a list column: the check of each soft violation an assertion carries, sorted, informational
+ones left out; none for entities), filtered as ``violations == 0`` (no soft violation),
+``violations > 0`` or ``"shacl" in violations`` (see ``pipeline.index.where``).
 
 Consistency: the index records the store version it reflects (``version``) and the store it
 was built from (``store_descriptor``). Changes arrive as ``IndexDelta``s: ``apply_delta``
 re-embeds only rows whose text is new or changed, updates attribute-only changes (a draft
-certified, a new confidence) in place without embedding, removes rows, and moves ``version``
-to the store version the delta brings the index to; a delta computed against another version
-is refused (``DeltaMismatchError``). ``sync``/``refresh`` detect staleness with one
-``store.version()`` read and, when stale, diff the store against the rows and apply that
-delta; only another store or another embedding model rebuilds everything. ``delta_for_changes``
-and ``apply_store_changes`` turn the store's primitive changes (what KGCL compiles to) into a
-delta without reading the whole store.
+certified, a new confidence, new soft violations) in place without embedding, removes rows,
+and moves ``version`` to the store version the delta brings the index to; a delta computed
+against another version is refused (``DeltaMismatchError``). ``sync``/``refresh`` detect
+staleness with one ``store.version()`` read and, when stale, diff the store against the rows
+and apply that delta; only another store or another embedding model rebuilds everything.
+``delta_for_changes`` and ``apply_store_changes`` turn the store's primitive changes (what
+KGCL compiles to) into a delta without reading the whole store.
 
 Row ids are stable and never reused: a changed row keeps its id, a new row gets a fresh one,
 a removed row's id is retired. ``IndexRow.row`` is that id (not a position).
@@ -38,7 +41,7 @@ import numpy as np
 from pipeline.errors import IndexError_
 from pipeline.index.base import Embedder
 from pipeline.index.vector_index import VectorIndex
-from pipeline.index.where import WhereExpr
+from pipeline.index.where import WhereExpr, decode_list, encode_list
 from pipeline.models import (
     Assertion,
     AssertionId,
@@ -49,7 +52,7 @@ from pipeline.models import (
     local_name,
 )
 from pipeline.store.base import Change, GraphStore
-from pipeline.store.rules import touched
+from pipeline.store.rules import review_violations, touched
 
 RowKind = Literal["assertion", "entity"]
 RefreshAction = Literal["none", "delta", "rebuild"]
@@ -120,9 +123,9 @@ class IndexDelta:
     """What changed in the graph since store version ``base_version``, as the index sees it.
 
     Upserts carry the objects as the store now holds them (new, or changed in label, text,
-    class, status or confidence; an unchanged one is a no-op); removals carry ids (an id the
-    index does not hold is a no-op: the result is right either way). ``apply_delta`` refuses
-    a delta whose ``base_version`` is not the index's version."""
+    class, status, confidence or soft violations; an unchanged one is a no-op); removals
+    carry ids (an id the index does not hold is a no-op: the result is right either way).
+    ``apply_delta`` refuses a delta whose ``base_version`` is not the index's version."""
 
     base_version: int
     upserted_assertions: Sequence[Assertion] = ()  # stored as tuples
@@ -179,9 +182,11 @@ class _Spec(NamedTuple):
     predicate: str
     confidence: float
     status: str
+    #: the check of each soft violation, sorted (repeats kept: one name per violation)
+    violations: tuple[str, ...] = ()
 
 
-_COLUMNS = ("kind", "type", "predicate", "confidence", "status")
+_COLUMNS = ("kind", "type", "predicate", "confidence", "status", "violations")
 
 
 def _assertion_spec(assertion: Assertion, ontology: Ontology | None) -> _Spec:
@@ -189,7 +194,8 @@ def _assertion_spec(assertion: Assertion, ontology: Ontology | None) -> _Spec:
                  assertion_text(assertion, ontology), "",
                  local_name(assertion.triple.subject.type_iri),
                  local_name(assertion.triple.predicate), float(assertion.confidence),
-                 assertion.status.value)
+                 assertion.status.value,
+                 tuple(sorted(v.check for v in review_violations(assertion))))
 
 
 def _entity_spec(entity: EntityRef, ontology: Ontology | None) -> _Spec:
@@ -204,7 +210,19 @@ def _attributes(specs: Sequence[_Spec]) -> dict[str, np.ndarray]:
         "predicate": np.array([s.predicate for s in specs], dtype=str),
         "confidence": np.array([s.confidence for s in specs], dtype=np.float64),
         "status": np.array([s.status for s in specs], dtype=str),
+        "violations": np.array([encode_list(s.violations) for s in specs], dtype=str),
     }
+
+
+def _violations_column_added(vectors: VectorIndex, device: str) -> VectorIndex:
+    """``vectors`` saved before the ``violations`` column existed, with that column: every row
+    without violations, which is what the store held at the version the index reflects (no
+    earlier release stored any; a later write moves the version, and the next sync's diff
+    brings its violations in). The vectors are kept, nothing is embedded."""
+    attributes = {name: vectors.column(name) for name in vectors.column_names}
+    attributes["violations"] = np.array([encode_list(())] * len(vectors), dtype=str)
+    return VectorIndex.build(np.array(vectors.vectors), attributes, metric=vectors.metric,
+                             ids=vectors.ids, device=device)
 
 
 class KGIndex:
@@ -323,8 +341,8 @@ class KGIndex:
         """Apply ``delta``, which brings the store from ``delta.base_version`` to
         ``store_version``; afterwards ``version == store_version``.
 
-        Only new texts and texts that changed are embedded; a change of status, confidence or
-        class alone updates the row's attributes and keeps its vector. Raises
+        Only new texts and texts that changed are embedded; a change of status, confidence,
+        soft violations or class alone updates the row's attributes and keeps its vector. Raises
         ``DeltaMismatchError`` (and changes nothing) when ``delta.base_version`` is not this
         index's version, or ``store_version`` is older than it."""
         with self._lock:
@@ -627,6 +645,8 @@ class KGIndex:
         # format 1 kept rows by position, and the vectors' ids were 0..n-1
         raw = ([[i, *r] for i, r in enumerate(manifest["rows"])] if fmt == 1
                else manifest["rows"])
+        if "violations" not in vectors.column_names:
+            vectors = _violations_column_added(vectors, device)
         ids = vectors.ids.tolist()
         if len(raw) != len(ids) or {int(r[0]) for r in raw} != set(ids) \
                 or not set(_COLUMNS) <= set(vectors.column_names):
@@ -639,9 +659,13 @@ class KGIndex:
             if columns["kind"][p] != kind:
                 raise IndexError_(f"KG index in {path} is inconsistent: row {rid} is a {kind} "
                                   f"but its vector is a {columns['kind'][p]}; rebuild it")
+            checks = decode_list(columns["violations"][p])
+            if checks is None:
+                raise IndexError_(f"KG index in {path} is inconsistent: row {rid} has no list "
+                                  "of violations; rebuild it")
             index._put(int(rid), _Spec(kind, kgid, label, text, type_iri, columns["type"][p],
                                        columns["predicate"][p], float(columns["confidence"][p]),
-                                       columns["status"][p]))
+                                       columns["status"][p], checks))
         index.vectors = vectors
         index._next_row = int(manifest.get("next_row", max(ids, default=-1) + 1))
         index.version = manifest["version"]

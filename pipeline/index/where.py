@@ -5,6 +5,20 @@
 one column and one literal (string, int, float or a list of them), combined with ``and``,
 ``or``, ``not`` and parentheses. That is the whole language.
 
+List columns hold a list of names per row (the knowledge-graph index's ``violations``: the
+soft checks an assertion failed, one name per violation). Two forms test them:
+
+- ``"shacl" in violations`` (``"shacl" not in violations``): the row's list holds that name
+  (exactly: no prefix or case folding);
+- ``violations == 0``, ``violations >= 2``, ``violations in [1, 2]``: a list column compared
+  with a number stands for its length (``violations == 0``: no soft violation).
+
+Comparing a list column with a string (``violations == "shacl"``) is refused, and so is
+``"x" in column`` on a column that holds one value per row (write ``column == "x"``). A list
+column is a text column whose every value is ``encode_list(names)``; what makes it one is its
+values, so it stays a list column through any store of string columns (``VectorIndex``'s
+categorical columns, their save and load).
+
 Why ``ast`` and a whitelist rather than ``eval``: filter text comes from users and from LLM
 tools, so it must never run code. Python's own parser gives precise positions for free; every
 node type outside the whitelist (calls, attributes, subscripts, lambdas, arithmetic, ...) is
@@ -16,8 +30,9 @@ comparison, however many rows there are.
 from __future__ import annotations
 
 import ast
+import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -68,6 +83,55 @@ class CategoricalColumn:
 
 Column = np.ndarray | CategoricalColumn
 """What a filter evaluates over: a plain numpy array or a categorical string column."""
+
+#: the first character of every value of a list column (ASCII record separator: no name, label
+#: or status starts with it)
+LIST_MARK = "\x1e"
+
+
+def encode_list(names: Iterable[str]) -> str:
+    """The value a list column holds for ``names`` (kept in the order given, repeats too):
+    ``LIST_MARK`` then the names as a JSON array, so any name round-trips exactly."""
+    items = list(names)
+    for name in items:
+        if not isinstance(name, str):
+            raise TypeError(f"a list column holds names (strings), not {name!r}")
+    return LIST_MARK + json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_list(value: str) -> tuple[str, ...] | None:
+    """The names ``encode_list`` wrote, or None when ``value`` is not a list value."""
+    if not value.startswith(LIST_MARK):
+        return None
+    try:
+        items = json.loads(value[len(LIST_MARK):])
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return None
+    return tuple(items)
+
+
+def _list_column(col: Column) -> tuple[CategoricalColumn, list[tuple[str, ...]]] | None:
+    """``col`` as codes plus the decoded list of each vocabulary entry, when it is a list
+    column (a text column whose every value is a list value); None otherwise. A column with
+    no values at all is a list column with nothing in it."""
+    if not _is_text_column(col):
+        return None
+    if isinstance(col, CategoricalColumn):
+        cat = col
+    else:
+        arr = np.asarray(col).reshape(-1)
+        if arr.shape[0] and not str(arr[0]).startswith(LIST_MARK):
+            return None  # a plain text array: one look, no encoding
+        cat = CategoricalColumn.encode(arr.astype(str))
+    if cat.vocabulary and not cat.vocabulary[0].startswith(LIST_MARK):
+        return None  # the common case, a plain text column: one look, no decoding
+    lists = [decode_list(v) for v in cat.vocabulary]
+    if any(items is None for items in lists):
+        return None
+    return cat, [items for items in lists if items is not None]
+
 
 _COMPARE: dict[type[ast.cmpop], tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Eq: ("==", operator.eq), ast.NotEq: ("!=", operator.ne),
@@ -156,6 +220,12 @@ class _Compare(WhereExpr):
     def _eval(self, columns: Mapping[str, Column], n: int) -> np.ndarray:
         col = columns[self.column]
         values = self.value if isinstance(self.value, tuple) else (self.value,)
+        listed = _list_column(col)
+        if listed is not None and listed[1]:
+            return self._eval_lengths(*listed, values, n)
+        if listed is not None and not any(isinstance(v, str) for v in values):
+            # a text column with no values at all may be a list column: nothing matches
+            return np.zeros(n, dtype=bool)
         is_text = _is_text_column(col)
         for v in values:
             if isinstance(v, str) != is_text:
@@ -180,6 +250,63 @@ class _Compare(WhereExpr):
         except (TypeError, ValueError, OverflowError) as exc:
             raise InputError(f"cannot evaluate {self.source!r} on column {self.column!r}: "
                              f"{exc}") from exc
+
+    def _eval_lengths(self, col: CategoricalColumn, lists: list[tuple[str, ...]],
+                      values: tuple[Literal_, ...], n: int) -> np.ndarray:
+        """A list column compared with numbers: its lengths are compared."""
+        for v in values:
+            if isinstance(v, str):
+                raise InputError(
+                    f"column {self.column!r} holds a list of names per row; compare it with a "
+                    f"number (its length, e.g. {self.column} == 0) or test a name with "
+                    f"{json.dumps(v, ensure_ascii=False)} in {self.column}, not {v!r} in "
+                    f"filter {self.source!r}")
+        if not lists:
+            return np.zeros(n, dtype=bool)
+        # float64: exact for any length, and comparable with any literal (a huge int too)
+        lengths = np.array([len(items) for items in lists], dtype=np.float64)
+        try:
+            if self.op in ("in", "not in"):
+                hit = np.isin(lengths, np.array(values, dtype=np.float64))
+                per_value = hit if self.op == "in" else ~hit
+            else:
+                per_value = np.asarray(_OPS[self.op](lengths, self.value), dtype=bool)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InputError(f"cannot evaluate {self.source!r} on column {self.column!r}: "
+                             f"{exc}") from exc
+        return per_value[col.codes].reshape(n)
+
+
+@dataclass(frozen=True)
+class _Contains(WhereExpr):
+    """``"name" in column`` / ``"name" not in column`` on a list column."""
+
+    column: str
+    name: str
+    negate: bool
+    source: str
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return frozenset({self.column})
+
+    def _eval(self, columns: Mapping[str, Column], n: int) -> np.ndarray:
+        col = columns[self.column]
+        listed = _list_column(col)
+        if listed is None:
+            what = "a numeric" if not _is_text_column(col) else "a one-value-per-row"
+            raise InputError(
+                f"column {self.column!r} is {what} column, not a list of names: "
+                f"{json.dumps(self.name, ensure_ascii=False)} in {self.column} needs a list "
+                f"column such as violations (for one value per row write {self.column} == "
+                f"{json.dumps(self.name, ensure_ascii=False)}) in filter {self.source!r}")
+        cat, lists = listed
+        if not lists:
+            return np.zeros(n, dtype=bool)
+        per_value = np.array([self.name in items for items in lists], dtype=bool)
+        if self.negate:
+            per_value = ~per_value
+        return per_value[cat.codes].reshape(n)
 
 
 def _is_text_column(col: Column) -> bool:
@@ -207,7 +334,8 @@ class _Parser:
         where = f"column {col}" if line == 1 else f"line {line}, column {col}"
         return InputError(f"{what} {piece!r} at {where} of filter {self.source!r}; "
                           "allowed: column == literal (also != < <= > >=), column in [...], "
-                          "column not in [...], and, or, not, parentheses")
+                          "column not in [...], \"name\" in list_column, \"name\" not in "
+                          "list_column, and, or, not, parentheses")
 
     def seg(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source, node) or ""
@@ -240,10 +368,18 @@ class _Parser:
                        right: ast.expr) -> WhereExpr:
         src = self.seg(node)
         if isinstance(op, ast.In | ast.NotIn):
+            negate = isinstance(op, ast.NotIn)
+            if isinstance(right, ast.Name) and not isinstance(left, ast.Name):
+                # "name" in list_column
+                if not (isinstance(left, ast.Constant) and isinstance(left.value, str)):
+                    raise self.fail(left, "only a name (a string) can be looked up in a list "
+                                          "column, not")
+                return _Contains(right.id, left.value, negate, src)
             if not isinstance(left, ast.Name):
-                raise self.fail(left, "the left side of 'in' must be a column, not")
+                raise self.fail(left, "the left side of 'in' must be a column (or a string "
+                                      "before a list column), not")
             values = self.list_literal(right)
-            return _Compare(left.id, "in" if isinstance(op, ast.In) else "not in", values, src)
+            return _Compare(left.id, "not in" if negate else "in", values, src)
         if type(op) not in _COMPARE:
             raise self.fail(node, f"unsupported operator {type(op).__name__!r} in")
         sym = _COMPARE[type(op)][0]
@@ -327,4 +463,5 @@ def compile_where(source: str | WhereExpr) -> Callable[[Mapping[str, Column]], n
     return expr.evaluate
 
 
-__all__ = ["CategoricalColumn", "Column", "WhereExpr", "compile_where", "parse_where"]
+__all__ = ["LIST_MARK", "CategoricalColumn", "Column", "WhereExpr", "compile_where",
+           "decode_list", "encode_list", "parse_where"]

@@ -189,7 +189,9 @@ class GraphStore(ABC):
     def write_assertions(self, assertions: Sequence[Assertion], *,
                          actor: str = "pipeline") -> WriteResult:
         """Merge assertions (and their entities and provenance) by id. An existing assertion
-        keeps its status (a certified one stays certified) and takes the new confidence."""
+        keeps its status (a certified one stays certified) and takes the new confidence and
+        the new soft violations (an empty tuple clears them); either change counts as
+        ``updated``."""
 
     @abstractmethod
     def write_quarantine(self, items: Sequence[QuarantinedCandidate]) -> WriteResult:
@@ -224,6 +226,13 @@ class GraphStore(ABC):
     @abstractmethod
     def assertions(self, *, status: AssertionStatus | None = None) -> list[Assertion]:
         """All assertions with provenance, ordered by id; ``status`` filters."""
+
+    @abstractmethod
+    def flagged(self, check: str | None = None) -> list[Assertion]:
+        """Assertions carrying at least one soft violation (of the check named ``check``, when
+        given; informational ones do not count: ``rules.review_violations``), with provenance,
+        ordered by id: the statements kept as facts but flagged for review (``verikg
+        quarantine --soft``)."""
 
     @abstractmethod
     def quarantined(self) -> list[QuarantinedCandidate]:

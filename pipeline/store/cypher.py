@@ -7,7 +7,8 @@ query string exists. The graph model:
 
     (:Entity:<ClassLocalName> {id, label, type_iri})
     (:Entity)-[:<predicateLocalName> {id, confidence, status}]->(:Entity)   entity objects only
-    (:Assertion {id, predicate, confidence, status, literal_value?, literal_datatype?})
+    (:Assertion {id, predicate, confidence, status, literal_value?, literal_datatype?,
+                 violations?, violation_checks?})
     (:Assertion)-[:SUBJECT]->(:Entity)   (:Assertion)-[:OBJECT]->(:Entity)
     (:Assertion)-[:STATED_IN {model, prompt_version, run_id, attempts, span_*, quote}]->(:Chunk)
     (:Chunk {id, document_id, chunk_index, text, span_start, span_end})-[:PART_OF]->(:Document)
@@ -22,6 +23,11 @@ The audit log is append-only by construction: ``BUMP_VERSION`` and ``APPEND_AUDI
 CREATE entries, no statement here sets or deletes an ``AuditEntry`` property, and
 ``RESET_SLICE`` (wiping the whole store) is the one statement that removes them. Neo4j has
 no triggers to enforce this against other clients; the compliance suite checks this module.
+
+An assertion's soft violations are ``violations`` (``rules.violations_json`` text, read back
+as written) and ``violation_checks`` (the checks' names, sorted, each once: what ``FLAGGED``
+filters on); an unflagged assertion has neither property, as nodes written before violations
+were stored.
 
 A :Chunk that provenance names before its text is stored exists with only its id; reads and
 counts skip such placeholders (``text IS NULL``) until ``upsert_documents`` fills them in.
@@ -134,6 +140,7 @@ EXISTING_ASSERTIONS = """
 UNWIND $ids AS id
 MATCH (a:Assertion {id: id})
 RETURN a.id AS id, a.confidence AS confidence, a.status AS status,
+       a.violations AS violations,
        [(a)-[p:STATED_IN]->(c:Chunk) | [c.id, p.model, p.prompt_version]] AS keys
 """
 
@@ -159,7 +166,11 @@ UNWIND $rows AS r
 MATCH (s:Entity {id: r.subject_id})
 MERGE (a:Assertion {id: r.id})
 ON CREATE SET a.predicate = r.predicate, a.confidence = r.confidence, a.status = r.status,
-              a.literal_value = r.literal_value, a.literal_datatype = r.literal_datatype
+              a.literal_value = r.literal_value, a.literal_datatype = r.literal_datatype,
+              a.violations = CASE WHEN size(r.violation_checks) = 0 THEN null
+                                  ELSE r.violations END,
+              a.violation_checks = CASE WHEN size(r.violation_checks) = 0 THEN null
+                                        ELSE r.violation_checks END
 MERGE (a)-[:SUBJECT]->(s)
 WITH a, r
 OPTIONAL MATCH (o:Entity {id: r.object_id})
@@ -194,6 +205,13 @@ SET a.confidence = r.confidence
 WITH a, r
 {_TYPED_EDGE}
 SET x.confidence = r.confidence
+"""
+
+# rows {id, violations, checks}: both null when the new write has no violations
+SET_VIOLATIONS = """
+UNWIND $rows AS r
+MATCH (a:Assertion {id: r.id})
+SET a.violations = r.violations, a.violation_checks = r.checks
 """
 
 SET_STATUS = f"""
@@ -301,6 +319,10 @@ ASSERTION = "MATCH (a:Assertion {id: $id}) WITH a" + _ASSERTION_PROJECTION
 
 NEIGHBOURS = ("MATCH (:Entity {id: $id})<-[:SUBJECT|OBJECT]-(a:Assertion) WITH DISTINCT a"
               + _ASSERTION_PROJECTION)
+
+FLAGGED = ("MATCH (a:Assertion) WHERE a.violation_checks IS NOT NULL "
+           "AND ($check IS NULL OR $check IN a.violation_checks) WITH a"
+           + _ASSERTION_PROJECTION)
 
 ENTITIES = "MATCH (e:Entity) RETURN e.id AS id, e.label AS label, e.type_iri AS type_iri"
 

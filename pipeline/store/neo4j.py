@@ -223,7 +223,8 @@ class Neo4jGraphStore(GraphStore):
         existing = {
             AssertionId(r["id"]): rules.ExistingAssertion(
                 r["confidence"], AssertionStatus(r["status"]),
-                frozenset((k[0], k[1], k[2]) for k in r["keys"]))
+                frozenset((k[0], k[1], k[2]) for k in r["keys"]),
+                rules.violations_from_json(r["violations"]))
             for r in self._ids(tx, cypher.EXISTING_ASSERTIONS, [a.id for a in batch])}
         types = {EntityId(r["id"]): r["type_iri"] for r in self._ids(
             tx, cypher.ENTITY_TYPES, rules.mentioned_entities(batch))}
@@ -257,6 +258,10 @@ class Neo4jGraphStore(GraphStore):
             for aid, p in prov])
         self._rows(tx, cypher.SET_CONFIDENCE,
                    [{"id": i, "confidence": c} for i, c in plan.confidence.items()])
+        self._rows(tx, cypher.SET_VIOLATIONS, [
+            {"id": i, "violations": rules.violations_json(v) if v else None,
+             "checks": sorted({x.check for x in v}) if v else None}
+            for i, v in plan.violations.items()])
         return plan
 
     def write_quarantine(self, items: Sequence[QuarantinedCandidate]) -> WriteResult:
@@ -304,9 +309,8 @@ class Neo4jGraphStore(GraphStore):
                    role: str) -> tuple[str, str]:
         """Carry out one change; returns its (before, after) audit states."""
         if isinstance(change, AddAssertion):
-            found = self._ids(tx, cypher.EXISTING_ASSERTIONS, [change.assertion.id])
-            old = None if not found else (AssertionStatus(found[0]["status"]),
-                                          float(found[0]["confidence"]))
+            found = tx.run(cypher.ASSERTION_ROW, id=change.assertion.id).single()
+            old = None if found is None else found["a"]
             # rights were checked for the whole batch, a certified add included
             self._merge(tx, rules.merge_batch([change.assertion]), may_certify=True)
             return rules.added_states(change, old)
@@ -380,6 +384,10 @@ class Neo4jGraphStore(GraphStore):
 
     def neighbours(self, entity_id: EntityId) -> list[Assertion]:
         return self._read_assertions(cypher.NEIGHBOURS, id=entity_id)
+
+    def flagged(self, check: str | None = None) -> list[Assertion]:
+        return [a for a in self._read_assertions(cypher.FLAGGED, check=check)
+                if rules.review_violations(a, check)]
 
     def _read_assertions(self, query: str, **params: Any) -> list[Assertion]:
         records = self._run("reading assertions", _fetch, query, params, write=False)

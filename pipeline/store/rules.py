@@ -34,8 +34,10 @@ from pipeline.models import (
     Provenance,
     RequestStatus,
     RunId,
+    Severity,
     Span,
     Triple,
+    Violation,
     WriteResult,
     local_name,
 )
@@ -134,7 +136,8 @@ def canonical(assertion: Assertion) -> Assertion:
 
 def merge_batch(assertions: Sequence[Assertion]) -> list[Assertion]:
     """One assertion per id, as if the batch were written item by item: the first occurrence
-    gives status and entities, the last gives confidence, provenance is the union."""
+    gives status and entities, the last gives confidence and violations, provenance is the
+    union."""
     merged: dict[AssertionId, Assertion] = {}
     for a in assertions:
         first = merged.get(a.id)
@@ -142,7 +145,8 @@ def merge_batch(assertions: Sequence[Assertion]) -> list[Assertion]:
             merged[a.id] = a
             continue
         merged[a.id] = first.model_copy(update={
-            "confidence": a.confidence, "provenance": first.provenance + a.provenance})
+            "confidence": a.confidence, "violations": a.violations,
+            "provenance": first.provenance + a.provenance})
     return [canonical(merged[k]) for k in sorted(merged)]
 
 
@@ -156,6 +160,8 @@ class ExistingAssertion:
     confidence: float
     status: AssertionStatus
     provenance_keys: frozenset[ProvenanceKey]
+    #: the soft violations stored on it (``violations_from_json`` of the stored text)
+    violations: tuple[Violation, ...] = ()
 
 
 @dataclass
@@ -167,6 +173,8 @@ class WritePlan:
     new_entities: list[EntityRef] = field(default_factory=list)
     retyped: list[EntityRef] = field(default_factory=list)
     confidence: dict[AssertionId, float] = field(default_factory=dict)
+    #: existing assertions whose soft violations the write replaces (``()`` clears them)
+    violations: dict[AssertionId, tuple[Violation, ...]] = field(default_factory=dict)
     provenance: list[tuple[AssertionId, Provenance]] = field(default_factory=list)
     created: int = 0
     updated: int = 0
@@ -184,9 +192,10 @@ def plan_write(batch: Sequence[Assertion], existing: Mapping[AssertionId, Existi
     """Decide what merging ``batch`` (already ``merge_batch``-ed) into the store means.
 
     New assertions are created with their status, except that only a certifier may create a
-    certified one. An existing assertion keeps its status, takes the new confidence, and gains
-    only provenance whose (chunk, model, prompt version) it lacks: a rerun under another run id
-    adds nothing. ``stored_types`` maps the existing entities among those mentioned to their
+    certified one. An existing assertion keeps its status, takes the new confidence and the
+    new soft violations (the latest graph check decides them: an empty tuple clears them), and
+    gains only provenance whose (chunk, model, prompt version) it lacks: a rerun under another
+    run id adds nothing. ``stored_types`` maps the existing entities among those mentioned to their
     class: an existing entity keeps its label (a curator may have renamed it) and takes the
     class of its last mention. ``updated`` counts existing assertions and entities that changed.
     """
@@ -207,6 +216,9 @@ def plan_write(batch: Sequence[Assertion], existing: Mapping[AssertionId, Existi
         changed = False
         if a.confidence != old.confidence:
             plan.confidence[a.id] = a.confidence
+            changed = True
+        if a.violations != old.violations:
+            plan.violations[a.id] = a.violations
             changed = True
         for p in a.provenance:
             if provenance_key(p) not in old.provenance_keys:
@@ -375,21 +387,22 @@ def assertion_state(row: Mapping[str, Any]) -> dict[str, Any]:
     else:
         out["literal"] = row.get("literal_value")
         out["datatype"] = row.get("literal_datatype")
+    violations = violations_from_json(row.get("violations"))
+    if violations:  # absent when none, so the states of unflagged assertions stay as they were
+        out["violations"] = [v.model_dump(mode="json") for v in violations]
     return out
 
 
-def added_states(change: AddAssertion, old: tuple[AssertionStatus, float] | None
-                 ) -> tuple[str, str]:
-    """before/after of an ``AddAssertion`` given the (status, confidence) of the assertion it
-    merges into, if one exists: a merge keeps the stored status and takes the new confidence
-    (``plan_write``); the triple is the same, since the id is the triple's hash."""
+def added_states(change: AddAssertion, old: Mapping[str, Any] | None) -> tuple[str, str]:
+    """before/after of an ``AddAssertion`` given the stored row (``assertion_row`` keys) of
+    the assertion it merges into, if one exists: a merge keeps the stored status and takes
+    the new confidence and violations (``plan_write``); the triple is the same, since the id
+    is the triple's hash."""
     row = assertion_row(change.assertion)
     if old is None:
         return "", state(assertion_state(row))
-    status, confidence = old
-    before = assertion_state(row | {"status": status.value, "confidence": confidence})
-    after = assertion_state(row | {"status": status.value})
-    return state(before), state(after)
+    after = assertion_state(row | {"status": old["status"]})
+    return state(assertion_state(old)), state(after)
 
 
 def entity_state(entity: EntityRef) -> dict[str, Any]:
@@ -574,13 +587,49 @@ def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
 
 
 def assertion_row(a: Assertion) -> dict[str, Any]:
-    """An assertion's own properties; the object is an entity id or a literal, never both."""
+    """An assertion's own properties; the object is an entity id or a literal, never both.
+    ``violations`` is ``violations_json`` text; ``violation_checks`` the checks' names (what
+    Neo4j queries by)."""
     obj = a.triple.object
     return {"id": a.id, "subject_id": a.triple.subject.id, "predicate": a.triple.predicate,
             "object_id": obj.id if isinstance(obj, EntityRef) else None,
             "literal_value": obj.value if isinstance(obj, LiteralValue) else None,
             "literal_datatype": obj.datatype if isinstance(obj, LiteralValue) else None,
-            "confidence": a.confidence, "status": a.status.value}
+            "confidence": a.confidence, "status": a.status.value,
+            "violations": violations_json(a.violations),
+            "violation_checks": list(a.violation_checks)}
+
+
+def review_violations(a: Assertion, check: str | None = None) -> tuple[Violation, ...]:
+    """The violations of ``a`` a reviewer acts on (of the check ``check``, when given): every
+    one recorded on it but the informational (an assertion carries no refusals: a statement
+    that failed a hard check is quarantined, not stored). ``GraphStore.flagged`` returns the
+    assertions that have some; the index's ``violations`` column lists their checks."""
+    return tuple(v for v in a.violations
+                 if v.severity is not Severity.INFO and (check is None or v.check == check))
+
+
+#: ``violations_json`` of no violations
+NO_VIOLATIONS = "[]"
+
+
+def violations_json(violations: Sequence[Violation]) -> str:
+    """An assertion's soft violations as stored by both backends: a compact JSON array of
+    ``{"check", "detail", "reason", "severity"}`` objects in the assertion's order
+    (``NO_VIOLATIONS`` for none)."""
+    return json.dumps([v.model_dump(mode="json") for v in violations], sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def violations_from_json(text: str | None) -> tuple[Violation, ...]:
+    """The violations ``violations_json`` wrote; none for a store or node written before
+    violations were stored (no column value, no property)."""
+    if not text:
+        return ()
+    try:
+        return tuple(Violation.model_validate(v) for v in json.loads(text))
+    except (ValueError, TypeError) as exc:
+        raise StoreError(f"stored violations are not readable: {exc}") from exc
 
 
 def entity_from_row(row: Mapping[str, Any]) -> EntityRef:
@@ -601,4 +650,5 @@ def assertion_from_rows(row: Mapping[str, Any], subject: Mapping[str, Any],
                      triple=Triple(subject=entity_from_row(subject),
                                    predicate=IRI(row["predicate"]), object=target),
                      confidence=row["confidence"], status=AssertionStatus(row["status"]),
-                     provenance=tuple(prov))
+                     provenance=tuple(prov),
+                     violations=violations_from_json(row.get("violations")))

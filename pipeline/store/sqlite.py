@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS assertions (
     id TEXT PRIMARY KEY, subject_id TEXT NOT NULL REFERENCES entities(id),
     predicate TEXT NOT NULL, object_id TEXT REFERENCES entities(id),
     literal_value TEXT, literal_datatype TEXT,
-    confidence REAL NOT NULL, status TEXT NOT NULL,
+    confidence REAL NOT NULL, status TEXT NOT NULL, violations TEXT NOT NULL DEFAULT '[]',
     CHECK ((object_id IS NULL) <> (literal_datatype IS NULL)));
 CREATE INDEX IF NOT EXISTS assertions_subject ON assertions(subject_id);
 CREATE INDEX IF NOT EXISTS assertions_object ON assertions(object_id);
@@ -114,6 +114,7 @@ CREATE INDEX IF NOT EXISTS audit_target ON audit(target, seq);
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id, seq);
 CREATE INDEX IF NOT EXISTS change_requests_status ON change_requests(status, created_at);
+CREATE INDEX IF NOT EXISTS assertions_flagged ON assertions(id) WHERE violations <> '[]';
 """
 
 #: what makes the audit log append-only and a filed request's text final, in the file itself
@@ -150,6 +151,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
                          ("repairs", "TEXT NOT NULL DEFAULT '[]'")):
         if column not in have:
             conn.execute(f"ALTER TABLE provenance ADD COLUMN {column} {decl}")
+    have = {r[1] for r in conn.execute("PRAGMA table_info(assertions)")}
+    if "violations" not in have:  # soft violations: none on what was written before them
+        conn.execute("ALTER TABLE assertions ADD COLUMN violations TEXT NOT NULL DEFAULT '[]'")
     have = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
     for column in ("role", "before_state", "after_state", "request_id"):
         if column not in have:
@@ -309,9 +313,9 @@ class SQLiteGraphStore(GraphStore):
                    actor: str, role: str) -> tuple[str, str]:
         """Carry out one change; returns its (before, after) audit states."""
         if isinstance(change, AddAssertion):
-            r = conn.execute("SELECT status, confidence FROM assertions WHERE id = ?",
+            r = conn.execute("SELECT * FROM assertions WHERE id = ?",
                              (change.assertion.id,)).fetchone()
-            old = None if r is None else (AssertionStatus(r[0]), float(r[1]))
+            old = None if r is None else dict(r)
             # rights were checked for the whole batch, a certified add included
             self._merge(conn, rules.merge_batch([change.assertion]), may_certify=True)
             return rules.added_states(change, old)
@@ -418,10 +422,11 @@ class SQLiteGraphStore(GraphStore):
             for r in conn.execute("SELECT assertion_id, chunk_id, model, prompt_version FROM "
                                   f"provenance WHERE assertion_id IN ({marks})", part):
                 keys.setdefault(r[0], set()).add((r[1], r[2], r[3]))
-            for r in conn.execute("SELECT id, confidence, status FROM assertions WHERE id IN "
-                                  f"({marks})", part):
+            for r in conn.execute("SELECT id, confidence, status, violations FROM assertions "
+                                  f"WHERE id IN ({marks})", part):
                 existing[AssertionId(r[0])] = rules.ExistingAssertion(
-                    r[1], AssertionStatus(r[2]), frozenset(keys.get(r[0], ())))
+                    r[1], AssertionStatus(r[2]), frozenset(keys.get(r[0], ())),
+                    rules.violations_from_json(r[3]))
         eids = rules.mentioned_entities(batch)
         types: dict[EntityId, str] = {}
         for part in _parts(eids):
@@ -435,11 +440,14 @@ class SQLiteGraphStore(GraphStore):
                          [(e.type_iri, e.id) for e in plan.retyped])
         conn.executemany(
             "INSERT INTO assertions (id, subject_id, predicate, object_id, literal_value, "
-            "literal_datatype, confidence, status) VALUES (:id, :subject_id, :predicate, "
-            ":object_id, :literal_value, :literal_datatype, :confidence, :status)",
+            "literal_datatype, confidence, status, violations) VALUES (:id, :subject_id, "
+            ":predicate, :object_id, :literal_value, :literal_datatype, :confidence, :status, "
+            ":violations)",
             [rules.assertion_row(a) for a in plan.new])
         conn.executemany("UPDATE assertions SET confidence = ? WHERE id = ?",
                          [(c, i) for i, c in plan.confidence.items()])
+        conn.executemany("UPDATE assertions SET violations = ? WHERE id = ?",
+                         [(rules.violations_json(v), i) for i, v in plan.violations.items()])
         prov = [(a.id, p) for a in plan.new for p in a.provenance] + plan.provenance
         conn.executemany(
             f"INSERT INTO provenance ({', '.join(_PROVENANCE_COLUMNS)}) VALUES "
@@ -474,6 +482,16 @@ class SQLiteGraphStore(GraphStore):
     def neighbours(self, entity_id: EntityId) -> list[Assertion]:
         return self._assertions("WHERE a.subject_id = ? OR a.object_id = ?",
                                 (entity_id, entity_id))
+
+    def flagged(self, check: str | None = None) -> list[Assertion]:
+        # ``violations <> '[]'`` is the condition of the partial index assertions_flagged
+        where = f"WHERE a.violations <> '{rules.NO_VIOLATIONS}'"
+        params: tuple[str, ...] = ()
+        if check is not None:
+            where += (" AND EXISTS (SELECT 1 FROM json_each(a.violations) v "
+                      "WHERE json_extract(v.value, '$.check') = ?)")
+            params = (check,)
+        return [a for a in self._assertions(where, params) if rules.review_violations(a, check)]
 
     def _assertions(self, where: str, params: tuple[Any, ...]) -> list[Assertion]:
         with self._read("reading assertions") as conn:

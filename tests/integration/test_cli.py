@@ -18,7 +18,11 @@ from pipeline.models import (
     EntityRef,
     Provenance,
     RunId,
+    Severity,
+    Span,
     Triple,
+    Violation,
+    ViolationReason,
 )
 from pipeline.store import SQLiteGraphStore
 
@@ -122,6 +126,56 @@ def test_query_answers_with_evidence_and_filters_exactly(store_path: Path,
     assert none.returncode == 0 and "(no hits)" in none.stdout
     bad = run("verikg", "query", "x", "--where", "__import__('os')", *common)
     assert bad.returncode == 1 and "error:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_quarantine_soft_lists_flagged_assertions_by_check(store_path: Path,
+                                                           tmp_path: Path) -> None:
+    doc = Document.from_text("Juno was operated by NASA.", source="juno.md", title="Juno")
+    chunk = Chunk.make(doc, 0, 0, len(doc.text))
+    with SQLiteGraphStore(store_path) as st:
+        clean = st.assertions()[0]
+        launched = Triple(subject=clean.triple.subject, predicate=IRI(SP + "launchedBy"),
+                          object=EntityRef.make("NASA", SP + "SpaceAgency"))
+        prov = clean.provenance[0].model_copy(update={"span": Span(start=9, end=26),
+                                                      "quote": "operated by NASA."})
+        st.write_assertions([
+            clean.model_copy(update={"confidence": 0.45, "violations": (
+                Violation(reason=ViolationReason.RANGE_MISMATCH, check="types-fit-domain-range",
+                          detail="NASA is a SpaceAgency, not an Organization",
+                          severity=Severity.SOFT),
+                Violation(reason=ViolationReason.SHACL_VIOLATION, check="shacl",
+                          detail="sh:class ex:Organization", severity=Severity.SOFT))}),
+            Assertion.of(launched, confidence=0.3, provenance=(prov,), violations=(
+                Violation(reason=ViolationReason.SHACL_VIOLATION, check="shacl",
+                          detail="sh:maxCount 1", severity=Severity.SOFT),))])
+        assert doc.id == clean.provenance[0].document_id and chunk.id == prov.chunk_id
+    common = ["--store", f"sqlite:{store_path}", "--data-dir", str(tmp_path / "state")]
+    text = run("verikg", "quarantine", "--soft", *common)
+    assert text.returncode == 0, text.stderr
+    out = text.stdout
+    assert "shacl: 2 assertion(s)" in out and "types-fit-domain-range: 1 assertion(s)" in out
+    assert "(Juno | operatedBy | NASA)  confidence 0.45, draft" in out
+    assert "[range-mismatch] NASA is a SpaceAgency, not an Organization" in out
+    assert 'evidence: juno.md [9:26] "operated by NASA."' in out
+    assert "2 flagged assertion(s): shacl 2, types-fit-domain-range 1" in out
+    one = run("verikg", "quarantine", "--soft", "--check", "types-fit-domain-range",
+              "--format", "json", *common)
+    assert one.returncode == 0, one.stderr
+    listed = json.loads(one.stdout)
+    assert [(a["subject"], a["predicate"], a["object"], a["confidence"]) for a in listed] == [
+        ("Juno", SP + "operatedBy", "NASA", 0.45)]
+    assert [v["check"] for v in listed[0]["violations"]] == ["types-fit-domain-range", "shacl"]
+    assert listed[0]["provenance"][0]["document"] == "juno.md"
+    assert listed[0]["provenance"][0]["span"] == [0, 26]
+    unknown = run("verikg", "quarantine", "--soft", "--check", "SHACL", *common)
+    # click's error box wraps the message: compare it as words
+    said = " ".join(unknown.stderr.replace("│", " ").split())
+    assert unknown.returncode == 2 and "unknown soft check 'SHACL'" in said
+    assert "did you mean 'shacl'?" in said and "types-fit-domain-range" in said
+    bad_format = run("verikg", "quarantine", "--soft", "--format", "xml", *common)
+    assert bad_format.returncode == 2 and "--format" in bad_format.stderr
+    for res in (unknown, bad_format):
+        assert "Traceback" not in res.stderr + res.stdout
 
 
 def test_runs_lists_the_ledger(tmp_path: Path) -> None:

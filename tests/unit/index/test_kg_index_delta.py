@@ -35,8 +35,11 @@ from pipeline.models import (
     LiteralValue,
     Provenance,
     RunId,
+    Severity,
     Span,
     Triple,
+    Violation,
+    ViolationReason,
 )
 from pipeline.store.base import AddAssertion, RemoveAssertion, RenameEntity, SetStatus
 from pipeline.store.sqlite import SQLiteGraphStore
@@ -105,7 +108,7 @@ def snapshot(index: KGIndex) -> dict[tuple[str, str], tuple[object, ...]]:
     assert index.vectors is not None
     ids = index.vectors.ids.tolist()
     cols = {name: index.vectors.column(name).tolist()
-            for name in ("kind", "type", "predicate", "confidence", "status")}
+            for name in ("kind", "type", "predicate", "confidence", "status", "violations")}
     vecs = index.vectors.vectors
     out: dict[tuple[str, str], tuple[object, ...]] = {}
     for pos, rid in enumerate(ids):
@@ -113,13 +116,16 @@ def snapshot(index: KGIndex) -> dict[tuple[str, str], tuple[object, ...]]:
         assert row.row == rid and cols["kind"][pos] == row.kind
         out[(row.kind, row.kgid)] = (row.label, row.text, row.type_iri, cols["type"][pos],
                                      cols["predicate"][pos], cols["confidence"][pos],
-                                     cols["status"][pos], vecs[pos].tobytes())
+                                     cols["status"][pos], cols["violations"][pos],
+                                     vecs[pos].tobytes())
     assert len(out) == len(ids) == index.size
     return out
 
 
 FILTERS = [None, "status == 'certified'", "kind == 'entity'", "kind == 'assertion' and "
-           "confidence >= 0.65", "type == 'Mission' or predicate == 'orbited'"]
+           "confidence >= 0.65", "type == 'Mission' or predicate == 'orbited'",
+           "kind == 'assertion' and violations == 0", "'shacl' in violations",
+           "violations >= 2 or 'functional-conflict' in violations"]
 QUERIES = ["Which agency operated Cassini?", "a rocket", "Saturn", "probe"]
 
 
@@ -201,6 +207,68 @@ def test_certify_embeds_nothing_and_the_status_filter_finds_it(
     result = index.sync(store)
     assert (result.updated, result.embedded) == (1, 0)
     assert index.search(q, 10, "confidence < 0.5")[0][0][0].kgid == LAUNCHED.id
+    assert_matches_fresh_build(index, store, embedder)
+
+
+SHACL = Violation(reason=ViolationReason.SHACL_VIOLATION, check="shacl", detail="sh:class",
+                  severity=Severity.SOFT)
+RANGE = Violation(reason=ViolationReason.RANGE_MISMATCH, check="types-fit-domain-range",
+                  detail="not a Rocket", severity=Severity.SOFT)
+CONFLICT = Violation(reason=ViolationReason.FUNCTIONAL_CONFLICT, check="functional-conflict",
+                     detail="two operators", severity=Severity.SOFT)
+ISLAND = Violation(reason=ViolationReason.ISOLATED_ISLAND, check="isolated-islands",
+                   detail="alone", severity=Severity.INFO)
+
+
+def test_new_violations_are_an_attribute_change_and_the_filters_find_them(
+        store: SQLiteGraphStore, index: KGIndex, embedder: HashEmbedder) -> None:
+    q = embedder.embed(["Cassini"])
+
+    def found(where: str) -> set[str]:
+        return {r.kgid for r, _ in index.search(q, 20, where)[0]}
+
+    assertions = {OPERATED.id, LAUNCHED.id, ORBITED.id}
+    assert found("violations == 0") == assertions | {e.id for e in (CASSINI, NASA, TITAN,
+                                                                      SATURN)}
+    assert found("'shacl' in violations") == set()
+    row = index.find("assertion", LAUNCHED.id)
+    embedder.calls.clear()
+    store.write_assertions([LAUNCHED.model_copy(update={"violations": (RANGE, SHACL)}),
+                            ORBITED.model_copy(update={"violations": (ISLAND,)})])
+    result = index.sync(store)
+    # one row's attributes changed; nothing embedded; an informational note is not a flag
+    assert (result.action, result.updated, result.reembedded, result.embedded) == (
+        "delta", 1, 0, 0)
+    assert embedder.calls == [] and index.find("assertion", LAUNCHED.id) == row
+    assert found("'shacl' in violations") == {LAUNCHED.id}
+    assert found("'types-fit-domain-range' in violations") == {LAUNCHED.id}
+    assert found("violations == 2 and kind == 'assertion'") == {LAUNCHED.id}
+    assert found("kind == 'assertion' and violations == 0") == assertions - {LAUNCHED.id}
+    assert found("'isolated-islands' in violations") == set()
+    assert found("'shacl' not in violations and kind == 'assertion'") == assertions - {
+        LAUNCHED.id}
+    assert_matches_fresh_build(index, store, embedder)
+    # the newest write replaces them: another check, then none
+    store.write_assertions([LAUNCHED.model_copy(update={"violations": (CONFLICT,)})])
+    assert (index.sync(store).updated, index.last_embedded) == (1, 0)
+    assert found("'shacl' in violations") == set()
+    assert found("'functional-conflict' in violations") == {LAUNCHED.id}
+    assert_matches_fresh_build(index, store, embedder)
+    store.write_assertions([LAUNCHED])
+    assert (index.sync(store).updated, index.last_embedded) == (1, 0)
+    assert found("violations > 0") == set()
+    assert_matches_fresh_build(index, store, embedder)
+
+
+def test_a_merged_add_brings_its_violations_as_a_kgcl_delta(
+        store: SQLiteGraphStore, index: KGIndex, embedder: HashEmbedder) -> None:
+    flagged = OPERATED.model_copy(update={"violations": (CONFLICT,)})
+    applied, result = index.apply_store_changes(store, [AddAssertion(assertion=flagged)],
+                                                actor="ada", role="admin")
+    assert applied == 1 and (result.action, result.updated, result.embedded) == ("delta", 1, 0)
+    q = embedder.embed(["NASA"])
+    hits = index.search(q, 5, "'functional-conflict' in violations")[0]
+    assert [r.kgid for r, _ in hits] == [OPERATED.id]
     assert_matches_fresh_build(index, store, embedder)
 
 
@@ -408,6 +476,26 @@ def test_a_format_1_index_still_loads_and_takes_deltas(
         KGIndex.load(tmp_path / "ix")
 
 
+def test_an_index_saved_before_the_violations_column_loads_with_it(
+        tmp_path: Path, store: SQLiteGraphStore, index: KGIndex,
+        embedder: HashEmbedder) -> None:
+    index.save(tmp_path / "ix")
+    vectors_manifest = tmp_path / "ix" / "vectors" / "index.json"
+    manifest = json.loads(vectors_manifest.read_text(encoding="utf-8"))
+    del manifest["columns"]["violations"]  # what the previous release saved
+    vectors_manifest.write_text(json.dumps(manifest), encoding="utf-8")
+    loaded = KGIndex.load(tmp_path / "ix", embedder)
+    assert loaded.rows() == index.rows() and snapshot(loaded) == snapshot(index)
+    assert not loaded.is_stale(store) and embedder.calls == []
+    q = embedder.embed(["Cassini"])
+    assert len(loaded.search(q, 20, "violations == 0")[0]) == index.size
+    store.write_assertions([ORBITED.model_copy(update={"violations": (SHACL,)})])
+    assert loaded.sync(store).action == "delta" and loaded.last_embedded == 0
+    assert [r.kgid for r, _ in loaded.search(q, 20, "'shacl' in violations")[0]] == [
+        ORBITED.id]
+    assert_matches_fresh_build(loaded, store, embedder)
+
+
 # ---------------------------------------------------------------- any sequence of changes
 
 ENTITIES = [CASSINI, NASA, TITAN, SATURN, ESA, HUYGENS, ent("Voyager 2", "Spacecraft"),
@@ -460,9 +548,12 @@ def run_random_changes(ops: list[tuple[str, int, bool]], tmp: Path) -> None:
                 old = rng.choice(held)
                 extra = (prov(f"new quote {seed % 7}", f"c{seed % 5}"),) \
                     if rng.random() < 0.5 else ()
+                # and the graph check's verdict: new soft violations, or none
+                flags = tuple(rng.sample([SHACL, RANGE, CONFLICT, ISLAND], rng.randint(0, 2)))
                 store.write_assertions([old.model_copy(update={
                     "confidence": round(rng.uniform(0.1, 1.0), 3),
-                    "provenance": old.provenance + extra, "status": AssertionStatus.DRAFT})])
+                    "provenance": old.provenance + extra, "status": AssertionStatus.DRAFT,
+                    "violations": flags})])
             elif op == "retype" and held:
                 old = rng.choice(held)
                 subject = old.triple.subject.model_copy(

@@ -21,8 +21,11 @@ from pipeline.models import (
     EntityRef,
     Provenance,
     RunId,
+    Severity,
     Span,
     Triple,
+    Violation,
+    ViolationReason,
 )
 from pipeline.retrieval import HybridRetriever
 from pipeline.store.base import AddAssertion, RemoveAssertion, SetStatus
@@ -144,6 +147,33 @@ def test_a_status_change_reaches_the_filter_without_embedding(
     assert hits[0].assertion.status is AssertionStatus.CERTIFIED
     assert retriever.index.last_embedded == 0
     assert embedder.calls == [["Mission"]]  # the query only
+
+
+def test_new_soft_violations_reach_the_filter_without_embedding(
+        store: SQLiteGraphStore, other_writer: SQLiteGraphStore, embedder: HashEmbedder) -> None:
+    """Another writer's graph check flags a statement: the next search filters on it (a
+    delta of one row's attributes), and the context tells the reader the fact is flagged."""
+    retriever = HybridRetriever(store, KGIndex.build(store, embedder), embedder)
+    where = '"shacl" in violations'
+    assert retriever.search("Mission", k=5, where=where) == []
+    shacl = Violation(reason=ViolationReason.SHACL_VIOLATION, check="shacl",
+                      detail="Agency 3 is not an Organization", severity=Severity.SOFT)
+    other_writer.write_assertions([FACTS[3].model_copy(update={"violations": (shacl,),
+                                                               "confidence": 0.4})])
+    embedder.calls.clear()
+    hits = retriever.search("Mission", k=5, where=where)
+    assert [h.id for h in hits] == [FACTS[3].id]
+    assert hits[0].assertion is not None and hits[0].assertion.violations == (shacl,)
+    assert retriever.index.last_embedded == 0 and embedder.calls == [["Mission"]]
+    clean = retriever.search_batch(["Mission 3"], k=50, where="kind == 'assertion' and "
+                                                             "violations == 0", expand=0)[0]
+    assert FACTS[3].id not in {h.id for h in clean} and len(clean) == len(FACTS) - 1
+    text = retriever.context("Mission 3", k=1, where=where).render()
+    assert "confidence 0.40, draft, flagged: shacl" in text
+    # cleared by the next write: unflagged again, nothing embedded
+    other_writer.write_assertions([FACTS[3]])
+    assert retriever.search("Mission", k=5, where=where) == []
+    assert retriever.index.last_embedded == 0
 
 
 def test_without_auto_refresh_a_stale_index_raises(store: SQLiteGraphStore,
