@@ -220,6 +220,7 @@ class ViolationReason(StrEnum):
     SELF_LOOP = "self-loop"
     CLASS_AS_INSTANCE = "class-as-instance"
     LITERAL_DATATYPE = "literal-datatype"
+    NOT_A_VALUE = "not-a-value"
     DOMAIN_MISMATCH = "domain-mismatch"
     RANGE_MISMATCH = "range-mismatch"
     DUPLICATE = "duplicate"
@@ -291,6 +292,25 @@ class CalibrationMap(Frozen):
         if span <= 0:
             return ys[hi]
         return ys[lo] + (ys[hi] - ys[lo]) * (raw - xs[lo]) / span
+
+
+class WrittenForm(StrEnum):
+    """How an accepted triple's subject and object are written out (exports, evaluations).
+
+    The model's own surface form is always kept in the provenance; this only picks what is
+    written. ``model``: exactly what the model said. ``text``: the span of the document that
+    supports it, as written there. ``tidy`` (the default): where the document writes the same
+    words, spelled as the document spells them ("AWH_Engineering_College" → "AWH Engineering
+    College", "19255 1994 VK8" → "(19255) 1994 VK8"), inside the model's own quotation marks;
+    where it writes them another way (a plural, an alias, a demonym, a date or number in
+    another form), the model's form, unless that is a value not in a clean canonical form
+    ("373513000.0 (kilometres": then the document's wording). ``canonical``: ``tidy`` names,
+    canonical values (ISO dates, plain numbers) for literals."""
+
+    MODEL = "model"
+    TEXT = "text"
+    TIDY = "tidy"
+    CANONICAL = "canonical"
 
 
 class Evidence(Frozen):

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import yaml
 
-from pipeline.models import Frozen
+from pipeline.models import CalibrationMap, Frozen
 
 
 class CalibrationBin(Frozen):
@@ -87,28 +88,33 @@ def reliability_diagram(cal: Calibration, path: str | Path, *, title: str = "") 
     return path
 
 
-class Calibrator(Frozen):
+def fit_calibration(confidences: Sequence[float], correct: Sequence[bool], *,
+                    fitted_on: str = "") -> CalibrationMap:
     """A monotone map from raw confidence to the probability of being right, fitted on
-    labelled predictions (isotonic regression), stored as its breakpoints."""
+    labelled predictions by isotonic regression and stored as its breakpoints (a
+    ``CalibrationMap``, the form a contract ships and ``verikg calibrate`` writes)."""
+    from sklearn.isotonic import IsotonicRegression
 
-    xs: tuple[float, ...]
-    ys: tuple[float, ...]
-
-    @classmethod
-    def fit(cls, confidences: Sequence[float], correct: Sequence[bool]) -> Calibrator:
-        from sklearn.isotonic import IsotonicRegression
-
-        if not confidences:
-            raise ValueError("a calibrator needs labelled predictions to fit on")
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        iso.fit(np.asarray(confidences, dtype=np.float64),
-                np.asarray(correct, dtype=np.float64))
-        return cls(xs=tuple(float(x) for x in iso.X_thresholds_),
-                   ys=tuple(float(y) for y in iso.y_thresholds_))
-
-    def __call__(self, confidences: Sequence[float]) -> list[float]:
-        return [float(v) for v in np.interp(np.asarray(confidences, dtype=np.float64),
-                                            self.xs, self.ys)]
+    if not confidences:
+        raise ValueError("a calibration needs labelled predictions to fit on")
+    if len(confidences) != len(correct):
+        raise ValueError(f"{len(confidences)} confidences but {len(correct)} labels")
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(np.asarray(confidences, dtype=np.float64), np.asarray(correct, dtype=np.float64))
+    xs = tuple(min(max(float(x), 0.0), 1.0) for x in iso.X_thresholds_)
+    ys = tuple(min(max(float(y), 0.0), 1.0) for y in iso.y_thresholds_)
+    return CalibrationMap(xs=xs, ys=ys, fitted_on=fitted_on, count=len(confidences))
 
 
-__all__ = ["Calibration", "CalibrationBin", "Calibrator", "calibration", "reliability_diagram"]
+def calibration_yaml(cal: CalibrationMap) -> str:
+    """The calibration file a contract names (``confidence.calibration``)."""
+    head = ("# Calibration of VeriKG's stored confidence: raw confidence (agreement x soft-check\n"
+            "# penalties) -> probability that a statement is right. Isotonic regression on\n"
+            "# labelled statements; written by `verikg calibrate`, read with the contract.\n")
+    body = {"fitted_on": cal.fitted_on, "count": cal.count,
+            "xs": [round(x, 6) for x in cal.xs], "ys": [round(y, 6) for y in cal.ys]}
+    return head + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=96)
+
+
+__all__ = ["Calibration", "CalibrationBin", "calibration", "calibration_yaml",
+           "fit_calibration", "reliability_diagram"]

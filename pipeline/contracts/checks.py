@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.contracts.grounding import find_mention, normalise
 from pipeline.models import (
+    IRI,
     CandidateTriple,
     Chunk,
     Ontology,
@@ -24,6 +24,9 @@ from pipeline.models import (
     Violation,
     ViolationReason,
 )
+from pipeline.text.grounding import GroundingKind, ground
+from pipeline.text.normalise import normalise
+from pipeline.text.values import parse_date, parse_number
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _NUMBER_WORDS = {w: i for i, w in enumerate(
@@ -40,10 +43,15 @@ class CandidateState:
     subject_span: tuple[int, int] | None = None
     object_span: tuple[int, int] | None = None
     literal_value: str | None = None
+    literal_datatype: str | None = None
+    #: set by literal-is-a-value when the object is no value at all (one fault, one report)
+    not_a_value: bool = False
     repairs: list[str] = field(default_factory=list)
     #: how the subject and object were grounded in the chunk (see ``pipeline.text.grounding``)
     subject_how: str = ""
     object_how: str = ""
+    #: alias -> name pairs a curator gave (the contract's entity_resolution.aliases)
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 Check = Callable[[CandidateState], Violation | None]
@@ -113,28 +121,63 @@ def foreign_characters(mention: str, text: str) -> list[str]:
                        and ch not in text)})
 
 
-def _in_text(s: CandidateState, role: str) -> tuple[tuple[int, int] | None, str]:
-    """The span of the subject or object in the chunk, or None with what is wrong."""
+#: words that name a kind of place in a class label: the object of a property whose range is
+#: such a class may be grounded by a demonym ("an Italian company" states the country Italy)
+_PLACE_WORDS = frozenset({
+    "place", "location", "country", "nation", "state", "city", "town", "village", "region",
+    "province", "county", "district", "territory", "continent", "municipality", "settlement",
+    "area", "island", "capital"})
+
+
+def _place_like(ontology: Ontology, classes: tuple[str, ...]) -> bool:
+    for cls in classes:
+        for iri in ontology.ancestors(cls):
+            name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", ontology.class_label(iri))
+            if _PLACE_WORDS & {w.casefold() for w in re.findall(r"[A-Za-z]+", name)}:
+                return True
+    return False
+
+
+def _object_kind(s: CandidateState) -> GroundingKind:
+    """How the object may be written: a value (dates and numbers in any written form), a place
+    (also by its demonym), or a name."""
+    prop = s.prop
+    if prop is None:
+        return "name"
+    if prop.kind is PropertyKind.DATATYPE:
+        return "value"
+    return "place" if _place_like(s.ontology, prop.range) else "name"
+
+
+def _in_text(s: CandidateState, role: str) -> tuple[tuple[int, int] | None, str, str]:
+    """The span of the subject or object in the chunk and how it was found, or None with
+    what is wrong."""
     mention = getattr(s.candidate, role)
-    span = find_mention(s.chunk.text, mention)
-    if span is None:
-        return None, f"{role} '{mention}' is not written in the text"
+    kind: GroundingKind = "name" if role == "subject" else _object_kind(s)
+    found = ground(s.chunk.text, mention, kind=kind, aliases=s.aliases or None,
+                   initials=False)
+    if found is None and kind != "value" and (parse_date(mention) or parse_number(mention)):
+        # a date or an amount is grounded by its value, whatever the property's range says
+        # (the range's own check, object-is-individual, judges whether a value fits there)
+        found = ground(s.chunk.text, mention, kind="value")
+    if found is None:
+        return None, "", f"{role} '{mention}' is not written in the text"
     foreign = foreign_characters(mention, s.chunk.text)
     if foreign:
-        return None, (f"{role} {mention!r} holds characters the text does not write: "
-                      f"{', '.join(repr(c) for c in foreign)}; copy it exactly")
-    return span, ""
+        return None, "", (f"{role} {mention!r} holds characters the text does not write: "
+                          f"{', '.join(repr(c) for c in foreign)}; copy it exactly")
+    return (found.start, found.end), found.how, ""
 
 
 def subject_in_text(s: CandidateState) -> Violation | None:
-    s.subject_span, problem = _in_text(s, "subject")
+    s.subject_span, s.subject_how, problem = _in_text(s, "subject")
     if s.subject_span is None:
         return _v(ViolationReason.SUBJECT_NOT_IN_TEXT, "subject-in-text", problem)
     return None
 
 
 def object_in_text(s: CandidateState) -> Violation | None:
-    s.object_span, problem = _in_text(s, "object")
+    s.object_span, s.object_how, problem = _in_text(s, "object")
     if s.object_span is None:
         return _v(ViolationReason.OBJECT_NOT_IN_TEXT, "object-in-text", problem)
     return None
@@ -294,17 +337,50 @@ def parse_literal(raw: str, datatype: str) -> str | None:
     return text or None  # string, anyURI, rdfs:Literal
 
 
-def literal_datatype(s: CandidateState) -> Violation | None:
-    if s.prop is None or s.prop.kind is not PropertyKind.DATATYPE:
+#: datatypes whose values are numbers, dates, times or truth values — not free text
+_TYPED = ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+          "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "decimal",
+          "double", "float", "date", "dateTime", "dateTimeStamp", "time", "gYear",
+          "gYearMonth", "boolean")
+
+
+def _is_any_value(text: str) -> bool:
+    """Whether ``text`` reads as a number, a date or a truth value of some kind."""
+    return (parse_date(text) is not None or parse_number(text) is not None
+            or text.strip().casefold() in ("true", "false", "yes", "no"))
+
+
+def literal_is_a_value(s: CandidateState) -> Violation | None:
+    """The object of a property whose every range is a number, date or truth value is one of
+    those at all: "unknown" or "Ada Byron" for a founding year is no value, whatever the
+    ontology's range (a date where a number is declared is the soft ``literal-datatype``'s
+    concern: the ontology may be the one that is wrong)."""
+    if s.prop is None or s.prop.kind is not PropertyKind.DATATYPE or not s.prop.range:
         return None
-    datatype = s.prop.range[0] if s.prop.range else XSD + "string"
-    value = parse_literal(s.candidate.object, datatype)
-    if value is None:
-        return _v(ViolationReason.LITERAL_DATATYPE, "literal-datatype",
-                  f"'{s.candidate.object}' is not a valid {datatype.removeprefix(XSD)} for "
-                  f"'{s.prop.label}'")
-    s.literal_value = value
-    return None
+    if not all(d.removeprefix(XSD) in _TYPED for d in s.prop.range):
+        return None
+    if _is_any_value(s.candidate.object):
+        return None
+    s.not_a_value = True
+    wanted = " or ".join(d.removeprefix(XSD) for d in s.prop.range)
+    return _v(ViolationReason.NOT_A_VALUE, "literal-is-a-value",
+              f"'{s.candidate.object}' is no number, date or truth value, but "
+              f"'{s.prop.label}' takes a {wanted}")
+
+
+def literal_datatype(s: CandidateState) -> Violation | None:
+    """The value parses as one of the property's datatypes (the first that fits gives the
+    canonical value and the stored datatype)."""
+    if s.prop is None or s.prop.kind is not PropertyKind.DATATYPE or s.not_a_value:
+        return None
+    for datatype in s.prop.range or (IRI(XSD + "string"),):
+        value = parse_literal(s.candidate.object, datatype)
+        if value is not None:
+            s.literal_value, s.literal_datatype = value, datatype
+            return None
+    wanted = " or ".join(d.removeprefix(XSD) for d in s.prop.range)
+    return _v(ViolationReason.LITERAL_DATATYPE, "literal-datatype",
+              f"'{s.candidate.object}' is not a valid {wanted} for '{s.prop.label}'")
 
 
 CHECKS: dict[str, Check] = {
@@ -316,6 +392,7 @@ CHECKS: dict[str, Check] = {
     "not-a-class": not_a_class,
     "object-is-individual": object_is_individual,
     "not-self-loop": not_self_loop,
+    "literal-is-a-value": literal_is_a_value,
     "literal-datatype": literal_datatype,
 }
 

@@ -19,7 +19,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.contracts.checks import CHECKS, CandidateState
-from pipeline.contracts.grounding import closest_pair, sentence_around, widen
 from pipeline.contracts.spec import ContractSpec
 from pipeline.errors import ConfigurationError, ContractViolationError
 from pipeline.models import (
@@ -37,7 +36,9 @@ from pipeline.models import (
     Triple,
     Violation,
     ViolationReason,
+    WrittenForm,
 )
+from pipeline.text.grounding import closest_pair, sentence_around, widen
 
 OWL_THING = IRI("http://www.w3.org/2002/07/owl#Thing")
 XSD_STRING = IRI("http://www.w3.org/2001/XMLSchema#string")
@@ -65,6 +66,55 @@ class AcceptedTriple(Frozen):
     object_grounding: str = ""
     #: the soft checks this triple failed: it is kept, flagged, and its confidence lowered
     violations: tuple[Violation, ...] = ()
+
+    def written(self, form: WrittenForm) -> tuple[str, str]:
+        """The subject and object as ``form`` writes them (see ``WrittenForm``)."""
+        c = self.candidate
+        if form is WrittenForm.MODEL:
+            return c.subject, c.object
+        if form is WrittenForm.TEXT:
+            return self.subject_text or c.subject, self.object_text or c.object
+        subject = _tidy(c.subject, self.subject_text, self.subject_grounding)
+        obj = _tidy(c.object, self.object_text, self.object_grounding)
+        if form is WrittenForm.CANONICAL and isinstance(self.triple.object, LiteralValue):
+            obj = self.triple.object.value
+        return subject, obj
+
+
+_CLEAN_VALUE = re.compile(r"[+-]?\d+(?:\.\d+)?|\d{4}(?:-\d{2}(?:-\d{2})?)?")
+_QUOTES = "\"'“”‘’«»"
+
+
+def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` grown over the partner of a bracket it opens or closes but does not
+    pair, where the text has the partner right there ("19255) 1994" → "(19255) 1994")."""
+    piece = text[start:end]
+    for open_, close in ("()", "[]", "{}"):
+        if piece.count(close) > piece.count(open_) and start > 0 and text[start - 1] == open_:
+            start -= 1
+        if piece.count(open_) > piece.count(close) and end < len(text) and text[end] == close:
+            end += 1
+    return start, end
+
+
+def _tidy(said: str, written: str, how: str) -> str:
+    """What ``WrittenForm.TIDY`` writes for one side of a triple.
+
+    Found as written (``exact``: the same words, case, spacing, underscores and punctuation
+    aside), the words are spelled as the document spells them, inside the model's own
+    quotation marks if it used any. Found another way (an inflection, an alias, an acronym, a
+    demonym, a date or number written differently), the model's form is kept — its choice of
+    lemma or name stands — unless it is a date or number not in a clean canonical form (a
+    unit cut short, stray punctuation): then the document's own wording of the value."""
+    if not written:
+        return said
+    if how == "exact":
+        quote = said[:1] if said[:1] in _QUOTES and said[-1:] == said[:1] else ""
+        inner = written.strip(_QUOTES) if quote else written
+        return f"{quote}{inner}{quote}"
+    if how in ("date", "number") and not _CLEAN_VALUE.fullmatch(said.strip()):
+        return written
+    return said
 
 
 class RejectedCandidate(Frozen):
@@ -147,6 +197,7 @@ class TripleContract:
         self.spec = spec
         self._checks = [(c.check, c.effective_severity, CHECKS[c.check])
                         for c in spec.enabled("postconditions")]
+        self._aliases = dict(spec.entity_resolution.aliases)
 
     @property
     def check_names(self) -> list[str]:
@@ -176,7 +227,8 @@ class TripleContract:
                     detail=f"item {str(item)[:120]!r} is not a subject/predicate/object "
                            f"object: {exc.errors()[0]['msg']}"),)))
                 continue
-            state = CandidateState(candidate=cand, chunk=chunk, ontology=ontology)
+            state = CandidateState(candidate=cand, chunk=chunk, ontology=ontology,
+                                   aliases=self._aliases)
             found = [v.model_copy(update={"severity": severity})
                      for _, severity, check in self._checks if (v := check(state)) is not None]
             hard = [v for v in found if v.severity is Severity.HARD]
@@ -200,7 +252,7 @@ class TripleContract:
         subject = EntityRef.make(s.candidate.subject, prop.domain[0] if prop.domain else OWL_THING)
         obj: EntityRef | LiteralValue
         if prop.kind is PropertyKind.DATATYPE:
-            datatype = prop.range[0] if prop.range else XSD_STRING
+            datatype = s.literal_datatype or (prop.range[0] if prop.range else XSD_STRING)
             value = s.literal_value
             if value is None:
                 # the value did not parse as the range (a soft literal-datatype failure): kept
@@ -226,10 +278,10 @@ class TripleContract:
         text = s.chunk.text
         sub_text = obj_text = ""
         if s.subject_span:
-            a, b = widen(text, s.subject_span, s.candidate.subject)
+            a, b = _balanced(text, *widen(text, s.subject_span, s.candidate.subject))
             sub_text = text[a:b]
         if s.object_span:
-            a, b = widen(text, s.object_span, s.candidate.object)
+            a, b = _balanced(text, *widen(text, s.object_span, s.candidate.object))
             obj_text = text[a:b]
         return AcceptedTriple(candidate=s.candidate,
                               triple=Triple(subject=subject, predicate=prop.iri, object=obj),

@@ -28,13 +28,15 @@ CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 _H, _S, _I = Severity.HARD, Severity.SOFT, Severity.INFO
 #: the severity of every known check when the contract file does not set one: hard only where
 #: the evidence is certain (a predicate the ontology lacks, a name the text never writes,
-#: malformed or injection-shaped output, the name of an ontology class used as a thing); soft
-#: where a check can be wrong on true facts
+#: malformed or injection-shaped output, the name of an ontology class used as a thing, a
+#: statement relating a name to itself, which the graph cannot hold as two nodes, words where
+#: only a number or a date can be); soft where a check can be wrong on true facts
 DEFAULT_SEVERITY: dict[str, Severity] = {
     "output-is-json": _H, "output-not-empty": _H,
     "fields-present": _H, "predicate-in-ontology": _H, "subject-in-text": _H,
-    "object-in-text": _H, "names-are-plain": _H, "not-a-class": _H,
-    "object-is-individual": _S, "not-self-loop": _S, "literal-datatype": _S,
+    "object-in-text": _H, "names-are-plain": _H, "not-a-class": _H, "not-self-loop": _H,
+    "literal-is-a-value": _H,
+    "object-is-individual": _S, "literal-datatype": _S,
     "types-fit-domain-range": _S, "functional-conflict": _S, "shacl": _S,
     "isolated-islands": _I,
 }

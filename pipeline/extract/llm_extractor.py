@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
 
-from pipeline.contracts.grounding import normalise
 from pipeline.contracts.runner import (
     MAX_OUTPUT_CHARS,
     AcceptedTriple,
@@ -34,11 +33,20 @@ from pipeline.models import (
     RunId,
     Violation,
 )
+from pipeline.text.normalise import normalise
 
 
 def _pair(c: object) -> tuple[str, str] | None:
     subject, obj = getattr(c, "subject", None), getattr(c, "object", None)
     return (normalise(subject), normalise(obj)) if subject and obj else None
+
+
+def _statement(c: object) -> tuple[tuple[str, str], str] | None:
+    """A candidate's identity in the quarantine: its subject and object, and its predicate as
+    written (two predicates for one pair are two statements, never one record)."""
+    pair = _pair(c)
+    predicate = getattr(c, "predicate", None)
+    return (pair, normalise(predicate or "")) if pair is not None else None
 
 
 #: how much of an over-long answer the corrective prompt shows the model again
@@ -89,7 +97,8 @@ class LLMExtractor(Extractor):
     def _sample(self, chunk: Chunk, ontology: Ontology, index: int,
                 run_id: RunId) -> SampleResult:
         accepted: dict[str, AcceptedTriple] = {}
-        pending: dict[object, tuple[RejectedCandidate, str]] = {}
+        # refused candidates by statement, with the attempt that refused them last
+        pending: dict[object, tuple[RejectedCandidate, str, int]] = {}
         output_failure: tuple[str, tuple[Violation, ...]] | None = None
         failures: Counter[str] = Counter()
         corrections: list[tuple[str, list[str]]] = []
@@ -111,13 +120,19 @@ class LLMExtractor(Extractor):
             output_failure = (raw, report.output_violations) if report.output_violations else None
             for acc in report.accepted:
                 accepted.setdefault(acc.triple.key, acc)
-                pending.pop(_pair(acc.candidate), None)
+                # a later attempt that states the pair acceptably corrects what an earlier
+                # attempt was refused for it; a refusal in the same answer stands
+                pair = _pair(acc.candidate)
+                for key in [k for k, (_, _, at) in pending.items()
+                            if isinstance(k, tuple) and k[0] == pair and at < attempt]:
+                    del pending[key]
+            done = {_statement(a.candidate) for a in accepted.values()}
             for rej in report.rejected:
                 for v in rej.violations:
                     failures[v.check] += 1
-                key = _pair(rej.candidate) or ("raw", raw, len(pending))
-                if key not in {_pair(a.candidate) for a in accepted.values()}:
-                    pending[key] = (rej, raw)
+                key = _statement(rej.candidate) or ("raw", raw, len(pending))
+                if key not in done:
+                    pending[key] = (rej, raw, attempt)
             if report.ok:
                 break
             corrections.append((_echo(raw), report.violation_messages()))
@@ -127,7 +142,7 @@ class LLMExtractor(Extractor):
                                       prompt_version=PROMPT_VERSION, run_id=run_id,
                                       attempts=attempts, sample_index=index,
                                       history=tuple(history))
-            for rej, raw in pending.values()]
+            for rej, raw, _ in pending.values()]
         if output_failure is not None:
             raw, violations = output_failure
             quarantined.append(QuarantinedCandidate.make(

@@ -448,7 +448,7 @@ def _name_canonical(text: str, mention: str, kind: GroundingKind,
 
 
 def _tiers(text: str, mention: str, kind: GroundingKind,
-           aliases: Mapping[str, str] | None) -> Iterator[Tier]:
+           aliases: Mapping[str, str] | None, initials: bool = True) -> Iterator[Tier]:
     """The tiers of ``ground`` in their order of trust, each computed only when asked."""
     canonical_cache: list[str | None] = []
 
@@ -478,7 +478,8 @@ def _tiers(text: str, mention: str, kind: GroundingKind,
     yield lambda: _user_alias_tier(text, mention, aliases)
     yield lambda: _text_long_form_tier(text, mention)
     yield lambda: _table_alias_tier(text, mention)
-    yield lambda: _initials_tier(text, mention)
+    if initials:
+        yield lambda: _initials_tier(text, mention)
     if kind == "place":
         yield lambda: _demonym_tier(text, mention, aliases)
 
@@ -577,7 +578,8 @@ def _demonym_tier(text: str, mention: str,
 
 
 def ground(text: str, mention: str, *, kind: GroundingKind = "name",
-           aliases: Mapping[str, str] | None = None) -> Grounding | None:
+           aliases: Mapping[str, str] | None = None, initials: bool = True
+           ) -> Grounding | None:
     """The span of ``text`` that best supports ``mention``, or None when the text does not.
 
     ``kind`` is what the mention is: a ``"value"`` (the object of a datatype property: dates
@@ -585,10 +587,13 @@ def ground(text: str, mention: str, *, kind: GroundingKind = "name",
     range is a place-like class: a demonym supports it too) or any other ``"name"`` (other
     names and acronyms of it support it). ``aliases`` maps an alias to the name it stands for
     (``{"ESA": "European Space Agency"}``), trusted before the built-in table. The most
-    trusted tier that finds anything decides; within it, the first span in the text."""
+    trusted tier that finds anything decides; within it, the first span in the text.
+    ``initials=False`` leaves out the guess from initials alone (an acronym and a multi-word
+    name with those initials, neither written beside the other): a hint for merging
+    entities, too weak to count as a text supporting a statement."""
     if not mention.strip():
         return None
-    for tier in _tiers(text, mention, kind, aliases):
+    for tier in _tiers(text, mention, kind, aliases, initials):
         found = tier()
         if found:
             return min(found, key=lambda g: (g.start, g.end))

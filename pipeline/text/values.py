@@ -98,7 +98,17 @@ _L = r"(?<![^\W_])"           # not glued to a letter or digit before
 _R = r"(?![^\W_])"            # not glued to a letter or digit after
 _MONTH = (rf"(?P<month>(?:{'|'.join(_FULL_MONTHS)}){_R}"
           rf"|(?:{'|'.join(_SHORT_MONTHS)})(?:\.|{_R}))")
-_DAY = rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_R}"
+#: a day written as an ordinal word ("the first of January 1913", "January twenty-first")
+DAY_WORDS: dict[str, int] = {
+    w: n for n, w in enumerate(
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+         "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+         "seventeenth", "eighteenth", "nineteenth", "twentieth"], 1)}
+DAY_WORDS.update({f"twenty{sep}{w}": 20 + n for sep in ("-", " ", "")
+                  for w, n in list(DAY_WORDS.items())[:9]})
+DAY_WORDS.update({"thirtieth": 30, **{f"thirty{sep}first": 31 for sep in ("-", " ", "")}})
+_DAY_WORD = "|".join(sorted((re.escape(w) for w in DAY_WORDS), key=len, reverse=True))
+_DAY = rf"(?P<day>\d{{1,2}}(?:st|nd|rd|th)?|{_DAY_WORD}){_R}"
 _YEAR = rf"(?P<year>\d{{4}}){_R}(?![.,]\d)"
 _SEP_Y = r"(?:[ \t]*,[ \t]*|[ \t]+)"        # between the day (or month) and the year
 _TIME = r"(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -110,6 +120,9 @@ _MDY = re.compile(rf"{_L}{_MONTH}[ \t]+{_DAY}{_SEP_Y}{_YEAR}", re.I)
 _DMY = re.compile(rf"{_L}{_DAY}[ \t]+(?:of[ \t]+)?{_MONTH}{_SEP_Y}{_YEAR}", re.I)
 _MY = re.compile(rf"{_L}{_MONTH}(?:[ \t]*,[ \t]*|[ \t]+(?:of[ \t]+)?){_YEAR}", re.I)
 _Y = re.compile(rf"{_L}(?P<year>[12]\d{{3}}){_R}")
+#: a date written in digits only, day and month in either order ("01-01-1913", "16/08/1920")
+_NUMERIC = re.compile(rf"{_L}(?P<a>\d{{1,2}})(?P<sep>[-/.])(?P<b>\d{{1,2}})(?P=sep)"
+                      rf"(?P<year>\d{{4}}){_R}(?![-./]\d)")
 
 #: what ``parse_date`` drops before a value: "in", "on", "the", a weekday
 _DATE_LEAD = re.compile(r"^(?:(?:in|on|the)\s+|(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)+",
@@ -133,11 +146,25 @@ def _iso(year: str, month: str | int | None = None, day: str | None = None) -> s
 
 def _from_match(m: re.Match[str]) -> str | None:
     groups = m.groupdict()
-    return _iso(groups["year"], groups.get("month"), groups.get("day"))
+    if "a" in groups:
+        return _numeric_iso(groups["a"], groups["b"], groups["year"])
+    day = groups.get("day")
+    if day is not None:
+        word = day.casefold()
+        day = str(DAY_WORDS[word]) if word in DAY_WORDS else re.sub(r"\D", "", day)
+    return _iso(groups["year"], groups.get("month"), day)
+
+
+def _numeric_iso(a: str, b: str, year: str) -> str | None:
+    """A date in digits with day and month in either order: read only where the order does
+    not matter or only one order is a date ("01-01-1913", "16/08/1920"); "03/04/1920" is
+    ambiguous and is not read."""
+    readings = {r for r in (_iso(year, b, a), _iso(year, a, b)) if r is not None}
+    return readings.pop() if len(readings) == 1 else None
 
 
 #: the patterns of a date in running text, the bare year last
-_TEXT_PATTERNS = (_ISO_DAY, _MDY, _DMY, _MY)
+_TEXT_PATTERNS = (_ISO_DAY, _NUMERIC, _MDY, _DMY, _MY)
 
 
 @lru_cache(maxsize=4096)

@@ -19,7 +19,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from pipeline.confidence import AgreementScorer
+from pipeline.confidence import AgreementScorer, ConfidenceModel
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.runner import MAX_OUTPUT_CHARS
 from pipeline.extract import LLMExtractor
@@ -88,3 +88,24 @@ def test_hostile_answer_is_quarantined(case: dict[str, Any], toy_chunk: Chunk, t
     # the corrective prompt repeats the refused answer, but never a runaway one in full
     echoed = [m for m in recorder.prompts[1] if isinstance(m, AIMessage)][-1].content
     assert len(echoed) <= MAX_OUTPUT_CHARS
+
+
+@pytest.mark.parametrize(("triple", "check"), [
+    (("Acme Rockets", "based in", "1998"), "object-is-individual"),
+    (("Acme Rockets", "founding year", "250"), "literal-datatype"),
+])
+def test_a_type_mismatch_is_flagged_not_refused(triple: tuple[str, str, str], check: str,
+                                                toy_chunk: Chunk, toy: Ontology) -> None:
+    """A value where the ontology wants a thing (or another kind of value) can be true against
+    a quirky ontology: kept, flagged, its confidence lowered, and no corrective retry spent."""
+    from toy_ontology import answer
+
+    result, _ = extract_hostile(answer(triple), toy_chunk, toy)
+    sample = result.samples[0]
+    assert sample.attempts == 1 and not sample.quarantined
+    [acc] = sample.accepted
+    assert [v.check for v in acc.violations] == [check]
+    [assertion] = AgreementScorer(ConfidenceModel(penalties={check: 0.25})).score(
+        [result], toy).assertions
+    assert assertion.violation_checks == (check,)
+    assert assertion.confidence == pytest.approx(0.25)

@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.confidence.calibration import calibration, reliability_diagram
+from pipeline.confidence.calibration import (
+    calibration,
+    calibration_yaml,
+    fit_calibration,
+    reliability_diagram,
+)
+from pipeline.contracts.spec import load_calibration
+from pipeline.errors import ConfigurationError
+from pipeline.models import CalibrationMap
 
 
 def test_perfectly_calibrated_has_zero_ece() -> None:
@@ -36,15 +44,45 @@ def test_reliability_diagram_is_a_png(tmp_path: Path) -> None:
     assert empty.stat().st_size > 0
 
 
-def test_calibrator_maps_overconfidence_onto_observed_accuracy() -> None:
-    from pipeline.confidence.calibration import Calibrator
-
+def test_fitted_map_maps_overconfidence_onto_observed_accuracy() -> None:
     conf = [0.5] * 10 + [1.0] * 10
     hits = [True] * 2 + [False] * 8 + [True] * 6 + [False] * 4
-    cal = Calibrator.fit(conf, hits)
-    assert cal([0.5, 1.0]) == pytest.approx([0.2, 0.6])
-    assert calibration(cal(conf), hits).ece == pytest.approx(0.0)
+    cal = fit_calibration(conf, hits, fitted_on="test")
+    assert [cal.apply(c) for c in (0.5, 1.0)] == pytest.approx([0.2, 0.6])
+    assert calibration([cal.apply(c) for c in conf], hits).ece == pytest.approx(0.0)
     assert calibration(conf, hits).ece > 0.3
-    assert Calibrator.model_validate_json(cal.model_dump_json())(conf) == cal(conf)
     with pytest.raises(ValueError, match="labelled"):
-        Calibrator.fit([], [])
+        fit_calibration([], [])
+
+
+def test_calibration_file_round_trips_through_the_contract_loader(tmp_path: Path) -> None:
+    cal = fit_calibration([0.1, 0.4, 0.4, 0.9, 0.9], [False, True, False, True, True],
+                          fitted_on="five statements")
+    path = tmp_path / "calibration.yaml"
+    path.write_text(calibration_yaml(cal), encoding="utf-8")
+    back = load_calibration(path)
+    assert back.fitted_on == "five statements" and back.count == 5
+    assert [back.apply(x) for x in (0.1, 0.4, 0.9)] == pytest.approx(
+        [cal.apply(x) for x in (0.1, 0.4, 0.9)], abs=1e-6)
+
+
+@pytest.mark.parametrize(("xs", "ys", "problem"), [
+    ((0.5, 0.2), (0.1, 0.2), "xs must be ascending"),
+    ((0.2, 0.5), (0.3, 0.1), "monotone"),
+    ((0.2,), (0.1, 0.2), "as many xs as ys"),
+    ((0.2, 1.5), (0.1, 0.2), r"\[0, 1\]"),
+])
+def test_a_bad_calibration_file_is_refused_with_its_line(tmp_path: Path, xs: tuple[float, ...],
+                                                        ys: tuple[float, ...],
+                                                        problem: str) -> None:
+    path = tmp_path / "calibration.yaml"
+    path.write_text(f"fitted_on: x\ncount: 2\nxs: {list(xs)}\nys: {list(ys)}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=problem):
+        load_calibration(path)
+
+
+def test_interpolation_between_and_clipping_outside_breakpoints() -> None:
+    cal = CalibrationMap(xs=(0.2, 0.6), ys=(0.1, 0.5))
+    assert [cal.apply(x) for x in (0.0, 0.2, 0.4, 0.6, 1.0)] == pytest.approx(
+        [0.1, 0.1, 0.3, 0.5, 0.5])

@@ -40,7 +40,7 @@ def test_the_shipped_contract_declares_every_severity() -> None:
     assert spec.severity("subject-in-text") is Severity.HARD
     assert spec.severity("shacl") is Severity.SOFT
     assert spec.severity("isolated-islands") is Severity.INFO
-    assert set(spec.penalties()) == {"object-is-individual", "not-self-loop", "literal-datatype",
+    assert set(spec.penalties()) == {"object-is-individual", "literal-datatype",
                                      "types-fit-domain-range", "functional-conflict", "shacl"}
 
 
