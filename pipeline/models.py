@@ -397,6 +397,13 @@ class Provenance(Frozen):
     seen_at: datetime | None = None
     #: what the contract repaired in this source's statement (e.g. a predicate's surface form)
     repairs: tuple[str, ...] = ()
+    #: the spans of this source's chunk that support the subject and the object, exactly as the
+    #: document writes them ("August 16th, 1920" for a stored 1920-08-16), and how each was
+    #: found there (exact, inflected, date, number, alias, acronym, demonym)
+    subject_text: str = ""
+    object_text: str = ""
+    subject_grounding: str = ""
+    object_grounding: str = ""
 
     @property
     def support(self) -> float:
@@ -426,8 +433,10 @@ class Assertion(Frozen):
 
     @property
     def violation_checks(self) -> tuple[str, ...]:
-        """The names of the soft checks this assertion failed, sorted, each once."""
-        return tuple(sorted({v.check for v in self.violations}))
+        """The names of the checks this assertion failed and is flagged for (soft, not the
+        ones kept as info only), sorted, each once."""
+        return tuple(sorted({v.check for v in self.violations if v.severity is not
+                             Severity.INFO}))
 
     @property
     def first_seen(self) -> datetime | None:

@@ -102,7 +102,10 @@ class AgreementScorer(ConfidenceScorer):
                 attempts=max(a for _, a in found), samples_agreeing=len(found),
                 samples_total=samples_of_chunk[chunk_id], subject_mention=acc.candidate.subject,
                 object_mention=acc.candidate.object, seen_at=ex.extracted_at,
-                repairs=tuple(sorted({r for a, _ in found for r in a.repairs}))))
+                repairs=tuple(sorted({r for a, _ in found for r in a.repairs})),
+                subject_text=acc.subject_text, object_text=acc.object_text,
+                subject_grounding=acc.subject_grounding,
+                object_grounding=acc.object_grounding))
 
         assertions = []
         for key, triple in first.items():

@@ -41,7 +41,7 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "isolated-islands": _I,
 }
 #: graph steps that are actions, not checks (they have no severity)
-ACTIONS = frozenset({"resolve-entities"})
+ACTIONS = frozenset({"resolve-entities", "declarations-outvoted"})
 #: how much one failed soft check multiplies a statement's raw confidence, unless set per check
 DEFAULT_PENALTY = 0.5
 
@@ -91,6 +91,14 @@ class ResolutionPolicy(Frozen):
     aliases: dict[str, str] = Field(default_factory=dict)
 
 
+class DeclarationPolicy(Frozen):
+    """When a soft check's failures on one property speak about the property's declaration
+    (``pipeline.verify.declarations``)."""
+
+    min_statements: Annotated[int, Field(ge=1)] = 3
+    share: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
 class ContractSpec(Frozen):
     contract: str
     version: int
@@ -104,6 +112,7 @@ class ContractSpec(Frozen):
     samples: SamplePolicy = SamplePolicy()
     confidence: ConfidencePolicy = ConfidencePolicy()
     entity_resolution: ResolutionPolicy = ResolutionPolicy()
+    declarations: DeclarationPolicy = DeclarationPolicy()
     #: the map ``confidence.calibration`` names, read with the contract
     calibration_map: CalibrationMap | None = None
 
@@ -248,6 +257,6 @@ def load_contract(name_or_path: str | Path = "extraction") -> ContractSpec:
     return parse_contract(text, path=path)
 
 
-__all__ = ["ACTIONS", "CONTRACTS_DIR", "DEFAULT_PENALTY", "DEFAULT_SEVERITY", "CalibrationMap",
-           "CheckSpec", "ConfidencePolicy", "ContractSpec", "load_calibration", "load_contract",
-           "parse_contract"]
+__all__ = ["ACTIONS", "CONTRACTS_DIR", "DEFAULT_PENALTY", "DEFAULT_SEVERITY", "CheckSpec",
+           "ConfidencePolicy", "ContractSpec", "DeclarationPolicy", "load_calibration",
+           "load_contract", "parse_contract"]

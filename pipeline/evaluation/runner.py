@@ -252,7 +252,7 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
         for g in gold:
             for t, aid in zip(verified.get(g.id, []), verified_ids.get(g.id, []), strict=True):
                 a = full.by_id[aid]
-                points.append({"confidence": a.confidence,
+                points.append({"assertion": aid, "sentence": g.id, "confidence": a.confidence,
                                "raw": model.raw(a.provenance, a.violations),
                                "correct": triple_key(*t) in gold_keys[g.id],
                                "checks": list(a.violation_checks)})

@@ -9,7 +9,10 @@
    confident (then the more recent) wins, the others are kept as ``contested``.
 4. **shacl** — the batch against SHACL shapes generated from the ontology (pyshacl), each
    entity typed with its candidate classes.
-5. **isolated-islands** — parts of the graph no statement connects to the rest: reported only.
+5. **declarations-outvoted** — a soft check that fails on most statements of one property
+   speaks about the property's declaration: those violations become ``info`` (no penalty) and
+   the property is reported (``pipeline.verify.declarations``).
+6. **isolated-islands** — parts of the graph no statement connects to the rest: reported only.
 
 Each check runs only when the contract enables it, with the contract's severity: a *soft*
 check (the default for 2–4) records its violation on the assertion, which stays in the graph;
@@ -40,6 +43,7 @@ from pipeline.models import (
 )
 from pipeline.resolve import EntityResolver, MergeRecord, apply_merges, mention_counts
 from pipeline.verify.conflicts import Conflict, resolve_functional_conflicts
+from pipeline.verify.declarations import DeclarationFinding, waive_declaration_conflicts
 from pipeline.verify.islands import Island, find_islands
 from pipeline.verify.records import quarantine_records
 from pipeline.verify.shacl import validate_batch
@@ -55,6 +59,8 @@ class GraphCheckResult(Frozen):
     failures: dict[str, int] = {}
     #: of those, the soft violations recorded on assertions, by check
     flagged: dict[str, int] = {}
+    #: properties whose statements, by a majority, contradict their declaration
+    declarations: tuple[DeclarationFinding, ...] = ()
 
 
 def _flag(assertion: Assertion, found: Sequence[Violation]) -> Assertion:
@@ -69,11 +75,10 @@ class _Outcome:
     """Applies one check's findings with its severity: flag (soft) or quarantine (hard)."""
 
     def __init__(self, ontology: Ontology, quarantined: dict[str, QuarantinedCandidate],
-                 failures: Counter[str], flagged: Counter[str]) -> None:
+                 failures: Counter[str]) -> None:
         self.ontology = ontology
         self.quarantined = quarantined
         self.failures = failures
-        self.flagged = flagged
 
     def apply(self, check: str, severity: Severity, assertions: list[Assertion],
               found: dict[AssertionId, list[Violation]]) -> list[Assertion]:
@@ -87,7 +92,6 @@ class _Outcome:
                 self.quarantined.update((q.id, q) for q in
                                         quarantine_records(a, vs, self.ontology))
             else:
-                self.flagged[check] += 1
                 kept.append(_flag(a, vs))
         return kept
 
@@ -104,8 +108,7 @@ def run_graph_checks(scored: ScoredGraph, ontology: Ontology, spec: ContractSpec
     assertions = list(scored.assertions)
     quarantined: dict[str, QuarantinedCandidate] = {q.id: q for q in scored.quarantined}
     failures: Counter[str] = Counter()
-    flagged: Counter[str] = Counter()
-    outcome = _Outcome(ontology, quarantined, failures, flagged)
+    outcome = _Outcome(ontology, quarantined, failures)
     merges: list[MergeRecord] = []
     if "resolve-entities" in enabled:
         policy = spec.entity_resolution
@@ -140,6 +143,12 @@ def run_graph_checks(scored: ScoredGraph, ontology: Ontology, spec: ContractSpec
         classes = entity_classes(type_evidence(live, ontology))
         assertions = outcome.apply("shacl", enabled["shacl"], assertions,
                                    validate_batch(live, ontology, classes=classes))
+    findings: list[DeclarationFinding] = []
+    if "declarations-outvoted" in enabled:
+        policy_d = spec.declarations
+        assertions, findings = waive_declaration_conflicts(
+            assertions, ontology, min_statements=policy_d.min_statements, share=policy_d.share)
+        failures["declarations-outvoted"] = len(findings)
     islands: list[Island] = []
     if "isolated-islands" in enabled:
         islands = find_islands(assertions)
@@ -148,9 +157,11 @@ def run_graph_checks(scored: ScoredGraph, ontology: Ontology, spec: ContractSpec
                 if a.provenance else a for a in assertions]
     graph = ScoredGraph(assertions=tuple(sorted(rescored, key=lambda a: a.id)),
                         quarantined=tuple(sorted(quarantined.values(), key=lambda q: q.id)))
+    counts: Counter[str] = Counter(c for a in rescored for c in a.violation_checks)
     return GraphCheckResult(graph=graph, merges=tuple(merges), conflicts=tuple(conflicts),
                             islands=tuple(islands), failures=dict(failures),
-                            flagged=dict(flagged))
+                            flagged=dict(sorted(counts.items())),
+                            declarations=tuple(findings))
 
 
 __all__ = ["GraphCheckResult", "run_graph_checks"]
