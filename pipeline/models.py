@@ -404,6 +404,10 @@ class Provenance(Frozen):
     object_text: str = ""
     subject_grounding: str = ""
     object_grounding: str = ""
+    #: how far the agreeing samples are corroborated: the mean, over them, of the share of each
+    #: sample's accepted statements that another sample of the chunk also made (1 when no
+    #: other sample was drawn). A sample the others never confirm is a weaker witness.
+    corroboration: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
 
     @property
     def support(self) -> float:

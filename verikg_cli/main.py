@@ -362,14 +362,25 @@ def eval_text2kgbench(
         help="a system's responses JSONL; give it twice for two systems (their agreement "
              "feeds confidence)")],
     out: Annotated[Path, typer.Option(help="where to write RESULT.json")],
+    written_form: Annotated[str, typer.Option(
+        help="how kept triples are written back: tidy (the document's spelling of the "
+             "model's words), model, text or canonical")] = "tidy",
 ) -> None:
-    """Score recorded LLM outputs with Text2KGBench's metrics, raw and after VeriKG's
-    contracts; write RESULT.json and a reliability diagram next to it."""
+    """Score recorded LLM outputs with Text2KGBench's metrics — raw, through a naive filter,
+    verified, and verified by the hard checks alone; write RESULT.json and a reliability
+    diagram next to it."""
     from pipeline.evaluation.runner import evaluate_text2kgbench
+    from pipeline.models import WrittenForm
     from verikg_cli.render import print_evaluation
 
     try:
-        result = evaluate_text2kgbench(ontology, gold, responses, out=out)
+        form = WrittenForm(written_form)
+    except ValueError:
+        err.print(Text.assemble(("error: ", "bold red"), f"--written-form {written_form!r} is "
+                                "not one of: " + ", ".join(f.value for f in WrittenForm)))
+        raise typer.Exit(code=2) from None
+    try:
+        result = evaluate_text2kgbench(ontology, gold, responses, out=out, written_form=form)
     except (VeriKGError, ValueError) as exc:
         raise _fail(exc) from exc
     print_evaluation(console, result)
@@ -384,6 +395,10 @@ _register_design(ontology_app)
 from verikg_cli.serve import register as _register_serve  # noqa: E402
 
 _register_serve(app)
+
+from verikg_cli.calibrate import register as _register_calibrate  # noqa: E402
+
+_register_calibrate(app)
 
 
 def main() -> None:

@@ -45,8 +45,10 @@ def print_report(console: Console, r: BuildReport) -> None:
         table.add_row(k, v)
     console.print(table)
     for title, head, values in (
-            ("quarantined by reason", ("reason", "count"),
+            ("quarantined by reason (hard checks)", ("reason", "count"),
              {k: str(v) for k, v in r.quarantined_by_reason.items()}),
+            ("kept but flagged, by soft check (verikg quarantine --soft)", ("check", "count"),
+             {k: str(v) for k, v in r.flagged_by_check.items()}),
             ("contract checks (all attempts)", ("check", "failed / pass rate"),
              {k: f"{c.failed} / {c.pass_rate:.1%}" for k, c in r.contract.checks.items()}
              if r.contract else {k: str(v) for k, v in r.check_failures.items()}),
@@ -57,6 +59,8 @@ def print_report(console: Console, r: BuildReport) -> None:
     # plain lines that scripts (and the second demo run's check) can grep
     console.print(f"triples proposed: {r.proposed}, accepted: {r.accepted}, "
                   f"quarantined: {r.quarantined}", highlight=False, markup=False)
+    flagged = ", ".join(f"{k} {v}" for k, v in r.flagged_by_check.items()) or "none"
+    console.print(f"soft violations by check: {flagged}", highlight=False, markup=False)
     if r.contract:
         console.print(f"corrective retries per sample: {r.contract.retries_per_sample:.2f} "
                       f"(samples by attempts: {r.contract.attempts})", highlight=False,
@@ -92,28 +96,45 @@ def print_cqs(console: Console, run: CQRun) -> None:
         console.print(f"  {mark} {r.id}: {r.text} — {detail}", highlight=False, markup=False)
 
 
+#: the outputs ``verikg eval text2kgbench`` scores, and how the table names them
+EVAL_OUTPUTS = (("raw", "raw"), ("naive", "naive filter"), ("verified", "verified"),
+                ("verified_hard_only", "verified, hard only"))
+
+
 def print_evaluation(console: Console, result: dict[str, Any]) -> None:
-    """The benchmark's metrics per system, raw and verified, then the contract and
-    calibration figures."""
+    """The benchmark's metrics per system — raw, through the naive filter, verified and
+    verified by the hard checks alone — with pooled (micro) precision and recall and the
+    share of sentences emptied, then the contract and calibration figures."""
     metrics = ("precision", "recall", "f1", "onto_conf", "sub_halluc", "rel_halluc",
                "obj_halluc")
-    table = Table(title=f"Text2KGBench {result['ontology']} ({result['gold_sentences']} "
-                        "sentences)", title_justify="left")
-    table.add_column("system")
-    table.add_column("output")
-    for m in metrics:
-        table.add_column(m, justify="right")
     for name, scores in result["systems"].items():
-        for kind in ("raw", "verified"):
-            table.add_row(name if kind == "raw" else "", kind,
-                          *(f"{scores[kind][m]:.3f}" for m in metrics))
-    console.print(table)
+        table = Table(title=f"Text2KGBench {result['ontology']}: {name} "
+                            f"({result['gold_sentences']} sentences, written form "
+                            f"{result.get('written_form', 'tidy')})", title_justify="left")
+        table.add_column("metric")
+        for _, label in EVAL_OUTPUTS:
+            table.add_column(label, justify="right")
+        for m in metrics:
+            table.add_row(m, *(f"{scores[kind][m]:.3f}" for kind, _ in EVAL_OUTPUTS))
+        for m, key in (("micro precision", "precision"), ("micro recall", "recall")):
+            table.add_row(m, *(f"{scores['micro'][kind][key]:.3f}" for kind, _ in EVAL_OUTPUTS))
+        table.add_row("sentences emptied", *(
+            f"{scores['emptied'][kind]['emptied_share']:.3f}" if kind in scores["emptied"]
+            else "–" for kind, _ in EVAL_OUTPUTS))
+        console.print(table)
     failed = {c: str(v["failed"]) for c, v in result["contracts"].items() if v["failed"]}
     console.print(_two_columns("Contract checks that failed", ("check", "failed"), failed))
+    if result.get("flagged"):
+        console.print(_two_columns("Kept but flagged (soft checks)", ("check", "assertions"),
+                                   {k: str(v) for k, v in result["flagged"].items()}))
     conf = result["confidence"]
     console.print(f"confidence: ECE {conf['ece']:.3f} over {conf['count']} verified triples "
-                  f"(threshold {conf['threshold']}); merges {result['merges']}, contested "
+                  f"(calibration: {conf.get('calibration', 'none')}; threshold "
+                  f"{conf['threshold']}); merges {result['merges']}, contested "
                   f"{result['contested']}, islands {result['islands']}", highlight=False)
+    for note in result.get("ontology_notes", []):
+        console.print(f"ontology: [{note['code']}] {note['message']}", highlight=False,
+                      markup=False)
 
 
 # --------------------------------------------------------------------------- quarantine --soft

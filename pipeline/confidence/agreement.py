@@ -24,12 +24,14 @@ from pipeline.models import (
     ChunkId,
     EntityId,
     EntityRef,
+    LiteralValue,
     Ontology,
     Provenance,
     QuarantinedCandidate,
     Triple,
     Violation,
 )
+from pipeline.text.normalise import resolution_key
 
 
 def most_specific(types: Counter[IRI], ontology: Ontology) -> IRI:
@@ -46,6 +48,36 @@ def confidence_of(provenance: Sequence[Provenance]) -> float:
     return round(noisy_or(chunk_supports(provenance)), 6)
 
 
+def _statement(t: Triple) -> tuple[str, ...]:
+    """A statement as entity resolution will see it: names by their ``resolution_key``
+    ("Acme Rockets Inc." and "Acme Rockets" state the same), values as written canonically."""
+    obj = (t.object.value if isinstance(t.object, LiteralValue)
+           else resolution_key(t.object.label))
+    return (resolution_key(t.subject.label), t.predicate, obj)
+
+
+def _corroboration(extractions: Sequence[ChunkExtraction]) -> dict[tuple[ChunkId, str, int],
+                                                                   float]:
+    """Per sample (chunk, model, index): the share of its accepted statements that another
+    sample of the same chunk (of any model) also accepted; 1 where it is the chunk's only
+    sample or accepted nothing."""
+    by_chunk: dict[ChunkId, list[tuple[tuple[ChunkId, str, int], set[tuple[str, ...]]]]] = (
+        defaultdict(list))
+    for ex in extractions:
+        for i, sample in enumerate(ex.samples):
+            by_chunk[ex.chunk.id].append(((ex.chunk.id, ex.model, i),
+                                          {_statement(acc.triple) for acc in sample.accepted}))
+    out: dict[tuple[ChunkId, str, int], float] = {}
+    for samples in by_chunk.values():
+        for n, (key, mine) in enumerate(samples):
+            others = set().union(*(s for m, (_, s) in enumerate(samples) if m != n))
+            if len(samples) < 2 or not mine:
+                out[key] = 1.0
+            else:
+                out[key] = len(mine & others) / len(mine)
+    return out
+
+
 def _union(violations: Sequence[Violation]) -> tuple[Violation, ...]:
     """Each violation once, in a stable order."""
     return tuple(sorted(set(violations), key=lambda v: (v.check, v.reason.value, v.detail)))
@@ -60,9 +92,11 @@ class AgreementScorer(ConfidenceScorer):
         self.model = model or AGREEMENT_ONLY
 
     def score(self, extractions: Sequence[ChunkExtraction], ontology: Ontology) -> ScoredGraph:
-        # (assertion, chunk, model) -> the accepted triples of the samples that agreed
-        hits: dict[tuple[AssertionId, ChunkId, str], list[tuple[AcceptedTriple, int]]] = (
-            defaultdict(list))
+        # (assertion, chunk, model) -> the accepted triples of the samples that agreed, with
+        # each sample's attempts and corroboration
+        hits: dict[tuple[AssertionId, ChunkId, str],
+                   list[tuple[AcceptedTriple, int, float]]] = defaultdict(list)
+        corroborated = _corroboration(extractions)
         runs: dict[tuple[ChunkId, str], ChunkExtraction] = {}
         samples_of_chunk: dict[ChunkId, int] = defaultdict(int)
         types: dict[EntityId, Counter[IRI]] = defaultdict(Counter)
@@ -71,11 +105,12 @@ class AgreementScorer(ConfidenceScorer):
         for ex in extractions:
             runs[(ex.chunk.id, ex.model)] = ex
             samples_of_chunk[ex.chunk.id] += len(ex.samples)
-            for sample in ex.samples:
+            for i, sample in enumerate(ex.samples):
                 for q in sample.quarantined:
                     quarantined.setdefault(q.id, q)
                 for acc in sample.accepted:
-                    hits[(acc.triple.key, ex.chunk.id, ex.model)].append((acc, sample.attempts))
+                    hits[(acc.triple.key, ex.chunk.id, ex.model)].append(
+                        (acc, sample.attempts, corroborated[(ex.chunk.id, ex.model, i)]))
                     for ent in (acc.triple.subject, acc.triple.object):
                         if isinstance(ent, EntityRef):
                             types[ent.id][ent.type_iri] += 1
@@ -93,19 +128,20 @@ class AgreementScorer(ConfidenceScorer):
             ex = runs[(chunk_id, model)]
             acc = found[0][0]
             first.setdefault(key, acc.triple)
-            for a, _ in found:
+            for a, _, _ in found:
                 flagged[key].extend(a.violations)
             provenance[key].append(Provenance(
                 document_id=acc.evidence.document_id, chunk_id=chunk_id,
                 span=acc.evidence.span, quote=acc.evidence.quote, model=model,
                 prompt_version=ex.prompt_version, run_id=ex.run_id,
-                attempts=max(a for _, a in found), samples_agreeing=len(found),
+                attempts=max(a for _, a, _ in found), samples_agreeing=len(found),
                 samples_total=samples_of_chunk[chunk_id], subject_mention=acc.candidate.subject,
                 object_mention=acc.candidate.object, seen_at=ex.extracted_at,
-                repairs=tuple(sorted({r for a, _ in found for r in a.repairs})),
+                repairs=tuple(sorted({r for a, _, _ in found for r in a.repairs})),
                 subject_text=acc.subject_text, object_text=acc.object_text,
                 subject_grounding=acc.subject_grounding,
-                object_grounding=acc.object_grounding))
+                object_grounding=acc.object_grounding,
+                corroboration=round(sum(c for _, _, c in found) / len(found), 6)))
 
         assertions = []
         for key, triple in first.items():

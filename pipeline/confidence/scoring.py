@@ -2,12 +2,14 @@
 calibrated.
 
 ``raw`` = noisy-OR over the chunks that state the triple of each chunk's sample agreement
-(``agreement.chunk_supports``), times the contract's ``penalty`` of every soft check the
-statement failed (each check once). The stored confidence is ``raw`` passed through the
-contract's calibration map (isotonic, fitted on labelled statements: ``verikg calibrate``), so
-that a confidence of 0.7 means "right about 70% of the time" on data like the map's. Without a
-map the raw value is stored. Everything a build stores goes through one ``ConfidenceModel``:
-the scorer, the graph checks after they flag statements, reinforcement across runs and merges.
+(``chunk_supports``: the share of the chunk's samples that made the statement, each weighted by
+how far the chunk's other samples corroborate that sample's other statements), times the
+contract's ``penalty`` of every soft check the statement failed (each check once). The stored
+confidence is ``raw`` passed through the contract's calibration map (isotonic, fitted on
+labelled statements: ``verikg calibrate``), so that a confidence of 0.7 means "right about 70%
+of the time" on data like the map's. Without a map the raw value is stored. Everything a build
+stores goes through one ``ConfidenceModel``: the scorer, the graph checks after they flag
+statements, reinforcement across runs and merges.
 """
 
 from __future__ import annotations
@@ -29,16 +31,25 @@ def noisy_or(supports: Sequence[float]) -> float:
     return 1.0 - miss
 
 
+#: how much an uncorroborated sample's vote is discounted: a sample none of whose other
+#: statements another sample confirms counts 1 - CORROBORATION_WEIGHT of a vote
+CORROBORATION_WEIGHT = 0.5
+
+
 def chunk_supports(provenance: Sequence[Provenance]) -> list[float]:
-    """One support per chunk: the samples of every model on that chunk taken together.
+    """One support per chunk: the samples of every model on that chunk taken together, each
+    agreeing sample weighted by how far the chunk's other samples corroborate it.
 
     ``samples_total`` of a provenance is every sample drawn on its chunk (all models), and
-    ``samples_agreeing`` this model's share of them, so the support of a chunk is the sum of
-    its provenances' agreeing samples over that total."""
-    agreeing: dict[ChunkId, int] = defaultdict(int)
+    ``samples_agreeing`` this model's share of them, so the support of a chunk is the weighted
+    sum of its provenances' agreeing samples over that total. A weight is
+    ``1 - w + w * corroboration`` (``w`` = ``CORROBORATION_WEIGHT``): a sample whose statements
+    the others confirm is a full vote, one the others never confirm half a vote."""
+    agreeing: dict[ChunkId, float] = defaultdict(float)
     total: dict[ChunkId, int] = defaultdict(int)
     for p in provenance:
-        agreeing[p.chunk_id] += p.samples_agreeing
+        weight = 1.0 - CORROBORATION_WEIGHT + CORROBORATION_WEIGHT * p.corroboration
+        agreeing[p.chunk_id] += p.samples_agreeing * weight
         total[p.chunk_id] = max(total[p.chunk_id], p.samples_total)
     return [min(agreeing[c] / total[c], 1.0) for c in sorted(total)]
 

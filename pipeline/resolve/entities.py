@@ -25,7 +25,6 @@ into store changes, so a store applies a merge or its undo in one transaction.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel
-from pipeline.contracts.grounding import find_mention, normalise
 from pipeline.errors import ConfigurationError, InputError
 from pipeline.index.base import Embedder, l2_normalise
 from pipeline.models import (
@@ -54,21 +52,18 @@ from pipeline.models import (
 )
 from pipeline.store.base import AddAssertion, RemoveAssertion
 from pipeline.store.rules import ProvenanceKey, provenance_key, provenance_order
+from pipeline.text.grounding import find_mention
+from pipeline.text.normalise import resolution_key
 
 MergeReason = Literal["normalised-form", "alias", "embedding"]
 
 #: the rules in the order their links are trusted (and joined)
 _RANK: dict[str, int] = {"normalised-form": 0, "alias": 1, "embedding": 2}
 
-#: trailing legal-form words dropped by ``resolution_key`` (one, and never the whole label);
-#: deliberately short: "Co", "AG" or "SA" are also ordinary words or initials
-_CORPORATE_SUFFIXES = frozenset({"inc", "incorporated", "ltd", "limited", "corp",
-                                 "corporation", "llc", "plc", "gmbh"})
 #: words an acronym usually skips ("National Aeronautics and Space Administration" → NASA)
 _STOPWORDS = frozenset({"a", "an", "and", "at", "de", "der", "des", "du", "for", "in", "la",
                         "le", "of", "on", "the", "to", "und"})
 
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 _ACRONYM_IN_PARENS = re.compile(r"\(\s*([A-Za-z][A-Za-z.&]{1,15})\s*\)")
 _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NAME_GAP = re.compile(r"[\s\-]*")
@@ -109,31 +104,6 @@ class MergeRecord(Frozen):
 
 
 # --------------------------------------------------------------------------- label forms
-
-
-def resolution_key(label: str) -> str:
-    """The form two labels of one entity share: casefolded, punctuation as spaces, without a
-    possessive "'s", a leading "the" or one trailing corporate suffix, with dotted initials
-    joined ("U.S." → "us"). Conservative on purpose: nothing else is dropped, and a label that
-    is only an article or a suffix keeps it."""
-    text = _POSSESSIVE.sub("", unicodedata.normalize("NFKC", label))
-    tokens = normalise(text).split()
-    if len(tokens) > 1 and tokens[0] == "the":
-        tokens = tokens[1:]
-    if len(tokens) > 1 and tokens[-1] in _CORPORATE_SUFFIXES:
-        tokens = tokens[:-1]
-    joined: list[str] = []
-    run: list[str] = []
-    for tok in [*tokens, ""]:
-        if len(tok) == 1 and tok.isalpha():
-            run.append(tok)
-            continue
-        if run:
-            joined.extend(["".join(run)] if len(run) > 1 else run)
-            run = []
-        if tok:
-            joined.append(tok)
-    return " ".join(joined)
 
 
 def _acronym_letters(label: str) -> str | None:

@@ -10,7 +10,7 @@ query string exists. The graph model:
     (:Assertion {id, predicate, confidence, status, literal_value?, literal_datatype?,
                  violations?, violation_checks?})
     (:Assertion)-[:SUBJECT]->(:Entity)   (:Assertion)-[:OBJECT]->(:Entity)
-    (:Assertion)-[:STATED_IN {model, prompt_version, run_id, attempts, span_*, quote}]->(:Chunk)
+    (:Assertion)-[:STATED_IN {model, prompt_version, run_id, span_*, quote, ...}]->(:Chunk)
     (:Chunk {id, document_id, chunk_index, text, span_start, span_end})-[:PART_OF]->(:Document)
     (:Quarantined {id, chunk_id, document_id, run_id, reason, payload})
     (:Annotation {entity_id, property, value})-[:ANNOTATES]->(:Entity)
@@ -25,9 +25,18 @@ CREATE entries, no statement here sets or deletes an ``AuditEntry`` property, an
 no triggers to enforce this against other clients; the compliance suite checks this module.
 
 An assertion's soft violations are ``violations`` (``rules.violations_json`` text, read back
-as written) and ``violation_checks`` (the checks' names, sorted, each once: what ``FLAGGED``
-filters on); an unflagged assertion has neither property, as nodes written before violations
-were stored.
+as written; absent when there are none) and ``violation_checks`` (``rules.flag_checks``: the
+names of the checks it is flagged for, sorted, each once, informational ones left out: what
+``FLAGGED`` filters on; absent when there are none). An assertion with no violations has
+neither property, as nodes written before violations were stored; one with only
+informational violations has ``violations`` alone.
+
+A ``STATED_IN`` relationship holds ``rules.provenance_row`` as its properties (``document_id``,
+``samples_*``, ``subject_mention``/``object_mention``, ``seen_at``, ``repairs``,
+``subject_text``/``object_text``, ``subject_grounding``/``object_grounding``,
+``corroboration``, ...), set when it
+is created and never rewritten: provenance merges by (chunk, model, prompt version). A property
+a relationship written by an earlier VeriKG lacks reads as its default.
 
 A :Chunk that provenance names before its text is stored exists with only its id; reads and
 counts skip such placeholders (``text IS NULL``) until ``upsert_documents`` fills them in.
@@ -167,8 +176,7 @@ MATCH (s:Entity {id: r.subject_id})
 MERGE (a:Assertion {id: r.id})
 ON CREATE SET a.predicate = r.predicate, a.confidence = r.confidence, a.status = r.status,
               a.literal_value = r.literal_value, a.literal_datatype = r.literal_datatype,
-              a.violations = CASE WHEN size(r.violation_checks) = 0 THEN null
-                                  ELSE r.violations END,
+              a.violations = CASE WHEN r.violations = '[]' THEN null ELSE r.violations END,
               a.violation_checks = CASE WHEN size(r.violation_checks) = 0 THEN null
                                         ELSE r.violation_checks END
 MERGE (a)-[:SUBJECT]->(s)

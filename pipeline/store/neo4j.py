@@ -260,7 +260,7 @@ class Neo4jGraphStore(GraphStore):
                    [{"id": i, "confidence": c} for i, c in plan.confidence.items()])
         self._rows(tx, cypher.SET_VIOLATIONS, [
             {"id": i, "violations": rules.violations_json(v) if v else None,
-             "checks": sorted({x.check for x in v}) if v else None}
+             "checks": rules.flag_checks(v) or None}
             for i, v in plan.violations.items()])
         return plan
 

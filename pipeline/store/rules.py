@@ -571,10 +571,15 @@ def provenance_row(p: Provenance) -> dict[str, Any]:
             "samples_agreeing": p.samples_agreeing, "samples_total": p.samples_total,
             "subject_mention": p.subject_mention, "object_mention": p.object_mention,
             "seen_at": p.seen_at.isoformat() if p.seen_at else None,
-            "repairs": json.dumps(list(p.repairs), ensure_ascii=False)}
+            "repairs": json.dumps(list(p.repairs), ensure_ascii=False),
+            "subject_text": p.subject_text, "object_text": p.object_text,
+            "subject_grounding": p.subject_grounding, "object_grounding": p.object_grounding,
+            "corroboration": p.corroboration}
 
 
 def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
+    """Provenance from its stored form; a field an older store lacks (no column value, no
+    relationship property) reads as its default."""
     return Provenance(
         document_id=DocumentId(row["document_id"]), chunk_id=ChunkId(row["chunk_id"]),
         span=Span(start=row["span_start"], end=row["span_end"]), quote=row["quote"],
@@ -583,7 +588,13 @@ def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
         samples_total=row["samples_total"], subject_mention=row.get("subject_mention") or "",
         object_mention=row.get("object_mention") or "",
         seen_at=datetime.fromisoformat(row["seen_at"]) if row.get("seen_at") else None,
-        repairs=tuple(json.loads(row.get("repairs") or "[]")))
+        repairs=tuple(json.loads(row.get("repairs") or "[]")),
+        subject_text=row.get("subject_text") or "", object_text=row.get("object_text") or "",
+        subject_grounding=row.get("subject_grounding") or "",
+        object_grounding=row.get("object_grounding") or "",
+        # 0.0 is a value: only an absent one (an older store) reads as the default
+        **({} if row.get("corroboration") is None
+           else {"corroboration": float(row["corroboration"])}))
 
 
 def assertion_row(a: Assertion) -> dict[str, Any]:
@@ -597,7 +608,7 @@ def assertion_row(a: Assertion) -> dict[str, Any]:
             "literal_datatype": obj.datatype if isinstance(obj, LiteralValue) else None,
             "confidence": a.confidence, "status": a.status.value,
             "violations": violations_json(a.violations),
-            "violation_checks": list(a.violation_checks)}
+            "violation_checks": flag_checks(a.violations)}
 
 
 def review_violations(a: Assertion, check: str | None = None) -> tuple[Violation, ...]:
@@ -607,6 +618,12 @@ def review_violations(a: Assertion, check: str | None = None) -> tuple[Violation
     assertions that have some; the index's ``violations`` column lists their checks."""
     return tuple(v for v in a.violations
                  if v.severity is not Severity.INFO and (check is None or v.check == check))
+
+
+def flag_checks(violations: Iterable[Violation]) -> list[str]:
+    """The names of the checks ``violations`` flag an assertion for, sorted, each once: the
+    informational ones left out (``Assertion.violation_checks``)."""
+    return sorted({v.check for v in violations if v.severity is not Severity.INFO})
 
 
 #: ``violations_json`` of no violations

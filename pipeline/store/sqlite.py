@@ -86,6 +86,9 @@ CREATE TABLE IF NOT EXISTS provenance (
     samples_agreeing INTEGER NOT NULL, samples_total INTEGER NOT NULL,
     subject_mention TEXT NOT NULL DEFAULT '', object_mention TEXT NOT NULL DEFAULT '',
     seen_at TEXT, repairs TEXT NOT NULL DEFAULT '[]',
+    subject_text TEXT NOT NULL DEFAULT '', object_text TEXT NOT NULL DEFAULT '',
+    subject_grounding TEXT NOT NULL DEFAULT '', object_grounding TEXT NOT NULL DEFAULT '',
+    corroboration REAL NOT NULL DEFAULT 1.0,
     PRIMARY KEY (assertion_id, chunk_id, model, prompt_version)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quarantine (
     id TEXT PRIMARY KEY, chunk_id TEXT NOT NULL, document_id TEXT NOT NULL,
@@ -138,7 +141,8 @@ _REQUEST_COLUMNS = ("id", "author", "author_role", "kgcl", "status", "created_at
 _PROVENANCE_COLUMNS = ("assertion_id", "chunk_id", "model", "prompt_version", "document_id",
                        "span_start", "span_end", "quote", "run_id", "attempts",
                        "samples_agreeing", "samples_total", "subject_mention",
-                       "object_mention", "seen_at", "repairs")
+                       "object_mention", "seen_at", "repairs", "subject_text", "object_text",
+                       "subject_grounding", "object_grounding", "corroboration")
 #: SQLite's default limit on bound parameters is 999 in old builds; stay well under it
 _IN_BATCH = 500
 
@@ -148,7 +152,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
     have = {r[1] for r in conn.execute("PRAGMA table_info(provenance)")}
     for column, decl in (("subject_mention", "TEXT NOT NULL DEFAULT ''"),
                          ("object_mention", "TEXT NOT NULL DEFAULT ''"), ("seen_at", "TEXT"),
-                         ("repairs", "TEXT NOT NULL DEFAULT '[]'")):
+                         ("repairs", "TEXT NOT NULL DEFAULT '[]'"),
+                         # the supporting spans and how they were grounded: none on what was
+                         # written before they were kept
+                         ("subject_text", "TEXT NOT NULL DEFAULT ''"),
+                         ("object_text", "TEXT NOT NULL DEFAULT ''"),
+                         ("subject_grounding", "TEXT NOT NULL DEFAULT ''"),
+                         ("object_grounding", "TEXT NOT NULL DEFAULT ''"),
+                         # how far other samples corroborate the agreeing ones: full (the
+                         # default) on what was written before it was kept
+                         ("corroboration", "REAL NOT NULL DEFAULT 1.0")):
         if column not in have:
             conn.execute(f"ALTER TABLE provenance ADD COLUMN {column} {decl}")
     have = {r[1] for r in conn.execute("PRAGMA table_info(assertions)")}

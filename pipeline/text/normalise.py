@@ -87,3 +87,37 @@ def _stemmed_tokens(text: str) -> tuple[tuple[str, int, int], ...]:
 def stemmed_words(text: str) -> tuple[tuple[str, int, int], ...]:
     """``(stem, start, end)`` of every word of ``text``, in order (cached per text)."""
     return _stemmed_tokens(text)
+
+
+#: trailing legal-form words dropped by ``resolution_key`` (one, and never the whole label);
+#: deliberately short: "Co", "AG" or "SA" are also ordinary words or initials
+_CORPORATE_SUFFIXES = frozenset({"inc", "incorporated", "ltd", "limited", "corp",
+                                 "corporation", "llc", "plc", "gmbh"})
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+
+def resolution_key(label: str) -> str:
+    """The form two labels of one entity share: casefolded, punctuation as spaces, without a
+    possessive "'s", a leading "the" or one trailing corporate suffix, with dotted initials
+    joined ("U.S." → "us"). Conservative on purpose: nothing else is dropped, and a label that
+    is only an article or a suffix keeps it."""
+    text = _POSSESSIVE.sub("", unicodedata.normalize("NFKC", label))
+    tokens = normalise(text).split()
+    if len(tokens) > 1 and tokens[0] == "the":
+        tokens = tokens[1:]
+    if len(tokens) > 1 and tokens[-1] in _CORPORATE_SUFFIXES:
+        tokens = tokens[:-1]
+    joined: list[str] = []
+    run: list[str] = []
+    for tok in [*tokens, ""]:
+        if len(tok) == 1 and tok.isalpha():
+            run.append(tok)
+            continue
+        if run:
+            joined.extend(["".join(run)] if len(run) > 1 else run)
+            run = []
+        if tok:
+            joined.append(tok)
+    return " ".join(joined)
+
+

@@ -17,6 +17,9 @@ SHIPPED = Path(__file__).resolve().parents[3] / "contracts" / "extraction.yaml"
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "contract.yaml"
     path.write_text(text, encoding="utf-8")
+    calibration = SHIPPED.parent / "calibration.yaml"
+    (tmp_path / "calibration.yaml").write_text(calibration.read_text(encoding="utf-8"),
+                                               encoding="utf-8")
     return path
 
 
@@ -32,6 +35,7 @@ def line_of(text: str, needle: str) -> int:
 
 def test_the_shipped_contract_declares_every_severity() -> None:
     spec = load_contract("extraction")
+    assert spec.calibration_map is not None and spec.calibration_map.count > 0
     for section in ("output", "postconditions", "graph"):
         for check in spec.enabled(section):
             if check.check not in ("resolve-entities", "declarations-outvoted"):
@@ -85,7 +89,7 @@ def test_not_a_mapping_is_refused(tmp_path: Path, text: str) -> None:
 
 
 def test_a_missing_calibration_file_is_refused(tmp_path: Path) -> None:
-    text = shipped_with("confidence:\n", "confidence:\n  calibration: nowhere.yaml\n")
+    text = shipped_with("calibration: calibration.yaml", "calibration: nowhere.yaml")
     with pytest.raises(ConfigurationError, match="nowhere.yaml"):
         load_contract(write(tmp_path, text))
 
