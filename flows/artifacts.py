@@ -98,8 +98,8 @@ def publish_markdown(key: str, markdown: str, description: str) -> UUID | None:
 
 
 def build_summary_markdown(report: BuildReport) -> str:
-    """The build's report as markdown: counts, contract pass rates, quarantine reasons,
-    merges and time per stage."""
+    """The build's report as markdown: counts, contract pass rates, quarantine reasons, soft
+    violations, merges and time per stage."""
     parts = [f"# VeriKG build `{report.run_id}`", f"Store: `{report.store}`", "",
              "## Counts", markdown_table(("what", "count"), [
                  ("documents (new)", f"{report.documents} ({report.new_documents})"),
@@ -122,9 +122,17 @@ def build_summary_markdown(report: BuildReport) -> str:
     elif report.check_failures:
         parts += ["", "## Contract check failures",
                   markdown_table(("check", "failed"), sorted(report.check_failures.items()))]
-    parts += ["", "## Quarantine reasons",
+    parts += ["", "## Quarantine reasons (hard checks: refused)",
               markdown_table(("reason", "count"), sorted(report.quarantined_by_reason.items()))
               if report.quarantined_by_reason else "Nothing was quarantined."]
+    parts += ["", "## Soft violations (kept, flagged, confidence lowered)",
+              markdown_table(("check", "assertions"), sorted(report.flagged_by_check.items()))
+              if report.flagged_by_check else "No statement was flagged."]
+    if report.declarations:
+        parts += ["", "## Declarations the statements outvote",
+                  markdown_table(("property", "check", "failed", "statements"),
+                                 [(d.label, d.check, d.failed, d.statements)
+                                  for d in report.declarations])]
     if report.stage_seconds:
         parts += ["", "## Time per stage",
                   markdown_table(("stage", "seconds"),

@@ -38,7 +38,12 @@ from pipeline.resolve import MergeRecord
 from pipeline.settings import Settings
 from pipeline.store import GraphStore
 from pipeline.store.base import SetStatus
-from pipeline.verify import GraphCheckResult, resolve_functional_conflicts, run_graph_checks
+from pipeline.verify import (
+    DeclarationFinding,
+    GraphCheckResult,
+    resolve_functional_conflicts,
+    run_graph_checks,
+)
 
 #: called as ``progress(stage, done, total)`` while long stages run (the CLI draws bars)
 ProgressFn = Callable[[str, int, int], None]
@@ -59,6 +64,8 @@ class BuildReport(Frozen):
     #: statements kept but flagged by a soft check, by check (reviewable with
     #: ``verikg quarantine --soft``)
     flagged_by_check: dict[str, int] = {}
+    #: properties whose statements, by a majority, contradict their declared domain or range
+    declarations: tuple[DeclarationFinding, ...] = ()
     check_failures: dict[str, int]
     #: pass rate of every check and the corrective retries the samples needed
     contract: ContractStats | None = None
@@ -330,7 +337,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             new_documents=new_docs, chunks=len(chunks), proposed=proposed,
             accepted=len(scored.assertions), quarantined=len(scored.quarantined),
             quarantined_by_reason=dict(sorted(reasons.items())),
-            flagged_by_check=_flagged_by_check(scored),
+            flagged_by_check=_flagged_by_check(scored), declarations=checked.declarations,
             check_failures=dict(sorted(failures.items())),
             entities=counts.entities, new_assertions=new_assertions,
             assertions_in_store=counts.assertions, index_size=index_size,

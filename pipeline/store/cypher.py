@@ -34,9 +34,9 @@ informational violations has ``violations`` alone.
 A ``STATED_IN`` relationship holds ``rules.provenance_row`` as its properties (``document_id``,
 ``samples_*``, ``subject_mention``/``object_mention``, ``seen_at``, ``repairs``,
 ``subject_text``/``object_text``, ``subject_grounding``/``object_grounding``,
-``corroboration``, ...), set when it
-is created and never rewritten: provenance merges by (chunk, model, prompt version). A property
-a relationship written by an earlier VeriKG lacks reads as its default.
+``corroboration``, ...), set when it is created and never rewritten: provenance merges by
+(chunk, model, prompt version). A property a relationship written by an earlier VeriKG lacks
+reads as its default.
 
 A :Chunk that provenance names before its text is stored exists with only its id; reads and
 counts skip such placeholders (``text IS NULL``) until ``upsert_documents`` fills them in.

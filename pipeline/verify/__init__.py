@@ -7,6 +7,7 @@ The per-answer contract (what one LLM answer must satisfy, with corrective retri
 """
 
 from pipeline.verify.conflicts import Conflict, resolve_functional_conflicts
+from pipeline.verify.declarations import DeclarationFinding, waive_declaration_conflicts
 from pipeline.verify.islands import Island, find_islands
 from pipeline.verify.records import quarantine_records
 from pipeline.verify.runner import GraphCheckResult, run_graph_checks
@@ -20,7 +21,8 @@ from pipeline.verify.types import (
     type_violations,
 )
 
-__all__ = ["ClassSupport", "Conflict", "GraphCheckResult", "Island", "TypeEvidence",
-           "check_types", "entity_classes", "find_islands", "quarantine_records",
-           "resolve_functional_conflicts", "run_graph_checks", "shapes_for", "type_evidence",
-           "type_violations", "validate_batch"]
+__all__ = ["ClassSupport", "Conflict", "DeclarationFinding", "GraphCheckResult", "Island",
+           "TypeEvidence", "check_types", "entity_classes", "find_islands",
+           "quarantine_records", "resolve_functional_conflicts", "run_graph_checks",
+           "shapes_for", "type_evidence", "type_violations", "validate_batch",
+           "waive_declaration_conflicts"]

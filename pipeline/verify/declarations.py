@@ -35,7 +35,7 @@ PROPERTY_CHECKS = frozenset({"types-fit-domain-range", "object-is-individual",
 class DeclarationFinding(Frozen):
     """A property whose statements, by a majority, contradict its declaration."""
 
-    property: IRI
+    predicate: IRI
     label: str
     check: str
     failed: int
@@ -79,7 +79,7 @@ def waive_declaration_conflicts(assertions: Sequence[Assertion], ontology: Ontol
     for predicate, check in sorted(waived):
         prop = ontology.get_property(predicate)
         findings.append(DeclarationFinding(
-            property=IRI(predicate), label=prop.label if prop else local_name(predicate),
+            predicate=IRI(predicate), label=prop.label if prop else local_name(predicate),
             check=check, failed=failed[(predicate, check)], statements=total[predicate]))
     return out, findings
 

@@ -271,3 +271,22 @@ def test_both_backends_agree_on_violations(tmp_path: Path, neo4j_store: Neo4jGra
 def test_canonical_keeps_violations(sample: Sample) -> None:
     a = flag(sample.works, SHACL, DOMAIN)
     assert canonical(a).violations == (SHACL, DOMAIN)
+
+
+@pytest.mark.neo4j
+def test_neo4j_keeps_informational_violations_without_flagging(
+        neo4j_store: Neo4jGraphStore, sample: Sample) -> None:
+    neo4j_store.reset()
+    island = flag(sample.located, ISLAND)
+    neo4j_store.write_assertions([island, flag(sample.works, SHACL)])
+    neo4j_store.write_assertions([flag(sample.works, SHACL, ISLAND)])  # replaced by a write
+    driver = neo4j_store._driver
+    assert driver is not None
+    with driver.session(database=neo4j_store._database) as session:
+        rows = {r["id"]: (r["violations"] is not None, r["checks"]) for r in session.run(
+            "MATCH (a:Assertion) RETURN a.id AS id, a.violations AS violations, "
+            "a.violation_checks AS checks")}
+    assert rows == {island.id: (True, None), sample.works.id: (True, ["shacl"])}
+    assert neo4j_store.get_assertion(island.id) == island
+    assert neo4j_store.flagged() == [flag(sample.works, SHACL, ISLAND)]
+    assert neo4j_store.flagged("isolated-islands") == []

@@ -122,14 +122,16 @@ def run_build(zygote: Zygote, work: Path, name: str, *, kill_after: int | None =
 
 
 def snapshot(store: GraphStore) -> dict[str, Any]:
-    """Everything a build decides, in a comparable form: assertions with status, confidence
-    and provenance (run ids and timestamps aside: they name the attempt, not the result),
-    entities, quarantine, documents and chunks."""
+    """Everything a build decides, in a comparable form: assertions with status, confidence,
+    soft violations and provenance (run ids and timestamps aside: they name the attempt, not
+    the result), entities, quarantine, documents and chunks."""
     assertions = {}
     for a in store.assertions():
-        assertions[a.id] = (a.status.value, round(a.confidence, 9), tuple(
+        assertions[a.id] = (a.status.value, round(a.confidence, 9), a.violations, tuple(
             (p.document_id, p.chunk_id, p.span.start, p.span.end, p.quote, p.model,
-             p.prompt_version, p.attempts, p.samples_agreeing, p.samples_total)
+             p.prompt_version, p.attempts, p.samples_agreeing, p.samples_total,
+             p.subject_text, p.object_text, p.subject_grounding, p.object_grounding,
+             round(p.corroboration, 9))
             for p in a.provenance))
     return {
         "assertions": assertions,
