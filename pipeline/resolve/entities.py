@@ -53,6 +53,7 @@ from pipeline.models import (
 from pipeline.store.base import AddAssertion, RemoveAssertion
 from pipeline.store.rules import ProvenanceKey, provenance_key, provenance_order
 from pipeline.text.grounding import find_mention
+from pipeline.text.names import long_forms_in_text
 from pipeline.text.normalise import resolution_key
 
 MergeReason = Literal["normalised-form", "alias", "embedding"]
@@ -64,11 +65,6 @@ _RANK: dict[str, int] = {"normalised-form": 0, "alias": 1, "embedding": 2}
 _STOPWORDS = frozenset({"a", "an", "and", "at", "de", "der", "des", "du", "for", "in", "la",
                         "le", "of", "on", "the", "to", "und"})
 
-_ACRONYM_IN_PARENS = re.compile(r"\(\s*([A-Za-z][A-Za-z.&]{1,15})\s*\)")
-_NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_NAME_GAP = re.compile(r"[\s\-]*")
-#: how far before "(ACRO)" the long name is looked for
-_NAME_WINDOW = 300
 #: rows of the similarity matrix computed at once (block x n floats in memory)
 _DEFAULT_BLOCK = 1024
 
@@ -123,42 +119,9 @@ def _initials(label: str) -> str | None:
 
 
 def aliases_in_text(text: str) -> list[tuple[str, str]]:
-    """Every "Long Name (ACRO)" in ``text`` as ``(long name, acronym)``, in order.
-
-    The long name is the run of words just before the parenthesis whose content words (not
-    "of", "and", "the", ...) start with the acronym's capitals, in order, joined only by spaces
-    or hyphens: "the European Space Agency (ESA)" gives ("European Space Agency", "ESA")."""
-    found: list[tuple[str, str]] = []
-    for m in _ACRONYM_IN_PARENS.finditer(text):
-        letters = _acronym_letters(m.group(1))
-        if letters is None:
-            continue
-        lo = max(0, m.start() - _NAME_WINDOW)
-        words = list(_NAME_WORD.finditer(text, lo, m.start()))
-        need = len(letters) - 1
-        gap_end = m.start()
-        first: int | None = None
-        last_end: int | None = None
-        for w in reversed(words):
-            if not _NAME_GAP.fullmatch(text, w.end(), gap_end):
-                break
-            gap_end = w.start()
-            word = w.group()
-            if word.casefold() in _STOPWORDS:
-                if first is None:  # the name must end on a content word
-                    break
-                continue
-            if word[0].upper() != letters[need]:
-                break
-            if last_end is None:
-                last_end = w.end()
-            first = w.start()
-            need -= 1
-            if need < 0:
-                break
-        if need < 0 and first is not None and last_end is not None:
-            found.append((text[first:last_end], m.group(1).strip()))
-    return found
+    """Every "Long Name (ACRO)" in ``text`` as ``(long name, acronym)``, in order (the text
+    layer's ``long_forms_in_text``, the one reading grounding uses too)."""
+    return long_forms_in_text(text)
 
 
 # --------------------------------------------------------------------------- planning
