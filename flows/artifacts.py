@@ -191,12 +191,13 @@ def publish_summary(key: str, title: str, rows: Mapping[str, object],
 
 def evaluation_markdown(result: Mapping[str, Any], diagram_png: bytes | None) -> str:
     """A Text2KGBench result (``evaluate_text2kgbench``'s dict) as markdown: each system's
-    metrics raw, verified and the grounded ceiling; contract pass rates; the reliability
-    diagram."""
+    metrics raw, through the naive filter, verified, verified by the hard checks alone and the
+    grounded ceiling; contract pass rates; the reliability diagram."""
     systems: Mapping[str, Mapping[str, Mapping[str, float]]] = result["systems"]
     metrics = list(result["raw"])
-    rows = [(f"{name} ({part})", *(f"{scores[part][m]:.3f}" for m in metrics))
-            for name, scores in systems.items() for part in ("raw", "verified", "ceiling")
+    rows = [(f"{name} ({part.replace('_', ' ')})", *(f"{scores[part][m]:.3f}" for m in metrics))
+            for name, scores in systems.items()
+            for part in ("raw", "naive", "verified", "verified_hard_only", "ceiling")
             if part in scores]
     contracts: Mapping[str, Mapping[str, Any]] = result.get("contracts", {})
     conf = result.get("confidence", {})
