@@ -24,6 +24,7 @@ from flows.merges import MergeLog
 from flows.params import InProcess, with_overrides
 from flows.policies import cached, llm_slot, retry_options
 from pipeline.confidence import AgreementScorer, ConfidenceModel, ScoredGraph, reinforce
+from pipeline.confidence.labels import LabelledCalibration, check_calibration, read_labels
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.stats import ContractStats, contract_stats
 from pipeline.errors import OntologyError
@@ -82,6 +83,8 @@ class BuildReport(Frozen):
     attempts: int = 1
     #: chunks whose extraction an earlier attempt had committed to the run ledger
     resumed_chunks: int = 0
+    #: the stored confidence against the labelled sample the build was given, if any
+    calibration: LabelledCalibration | None = None
 
 
 @task(name="load_documents", cache_policy=NO_CACHE)
@@ -258,7 +261,8 @@ def extract_all(extractor: LLMExtractor, chunks: Sequence[Chunk], ontology: Onto
 def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
               progress: ProgressFn | None = None,
               chat_model: BaseChatModel | None = None,
-              embedder: Embedder | None = None) -> BuildReport:
+              embedder: Embedder | None = None,
+              labels: Path | None = None) -> BuildReport:
     """The build, stage by stage; ``build_kg`` is this as a Prefect flow. ``chat_model``
     replaces the one the settings name (tests pass langchain-core's fake chat models),
     ``embedder`` the sentence-transformers model.
@@ -267,8 +271,12 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
     extraction is committed as it finishes, and chunks are marked checked and stored as the
     later stages finish. A build that dies at any point leaves its run open; running the same
     build again resumes it under the same run id, reads the finished chunks back instead of
-    asking the LLM, and replays the idempotent store writes."""
+    asking the LLM, and replays the idempotent store writes.
+
+    ``labels`` (a labels file, ``pipeline.confidence.labels``) checks the stored confidence
+    against a labelled sample: the report gets its ECE and a reliability diagram."""
     logger = get_run_logger()
+    wanted = read_labels(labels) if labels is not None else None
     timings: dict[str, float] = {}
 
     @contextmanager
@@ -324,6 +332,11 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             if progress:
                 progress("index", 1, 1)
 
+        labelled = None
+        if wanted is not None:
+            labelled = check_calibration(wanted, store.assertions(), confidence,
+                                         settings.data_dir / "calibration.png",
+                                         bins=contract.spec.confidence.calibration_bins)
         failures: Counter[str] = Counter(checked.failures)
         proposed = 0
         for ex in extractions:
@@ -344,7 +357,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             contract=contract_stats(extractions, contract.spec, checked.failures),
             merges=checked.merges, contested=sum(len(c.losers) for c in checked.conflicts),
             islands=len(checked.islands), stage_seconds=timings, attempts=run.attempts,
-            resumed_chunks=len(done))
+            resumed_chunks=len(done), calibration=labelled)
         ledger.complete(run_id)
         logger.info("build %s: %d accepted, %d quarantined, %d new assertions", run_id,
                     report.accepted, report.quarantined, report.new_assertions)
@@ -376,7 +389,8 @@ def build_kg(corpus: str = "data/sample", ontology: str = "ontologies/space",
              settings: InProcess[Settings | None] = None,
              progress: InProcess[ProgressFn | None] = None,
              chat_model: InProcess[BaseChatModel | None] = None,
-             embedder: InProcess[Embedder | None] = None) -> BuildReport:
+             embedder: InProcess[Embedder | None] = None,
+             labels: str | None = None) -> BuildReport:
     """Build (or update) the knowledge graph from a corpus under an ontology.
 
     The run publishes its artifacts (counts, contract pass rates, quarantine reasons and the
@@ -396,11 +410,14 @@ def build_kg(corpus: str = "data/sample", ontology: str = "ontologies/space",
         progress: in-process only: progress(stage, done, total) for progress bars
         chat_model: in-process only: replaces the configured LLM (tests)
         embedder: in-process only: replaces the configured embedder (tests)
+        labels: a labelled sample of statements (JSONL or CSV) to check the stored
+            confidence against: ECE and a reliability diagram in the report
     """
     chosen = with_overrides(settings, store=store, data_dir=data_dir, samples=samples,
                             max_retries=max_retries, llm=llm, llm_model=llm_model)
     report = run_build(Path(corpus), Path(ontology), chosen, progress=progress,
-                       chat_model=chat_model, embedder=embedder)
+                       chat_model=chat_model, embedder=embedder,
+                       labels=Path(labels) if labels else None)
     with make_store(chosen) as graph:
         publish_build_artifacts(report, graph_confidences(graph))
     return report

@@ -114,7 +114,10 @@ def build(corpus: Annotated[Path, typer.Option(help="file or folder of documents
           store: StoreOpt = None, data_dir: DataOpt = None, samples: SamplesOpt = None,
           max_retries: RetriesOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")]
-          = False) -> None:
+          = False,
+          labels: Annotated[Path | None, typer.Option(
+              help="a labelled sample of statements (JSONL or CSV): report the stored "
+                   "confidence's ECE and reliability diagram on it")] = None) -> None:
     """Build or update a knowledge graph from documents under an ontology."""
     from flows.build_kg import build_kg
     from verikg_cli.render import print_report
@@ -122,7 +125,8 @@ def build(corpus: Annotated[Path, typer.Option(help="file or folder of documents
     settings = _settings(store, data_dir, samples=samples, max_retries=max_retries)
     try:
         with _progress() as p:
-            report = build_kg(str(corpus), str(ontology), settings=settings, progress=_Bars(p))
+            report = build_kg(str(corpus), str(ontology), settings=settings, progress=_Bars(p),
+                              labels=str(labels) if labels else None)
     except VeriKGError as exc:
         raise _fail(exc) from exc
     if as_json:

@@ -66,6 +66,11 @@ def print_report(console: Console, r: BuildReport) -> None:
                       f"(samples by attempts: {r.contract.attempts})", highlight=False,
                       markup=False)
     console.print(f"new assertions: {r.new_assertions}", highlight=False, markup=False)
+    if r.calibration is not None:
+        c = r.calibration
+        console.print(f"calibration on {c.found} labelled statements ({c.right} right, "
+                      f"{c.missing} not found): ECE {c.ece:.3f}; reliability diagram "
+                      f"{c.diagram}", highlight=False, markup=False)
 
 
 def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:

@@ -136,4 +136,33 @@ def match_labels(labels: Sequence[Label], assertions: Sequence[Assertion],
     return points, missing
 
 
-__all__ = ["Label", "LabelledPoint", "match_labels", "read_labels"]
+class LabelledCalibration(Frozen):
+    """How well a build's stored confidence matches a labelled sample: the ECE over the
+    labelled statements found, and where its reliability diagram was written."""
+
+    labels: int
+    found: int
+    right: int
+    missing: int
+    ece: float
+    diagram: str
+
+
+def check_calibration(labels: Sequence[Label], assertions: Sequence[Assertion],
+                      model: ConfidenceModel, diagram: Path, *,
+                      bins: int = 10) -> LabelledCalibration:
+    """The stored confidence of the labelled statements against their labels: ECE and a
+    reliability diagram written to ``diagram``."""
+    from pipeline.confidence.calibration import calibration, reliability_diagram
+
+    points, missing = match_labels(labels, assertions, model)
+    cal = calibration([p.confidence for p in points], [p.correct for p in points], bins=bins)
+    png = reliability_diagram(cal, diagram, title=f"stored confidence on {len(points)} labelled "
+                                                  f"statements (ECE {cal.ece:.3f})")
+    return LabelledCalibration(labels=len(labels), found=len(points),
+                               right=sum(p.correct for p in points), missing=len(missing),
+                               ece=round(cal.ece, 6), diagram=str(png))
+
+
+__all__ = ["Label", "LabelledCalibration", "LabelledPoint", "check_calibration",
+           "match_labels", "read_labels"]

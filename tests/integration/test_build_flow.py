@@ -161,3 +161,27 @@ def test_quarantine_is_queryable_from_the_command_line(
     assert "Nobody Mentioned" in res.output and "[object-not-in-text]" in res.output
     res = CliRunner().invoke(app, [*args, "--reason", "self-loop", "--format", "json"])
     assert res.exit_code == 0 and json.loads(res.output) == []
+
+
+def test_a_labelled_sample_gets_the_build_its_calibration(
+        project: tuple[Path, Path, Settings], tmp_path: Path) -> None:
+    corpus, onto, settings = project
+    labels = tmp_path / "labels.csv"
+    labels.write_text("subject,predicate,object,correct\n"
+                      "Acme Rockets,founded by,Ada Byron,true\n"
+                      "Globex,based in,Springfield,true\n"
+                      "Globex,founded by,Hank Scorpio,false\n"
+                      "Initech,founded by,Bill Lumbergh,true\n", encoding="utf-8")
+    report = build_kg(str(corpus), str(onto), settings=settings,
+                      chat_model=FakeListChatModel(responses=RESPONSES), labels=str(labels))
+    cal = report.calibration
+    assert cal is not None
+    assert (cal.labels, cal.found, cal.right, cal.missing) == (4, 3, 2, 1)
+    assert 0.0 <= cal.ece <= 1.0
+    assert Path(cal.diagram).read_bytes()[:4] == b"\x89PNG"
+    # the stored confidence is the calibrated one: the shipped map, not the raw agreement
+    store = open_store(settings.store_descriptor(), settings)
+    try:
+        assert all(a.confidence < 1.0 for a in store.assertions())
+    finally:
+        store.close()
