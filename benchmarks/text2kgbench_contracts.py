@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -101,13 +102,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=here / "results")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    work = args.out / "text2kgbench"
-    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="t2k-") as tmp:
+        run_all(args.data, args.out, Path(tmp))
+
+
+def run_all(data: Path, out: Path, work: Path) -> None:
+    """Every evaluation (their full results go to ``work``), then the summary into ``out``."""
 
     runs: dict[str, dict[str, Any]] = {}
     points: dict[str, list[dict[str, Any]]] = {}
     for family, onto in ONTOLOGIES:
-        base = args.data / family
+        base = data / family
         responses = [_one(base / "baselines" / s / "llm_responses", onto) for s in SYSTEMS]
         paths = (base / "ontologies" / f"{onto}_ontology.json",
                  base / "ground_truth" / f"ont_{onto}_ground_truth.jsonl", responses)
@@ -145,7 +150,7 @@ def main() -> None:
         conf = [fitted.apply(p["raw"]) for p in test]
         ok = [bool(p["correct"]) for p in test]
         cal = calibration(conf, ok)
-        reliability_diagram(cal, args.out / f"{onto}.calibrated.png",
+        reliability_diagram(cal, out / f"{onto}.calibrated.png",
                             title=f"{onto}: calibrated on the other four (ECE {cal.ece:.3f})")
         folds[onto] = {"ece": round(cal.ece, 6), "count": len(test),
                        "accuracy": round(sum(ok) / len(ok), 6) if ok else 0.0,
@@ -191,10 +196,10 @@ def main() -> None:
         "targets": TARGETS,
     }
     result = {"summary": summary, "runs": runs}
-    (args.out / "text2kgbench_contracts.json").write_text(json.dumps(result, indent=1) + "\n",
-                                                          encoding="utf-8")
+    (out / "text2kgbench_contracts.json").write_text(json.dumps(result, indent=1) + "\n",
+                                                     encoding="utf-8")
     table = render(result)
-    (args.out / "text2kgbench_contracts.md").write_text(table, encoding="utf-8")
+    (out / "text2kgbench_contracts.md").write_text(table, encoding="utf-8")
     print(table)
 
 
