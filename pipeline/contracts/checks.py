@@ -12,7 +12,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from pipeline.models import (
     IRI,
@@ -29,10 +28,6 @@ from pipeline.text.normalise import normalise
 from pipeline.text.values import parse_date, parse_number
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-_NUMBER_WORDS = {w: i for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-     "eleven", "twelve"])}
-
 
 @dataclass
 class CandidateState:
@@ -272,65 +267,40 @@ def not_self_loop(s: CandidateState) -> Violation | None:
     return None
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
-_DATE_FORMS = (  # (pattern, order of the groups: d=day, m=month name, y=year)
-    (re.compile(rf"^(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH},?\s*(\d{{4}})$", re.I), "dmy"),
-    (re.compile(rf"^{_MONTH}\s+{_DAY},?\s*(\d{{4}})$", re.I), "mdy"),
-)
-#: a number, optionally signed, with thousands separators, decimals or an exponent, then
-#: optionally a unit ("4.56 (kilometrePerSeconds)", "1,200 km")
-_QUANTITY = re.compile(r"^[~≈]?\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?)"
-                       r"(?:\s*\(?[A-Za-z°%µ$€£][^()]*\)?)?$")
-
-
-def _date(text: str) -> str | None:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date().isoformat()
-    except ValueError:
-        pass
-    for pattern, order in _DATE_FORMS:
-        m = pattern.match(text)
-        if not m:
-            continue
-        parts = dict(zip(order, m.groups(), strict=True))
-        try:
-            return datetime(int(parts["y"]), _MONTHS[parts["m"][:3].lower()],
-                            int(parts["d"])).date().isoformat()
-        except ValueError:
-            return None
-    m = re.fullmatch(r"(?:in\s+)?(\d{4})", text, re.IGNORECASE)
-    return m.group(1) if m else None  # a year alone is a date known to the year
+#: words that only say a value is approximate ("about 1,000 km" is the value 1000)
+_APPROXIMATELY = re.compile(r"^(?:(?:about|around|approximately|approx\.?|roughly|some|nearly|"
+                            r"almost|over|more than|less than|under|circa|ca\.|c\.)\s+|[~≈]\s*)",
+                            re.IGNORECASE)
+_INTEGER_TYPES = ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                  "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt",
+                  "unsignedLong")
 
 
 def parse_literal(raw: str, datatype: str) -> str | None:
     """The canonical lexical form of ``raw`` as ``datatype``, or None if it does not parse.
 
-    Dates take ISO form (``2001-07-01``), or the year alone when only the year is stated;
-    decimals accept a unit after the number (the value is the number)."""
+    Dates and numbers are read by ``pipeline.text.values`` — the same reading grounding uses:
+    dates take ISO form (``2001-07-01``; ``1920`` when only the year is stated), numbers may be
+    written with separators, decimals, an exponent, words or a scale ("875.4 million") and a
+    unit after them (the value is the number), after a word that only says they are
+    approximate ("about")."""
     text = raw.strip()
     local = datatype.removeprefix(XSD)
     if local == "gYear":
-        m = re.fullmatch(r"(?:in\s+)?(\d{4})", text, re.IGNORECASE) or re.search(
-            r"\b(\d{4})\b", text)
+        iso = parse_date(text)
+        if iso is not None:
+            return iso[:4]
+        m = re.search(r"\b(\d{4})\b", text)
         return m.group(1) if m else None
-    if local in ("integer", "int", "long", "nonNegativeInteger", "positiveInteger"):
-        digits = text.replace(",", "")
-        if re.fullmatch(r"[+-]?\d+", digits):
-            return str(int(digits))
-        return str(_NUMBER_WORDS[text.casefold()]) if text.casefold() in _NUMBER_WORDS else None
-    if local in ("decimal", "double", "float"):
-        m = _QUANTITY.match(text)
-        if m is None:
+    if local in _INTEGER_TYPES or local in ("decimal", "double", "float"):
+        q = parse_number(_APPROXIMATELY.sub("", text))
+        if q is None:
             return None
-        try:
-            return repr(float(m.group(1).replace(",", "")))
-        except ValueError:
-            return None
+        if local in ("decimal", "double", "float"):
+            return repr(q.value)
+        return str(int(q.value)) if q.value.is_integer() else None
     if local in ("date", "dateTime"):
-        return _date(text)
+        return parse_date(text)
     if local == "boolean":
         return {"true": "true", "false": "false", "yes": "true", "no": "false"}.get(
             text.casefold())
@@ -377,6 +347,10 @@ def literal_datatype(s: CandidateState) -> Violation | None:
         value = parse_literal(s.candidate.object, datatype)
         if value is not None:
             s.literal_value, s.literal_datatype = value, datatype
+            if value != s.candidate.object.strip() and datatype.startswith(XSD) and \
+                    datatype.removeprefix(XSD) in _TYPED:
+                s.repairs.append(f"value '{s.candidate.object}' read as {value} "
+                                 f"({datatype.removeprefix(XSD)})")
             return None
     wanted = " or ".join(d.removeprefix(XSD) for d in s.prop.range)
     return _v(ViolationReason.LITERAL_DATATYPE, "literal-datatype",

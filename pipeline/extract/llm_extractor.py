@@ -119,6 +119,8 @@ class LLMExtractor(Extractor):
                 failures[v.check] += 1
             output_failure = (raw, report.output_violations) if report.output_violations else None
             for acc in report.accepted:
+                for v in acc.violations:  # soft: kept and flagged, but a failure all the same
+                    failures[v.check] += 1
                 accepted.setdefault(acc.triple.key, acc)
                 # a later attempt that states the pair acceptably corrects what an earlier
                 # attempt was refused for it; a refusal in the same answer stands

@@ -212,7 +212,9 @@ def test_accepted_triple_carries_the_spans_as_written(contract: TripleContract, 
     # quantities: the number, with or without a unit
     ("4.56 (kilometrePerSeconds)", "decimal", "4.56"), ("1,200 km", "decimal", "1200.0"),
     ("1.5E10", "decimal", "15000000000.0"), ("2006-12-31", "decimal", None),
-    ("about five", "decimal", None),
+    ("about five", "decimal", "5.0"), ("nine and a half", "decimal", None),
+    ("about one thousand kilometres", "decimal", "1000.0"), ("1.2 million", "integer", "1200000"),
+    ("2.5", "integer", None),
 ])
 def test_literal_parsing(raw: str, dt: str, want: str | None) -> None:
     assert parse_literal(raw, "http://www.w3.org/2001/XMLSchema#" + dt) == want
