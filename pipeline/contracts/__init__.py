@@ -5,7 +5,6 @@ checks on the assembled graph are ``pipeline.verify``.
 """
 
 from pipeline.contracts.checks import CHECKS, parse_literal, resolve_property
-from pipeline.contracts.grounding import find_mention
 from pipeline.contracts.runner import (
     AcceptedTriple,
     OutputReport,
@@ -14,6 +13,7 @@ from pipeline.contracts.runner import (
     parse_output,
 )
 from pipeline.contracts.spec import ContractSpec, load_contract
+from pipeline.text.grounding import find_mention
 
 __all__ = ["CHECKS", "AcceptedTriple", "ContractSpec", "OutputReport", "RejectedCandidate",
            "TripleContract", "find_mention", "load_contract", "parse_literal", "parse_output",

@@ -30,8 +30,8 @@ from hash_embedder import HashEmbedder  # noqa: E402
 from kill_corpus import ScriptedChatModel  # noqa: E402
 
 from flows.build_kg import build_kg  # noqa: E402
-from pipeline.contracts.grounding import _stem  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
+from pipeline.text.normalise import _stem  # noqa: E402
 
 
 def child(req: dict) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.contracts.grounding as old_grounding
 from pipeline.text import normalise
 from pipeline.text.grounding import (
     Grounding,
@@ -34,14 +33,6 @@ def test_the_package_imports_no_stage_package() -> None:
             for name in names:
                 if name == "pipeline" or name.startswith("pipeline."):
                     assert name.startswith(allowed), f"{path.name} imports {name}"
-
-
-def test_the_contracts_module_still_exports_the_old_names() -> None:
-    for name in ("find_mention", "find_mentions", "closest_pair", "sentence_around", "widen",
-                 "normalise", "_normalise_with_map", "_stem", "_exact_mentions",
-                 "_inflected_mentions", "_variants", "_stemmed_tokens"):
-        assert hasattr(old_grounding, name)
-    assert old_grounding.find_mention is find_mention
 
 
 # --------------------------------------------------------------------------- moved functions
