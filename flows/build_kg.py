@@ -350,7 +350,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
             new_documents=new_docs, chunks=len(chunks), proposed=proposed,
             accepted=len(scored.assertions), quarantined=len(scored.quarantined),
             quarantined_by_reason=dict(sorted(reasons.items())),
-            flagged_by_check=_flagged_by_check(scored), declarations=checked.declarations,
+            flagged_by_check=checked.flagged, declarations=checked.declarations,
             check_failures=dict(sorted(failures.items())),
             entities=counts.entities, new_assertions=new_assertions,
             assertions_in_store=counts.assertions, index_size=index_size,
@@ -370,12 +370,6 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
     finally:
         ledger.close()
         store.close()
-
-
-def _flagged_by_check(scored: ScoredGraph) -> dict[str, int]:
-    """How many kept statements each soft check flagged."""
-    counts: Counter[str] = Counter(c for a in scored.assertions for c in a.violation_checks)
-    return dict(sorted(counts.items()))
 
 
 # the deployable signature's helpers (kept beside the flow they serve)

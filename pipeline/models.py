@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, NewType
@@ -252,6 +253,12 @@ class Violation(Frozen):
     severity: Severity = Severity.HARD
 
 
+def flag_checks(violations: Iterable[Violation]) -> tuple[str, ...]:
+    """The names of the checks ``violations`` flag a statement for, sorted, each once: the
+    informational ones left out."""
+    return tuple(sorted({v.check for v in violations if v.severity is not Severity.INFO}))
+
+
 class CalibrationMap(Frozen):
     """A monotone map from raw confidence to the probability that a statement is right
     (isotonic regression on labelled statements, stored as its breakpoints), and what it was
@@ -439,8 +446,7 @@ class Assertion(Frozen):
     def violation_checks(self) -> tuple[str, ...]:
         """The names of the checks this assertion failed and is flagged for (soft, not the
         ones kept as info only), sorted, each once."""
-        return tuple(sorted({v.check for v in self.violations if v.severity is not
-                             Severity.INFO}))
+        return flag_checks(self.violations)
 
     @property
     def first_seen(self) -> datetime | None:

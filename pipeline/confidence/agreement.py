@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 from pipeline.confidence.base import ConfidenceScorer, ScoredGraph
-from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel, chunk_supports, noisy_or
+from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel
 from pipeline.contracts.runner import AcceptedTriple
 from pipeline.extract.base import ChunkExtraction
 from pipeline.models import (
@@ -44,8 +44,9 @@ def most_specific(types: Counter[IRI], ontology: Ontology) -> IRI:
 
 
 def confidence_of(provenance: Sequence[Provenance]) -> float:
-    """Noisy-OR over chunks of the per-chunk agreement (rounded for stable storage)."""
-    return round(noisy_or(chunk_supports(provenance)), 6)
+    """Noisy-OR over chunks of the per-chunk agreement (rounded for stable storage): the raw
+    agreement, no penalties, no calibration."""
+    return AGREEMENT_ONLY.score(provenance)
 
 
 def _statement(t: Triple) -> tuple[str, ...]:

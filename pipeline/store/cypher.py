@@ -25,7 +25,7 @@ CREATE entries, no statement here sets or deletes an ``AuditEntry`` property, an
 no triggers to enforce this against other clients; the compliance suite checks this module.
 
 An assertion's soft violations are ``violations`` (``rules.violations_json`` text, read back
-as written; absent when there are none) and ``violation_checks`` (``rules.flag_checks``: the
+as written; absent when there are none) and ``violation_checks`` (``models.flag_checks``: the
 names of the checks it is flagged for, sorted, each once, informational ones left out: what
 ``FLAGGED`` filters on; absent when there are none). An assertion with no violations has
 neither property, as nodes written before violations were stored; one with only

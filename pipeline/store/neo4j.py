@@ -52,6 +52,7 @@ from pipeline.models import (
     Role,
     Span,
     WriteResult,
+    flag_checks,
 )
 from pipeline.store import cypher, rules
 from pipeline.store.base import (
@@ -260,7 +261,7 @@ class Neo4jGraphStore(GraphStore):
                    [{"id": i, "confidence": c} for i, c in plan.confidence.items()])
         self._rows(tx, cypher.SET_VIOLATIONS, [
             {"id": i, "violations": rules.violations_json(v) if v else None,
-             "checks": rules.flag_checks(v) or None}
+             "checks": list(flag_checks(v)) or None}
             for i, v in plan.violations.items()])
         return plan
 

@@ -608,7 +608,7 @@ def assertion_row(a: Assertion) -> dict[str, Any]:
             "literal_datatype": obj.datatype if isinstance(obj, LiteralValue) else None,
             "confidence": a.confidence, "status": a.status.value,
             "violations": violations_json(a.violations),
-            "violation_checks": flag_checks(a.violations)}
+            "violation_checks": list(a.violation_checks)}
 
 
 def review_violations(a: Assertion, check: str | None = None) -> tuple[Violation, ...]:
@@ -618,12 +618,6 @@ def review_violations(a: Assertion, check: str | None = None) -> tuple[Violation
     assertions that have some; the index's ``violations`` column lists their checks."""
     return tuple(v for v in a.violations
                  if v.severity is not Severity.INFO and (check is None or v.check == check))
-
-
-def flag_checks(violations: Iterable[Violation]) -> list[str]:
-    """The names of the checks ``violations`` flag an assertion for, sorted, each once: the
-    informational ones left out (``Assertion.violation_checks``)."""
-    return sorted({v.check for v in violations if v.severity is not Severity.INFO})
 
 
 #: ``violations_json`` of no violations

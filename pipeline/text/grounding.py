@@ -38,7 +38,7 @@ far. Every per-text scan is cached on the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Literal
 
@@ -511,29 +511,28 @@ def _dotted_tier(text: str, mention: str,
     return _make(text, spans, "acronym", canonical()) if spans else []
 
 
-def _user_alias_tier(text: str, mention: str,
-                     aliases: Mapping[str, str] | None) -> list[Grounding]:
-    if not aliases:
-        return []
+def _pairs_tier(text: str, mention: str, pairs: Iterable[tuple[str, str]],
+                how: GroundingHow) -> list[Grounding]:
+    """Spans of the other side of every (short, long) pair one side of which is the mention;
+    the long form is the canonical name."""
     key = name_key(mention)
     out: list[Grounding] = []
-    for alias, full in aliases.items():
-        if name_key(alias) == key:
-            out.extend(_make(text, _spans_of(text, full), "alias", full))
-        elif name_key(full) == key:
-            out.extend(_make(text, _spans_of(text, alias), "alias", full))
+    for short, long in pairs:
+        if name_key(short) == key:
+            out.extend(_make(text, _spans_of(text, long), how, long))
+        elif name_key(long) == key:
+            out.extend(_make(text, _spans_of(text, short), how, long))
     return out
+
+
+def _user_alias_tier(text: str, mention: str,
+                     aliases: Mapping[str, str] | None) -> list[Grounding]:
+    return _pairs_tier(text, mention, (aliases or {}).items(), "alias")
 
 
 def _text_long_form_tier(text: str, mention: str) -> list[Grounding]:
-    key = name_key(mention)
-    out: list[Grounding] = []
-    for long, acro, _, _ in _long_forms(text):
-        if name_key(acro) == key:
-            out.extend(_make(text, _spans_of(text, long), "acronym", long))
-        elif name_key(long) == key:
-            out.extend(_make(text, _spans_of(text, acro), "acronym", long))
-    return out
+    return _pairs_tier(text, mention, ((acro, long) for long, acro, _, _ in _long_forms(text)),
+                       "acronym")
 
 
 def _table_alias_tier(text: str, mention: str) -> list[Grounding]:
