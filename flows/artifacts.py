@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from flows.build_kg import BuildReport
+    from pipeline.models import BuildReport
     from pipeline.store import GraphStore
 
 #: artifact keys (lowercase letters, digits and dashes only)

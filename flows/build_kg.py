@@ -23,28 +23,33 @@ from flows.clients import index_dir, make_chat_model, make_embedder, make_store,
 from flows.merges import MergeLog
 from flows.params import InProcess, with_overrides
 from flows.policies import cached, llm_slot, retry_options
-from pipeline.confidence import AgreementScorer, ConfidenceModel, ScoredGraph, reinforce
-from pipeline.confidence.labels import LabelledCalibration, check_calibration, read_labels
+from pipeline.confidence import AgreementScorer, ConfidenceModel, reinforce
+from pipeline.confidence.labels import check_calibration, read_labels
 from pipeline.contracts import TripleContract, load_contract
-from pipeline.contracts.stats import ContractStats, contract_stats
+from pipeline.contracts.stats import contract_stats
 from pipeline.errors import OntologyError
-from pipeline.extract import ChunkExtraction, LLMExtractor
+from pipeline.extract import LLMExtractor
 from pipeline.extract.prompt import PROMPT_VERSION
 from pipeline.index import Embedder
 from pipeline.ingest import SentenceChunker, TextFileLoader
 from pipeline.ledger import ChunkStage, LedgerRun, RunLedger, run_key
-from pipeline.models import Assertion, AssertionId, Chunk, Document, Frozen, Ontology, RunId
+from pipeline.models import (
+    Assertion,
+    AssertionId,
+    BuildReport,
+    Chunk,
+    ChunkExtraction,
+    Document,
+    GraphCheckResult,
+    Ontology,
+    RunId,
+    ScoredGraph,
+    SetStatus,
+)
 from pipeline.ontology import check_ontology, load_ontology
-from pipeline.resolve import MergeRecord
 from pipeline.settings import Settings
 from pipeline.store import GraphStore
-from pipeline.store.base import SetStatus
-from pipeline.verify import (
-    DeclarationFinding,
-    GraphCheckResult,
-    resolve_functional_conflicts,
-    run_graph_checks,
-)
+from pipeline.verify import resolve_functional_conflicts, run_graph_checks
 
 #: called as ``progress(stage, done, total)`` while long stages run (the CLI draws bars)
 ProgressFn = Callable[[str, int, int], None]
@@ -52,39 +57,6 @@ ProgressFn = Callable[[str, int, int], None]
 LEDGER_FILE = "ledger.sqlite"
 
 
-class BuildReport(Frozen):
-    run_id: str
-    store: str
-    documents: int
-    new_documents: int
-    chunks: int
-    proposed: int
-    accepted: int
-    quarantined: int
-    quarantined_by_reason: dict[str, int]
-    #: statements kept but flagged by a soft check, by check (reviewable with
-    #: ``verikg quarantine --soft``)
-    flagged_by_check: dict[str, int] = {}
-    #: properties whose statements, by a majority, contradict their declared domain or range
-    declarations: tuple[DeclarationFinding, ...] = ()
-    check_failures: dict[str, int]
-    #: pass rate of every check and the corrective retries the samples needed
-    contract: ContractStats | None = None
-    entities: int
-    new_assertions: int
-    assertions_in_store: int
-    index_size: int
-    #: entity merges of this build (each reversible with ``pipeline.resolve.undo_merge``)
-    merges: tuple[MergeRecord, ...] = ()
-    contested: int = 0
-    islands: int = 0
-    stage_seconds: dict[str, float] = {}
-    #: 1 for a build that ran through; more when it resumed a run that died before
-    attempts: int = 1
-    #: chunks whose extraction an earlier attempt had committed to the run ledger
-    resumed_chunks: int = 0
-    #: the stored confidence against the labelled sample the build was given, if any
-    calibration: LabelledCalibration | None = None
 
 
 @task(name="load_documents", cache_policy=NO_CACHE)

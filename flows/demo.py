@@ -8,10 +8,10 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from prefect import flow
 
-from flows.build_kg import BuildReport, ProgressFn, build_kg
+from flows.build_kg import ProgressFn, build_kg
 from flows.clients import make_store
 from flows.query import QueryAnswer, answer_queries, load_queries
-from pipeline.models import Frozen
+from pipeline.models import BuildReport, Frozen
 from pipeline.ontology import load_ontology
 from pipeline.ontology.cq_checks import CQRun, run_cqs
 from pipeline.settings import Settings

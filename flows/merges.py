@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import ChangeRequestError
-from pipeline.resolve import MergeRecord, merge_changes, undo_merge
+from pipeline.models import MergeRecord
+from pipeline.resolve import merge_changes, undo_merge
 from pipeline.settings import Settings
 from pipeline.store import GraphStore
 

@@ -26,8 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from pipeline.errors import StoreError
-from pipeline.extract.base import ChunkExtraction
-from pipeline.models import Chunk, Ontology, stable_hash
+from pipeline.models import Chunk, ChunkExtraction, Ontology, stable_hash
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

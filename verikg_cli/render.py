@@ -10,9 +10,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows.build_kg import BuildReport
 from flows.query import QueryAnswer
-from pipeline.models import Assertion, Document, DocumentId, EntityRef, Severity, local_name
+from pipeline.models import (
+    Assertion,
+    BuildReport,
+    Document,
+    DocumentId,
+    EntityRef,
+    Severity,
+    local_name,
+)
 from pipeline.ontology.cq_checks import CQRun
 from pipeline.store.rules import review_violations
 

@@ -7,9 +7,17 @@ from pipeline.confidence.agreement import (
     most_specific,
     reinforce,
 )
-from pipeline.confidence.base import ConfidenceScorer, ScoredGraph
+from pipeline.confidence.base import ConfidenceScorer
 from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel, chunk_supports, noisy_or
 
-__all__ = ["AGREEMENT_ONLY", "AgreementScorer", "ConfidenceModel", "ConfidenceScorer",
-           "ScoredGraph", "chunk_supports", "confidence_of", "most_specific", "noisy_or",
-           "reinforce"]
+__all__ = [
+    "AGREEMENT_ONLY",
+    "AgreementScorer",
+    "ConfidenceModel",
+    "ConfidenceScorer",
+    "chunk_supports",
+    "confidence_of",
+    "most_specific",
+    "noisy_or",
+    "reinforce",
+]

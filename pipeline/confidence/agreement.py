@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
-from pipeline.confidence.base import ConfidenceScorer, ScoredGraph
+from pipeline.confidence.base import ConfidenceScorer
 from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel
-from pipeline.contracts.runner import AcceptedTriple
-from pipeline.extract.base import ChunkExtraction
 from pipeline.models import (
     IRI,
+    AcceptedTriple,
     Assertion,
     AssertionId,
+    ChunkExtraction,
     ChunkId,
     EntityId,
     EntityRef,
@@ -28,6 +28,7 @@ from pipeline.models import (
     Ontology,
     Provenance,
     QuarantinedCandidate,
+    ScoredGraph,
     Triple,
     Violation,
 )

@@ -5,13 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from pipeline.extract.base import ChunkExtraction
-from pipeline.models import Assertion, Frozen, Ontology, QuarantinedCandidate
-
-
-class ScoredGraph(Frozen):
-    assertions: tuple[Assertion, ...]
-    quarantined: tuple[QuarantinedCandidate, ...]
+from pipeline.models import (
+    ChunkExtraction,
+    Ontology,
+    ScoredGraph,
+)
 
 
 class ConfidenceScorer(ABC):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipeline.confidence.scoring import ConfidenceModel
 from pipeline.errors import InputError
-from pipeline.models import Assertion, Frozen, local_name
+from pipeline.models import Assertion, Frozen, LabelledCalibration, LabelledPoint, local_name
 
 _TRUE = {"true", "yes", "1", "y", "t", "correct", "right"}
 _FALSE = {"false", "no", "0", "n", "f", "wrong", "incorrect"}
@@ -38,13 +38,6 @@ class Label(Frozen):
         return self.assertion or f"({self.subject} | {self.predicate} | {self.object})"
 
 
-class LabelledPoint(Frozen):
-    """A labelled statement found in the store, with its raw and stored confidence."""
-
-    assertion: str
-    raw: float
-    confidence: float
-    correct: bool
 
 
 def _flag(value: object, where: str) -> bool:
@@ -136,16 +129,6 @@ def match_labels(labels: Sequence[Label], assertions: Sequence[Assertion],
     return points, missing
 
 
-class LabelledCalibration(Frozen):
-    """How well a build's stored confidence matches a labelled sample: the ECE over the
-    labelled statements found, and where its reliability diagram was written."""
-
-    labels: int
-    found: int
-    right: int
-    missing: int
-    ece: float
-    diagram: str
 
 
 def check_calibration(labels: Sequence[Label], assertions: Sequence[Assertion],

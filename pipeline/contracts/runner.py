@@ -23,20 +23,21 @@ from pipeline.contracts.spec import ContractSpec
 from pipeline.errors import ConfigurationError, ContractViolationError
 from pipeline.models import (
     IRI,
+    AcceptedTriple,
     CandidateTriple,
     Chunk,
     EntityRef,
     Evidence,
-    Frozen,
     LiteralValue,
     Ontology,
+    OutputReport,
     PropertyKind,
+    RejectedCandidate,
     Severity,
     Span,
     Triple,
     Violation,
     ViolationReason,
-    WrittenForm,
 )
 from pipeline.text.grounding import closest_pair, sentence_around, widen
 
@@ -51,38 +52,8 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 MAX_OUTPUT_CHARS = 100_000
 
 
-class AcceptedTriple(Frozen):
-    candidate: CandidateTriple
-    triple: Triple
-    evidence: Evidence
-    repairs: tuple[str, ...] = ()
-    #: the subject and object exactly as the chunk writes them (the matched spans); the object
-    #: is empty when it is a literal the chunk states in another form
-    subject_text: str = ""
-    object_text: str = ""
-    #: how each was found in the chunk: exact, inflected, date, number, alias, acronym,
-    #: demonym ("" when its check is off)
-    subject_grounding: str = ""
-    object_grounding: str = ""
-    #: the soft checks this triple failed: it is kept, flagged, and its confidence lowered
-    violations: tuple[Violation, ...] = ()
-
-    def written(self, form: WrittenForm) -> tuple[str, str]:
-        """The subject and object as ``form`` writes them (see ``WrittenForm``)."""
-        c = self.candidate
-        if form is WrittenForm.MODEL:
-            return c.subject, c.object
-        if form is WrittenForm.TEXT:
-            return self.subject_text or c.subject, self.object_text or c.object
-        subject = _tidy(c.subject, self.subject_text, self.subject_grounding)
-        obj = _tidy(c.object, self.object_text, self.object_grounding)
-        if form is WrittenForm.CANONICAL and isinstance(self.triple.object, LiteralValue):
-            obj = self.triple.object.value
-        return subject, obj
 
 
-_CLEAN_VALUE = re.compile(r"[+-]?\d+(?:\.\d+)?|\d{4}(?:-\d{2}(?:-\d{2})?)?")
-_QUOTES = "\"'“”‘’«»"
 
 
 def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
@@ -97,50 +68,10 @@ def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _tidy(said: str, written: str, how: str) -> str:
-    """What ``WrittenForm.TIDY`` writes for one side of a triple.
-
-    Found as written (``exact``: the same words, case, spacing, underscores and punctuation
-    aside), the words are spelled as the document spells them, inside the model's own
-    quotation marks if it used any. Found another way (an inflection, an alias, an acronym, a
-    demonym, a date or number written differently), the model's form is kept — its choice of
-    lemma or name stands — unless it is a date or number not in a clean canonical form (a
-    unit cut short, stray punctuation): then the document's own wording of the value."""
-    if not written:
-        return said
-    if how == "exact":
-        quote = said[:1] if said[:1] in _QUOTES and said[-1:] == said[:1] else ""
-        inner = written.strip(_QUOTES) if quote else written
-        return f"{quote}{inner}{quote}"
-    if how in ("date", "number") and not _CLEAN_VALUE.fullmatch(said.strip()):
-        return written
-    return said
 
 
-class RejectedCandidate(Frozen):
-    candidate: CandidateTriple | None
-    violations: tuple[Violation, ...]
 
 
-class OutputReport(Frozen):
-    """The verdict on one LLM answer."""
-
-    raw: str
-    accepted: tuple[AcceptedTriple, ...] = ()
-    rejected: tuple[RejectedCandidate, ...] = ()
-    output_violations: tuple[Violation, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.rejected and not self.output_violations
-
-    def violation_messages(self) -> list[str]:
-        msgs = [f"[{v.reason.value}] {v.detail}" for v in self.output_violations]
-        for r in self.rejected:
-            what = (f"({r.candidate.subject} | {r.candidate.predicate} | {r.candidate.object})"
-                    if r.candidate else "(unparsed item)")
-            msgs.extend(f"{what}: [{v.reason.value}] {v.detail}" for v in r.violations)
-        return msgs
 
 
 def _coerce_item(item: Any) -> Any:

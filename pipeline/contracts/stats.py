@@ -7,24 +7,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from pipeline.contracts.spec import ContractSpec
-from pipeline.extract.base import ChunkExtraction
-from pipeline.models import Frozen
-
-
-class CheckStats(Frozen):
-    checked: int
-    failed: int
-    pass_rate: float
-
-
-class ContractStats(Frozen):
-    #: candidate triples the post-conditions examined (every attempt of every sample)
-    candidates: int
-    samples: int
-    #: mean corrective retries per sample, and how many samples needed 1, 2, ... attempts
-    retries_per_sample: float
-    attempts: dict[str, int]
-    checks: dict[str, CheckStats]
+from pipeline.models import CheckStats, ChunkExtraction, ContractStats
 
 
 def contract_stats(extractions: Sequence[ChunkExtraction], spec: ContractSpec,

@@ -54,20 +54,21 @@ from pipeline.evaluation.text2kgbench import (
     triple_key,
 )
 from pipeline.extract import LLMExtractor
-from pipeline.extract.base import ChunkExtraction
 from pipeline.models import (
     AssertionId,
     AssertionStatus,
     CalibrationMap,
     Chunk,
+    ChunkExtraction,
     Document,
     DocumentId,
+    GraphCheckResult,
     RunId,
     WrittenForm,
     stable_hash,
 )
 from pipeline.resolve import merge_targets, merged_triple
-from pipeline.verify import GraphCheckResult, run_graph_checks
+from pipeline.verify import run_graph_checks
 
 RawTriple = tuple[str, str, str]
 Answers = dict[str, tuple[RawTriple, ...]]

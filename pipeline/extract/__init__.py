@@ -1,6 +1,6 @@
 """Extraction: LLM proposals under the ontology, each checked by the extraction contract."""
 
-from pipeline.extract.base import ChunkExtraction, Extractor, SampleResult
+from pipeline.extract.base import Extractor
 from pipeline.extract.llm_extractor import LLMExtractor
 
-__all__ = ["ChunkExtraction", "Extractor", "LLMExtractor", "SampleResult"]
+__all__ = ["Extractor", "LLMExtractor", "SampleResult"]

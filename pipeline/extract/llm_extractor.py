@@ -15,22 +15,21 @@ from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
 
-from pipeline.contracts.runner import (
-    MAX_OUTPUT_CHARS,
-    AcceptedTriple,
-    RejectedCandidate,
-    TripleContract,
-)
+from pipeline.contracts.runner import MAX_OUTPUT_CHARS, TripleContract
 from pipeline.errors import LLMUnavailableError
-from pipeline.extract.base import ChunkExtraction, Extractor, SampleResult
+from pipeline.extract.base import Extractor
 from pipeline.extract.prompt import PROMPT_VERSION, build_messages
 from pipeline.llm import invoke_llm, model_id
 from pipeline.models import (
+    AcceptedTriple,
     AttemptRecord,
     Chunk,
+    ChunkExtraction,
     Ontology,
     QuarantinedCandidate,
+    RejectedCandidate,
     RunId,
+    SampleResult,
     Violation,
 )
 from pipeline.text.normalise import normalise

@@ -11,14 +11,7 @@ from __future__ import annotations
 
 from pipeline.index.base import Embedder, l2_normalise
 from pipeline.index.embedder import SentenceTransformerEmbedder, default_model_path
-from pipeline.index.kg_index import (
-    DeltaMismatchError,
-    IndexDelta,
-    IndexRow,
-    KGIndex,
-    RefreshResult,
-    StaleIndexError,
-)
+from pipeline.index.kg_index import DeltaMismatchError, KGIndex, RefreshResult, StaleIndexError
 from pipeline.index.vector_index import VectorIndex
 from pipeline.index.where import CategoricalColumn, WhereExpr, compile_where, parse_where
 
@@ -26,8 +19,6 @@ __all__ = [
     "CategoricalColumn",
     "DeltaMismatchError",
     "Embedder",
-    "IndexDelta",
-    "IndexRow",
     "KGIndex",
     "RefreshResult",
     "SentenceTransformerEmbedder",

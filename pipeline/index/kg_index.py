@@ -32,7 +32,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -45,16 +45,19 @@ from pipeline.index.where import WhereExpr, decode_list, encode_list
 from pipeline.models import (
     Assertion,
     AssertionId,
+    Change,
     EntityId,
     EntityRef,
+    IndexDelta,
+    IndexRow,
     Ontology,
     Role,
+    RowKind,
     local_name,
 )
-from pipeline.store.base import Change, GraphStore
+from pipeline.store.base import GraphStore
 from pipeline.store.rules import review_violations, touched
 
-RowKind = Literal["assertion", "entity"]
 RefreshAction = Literal["none", "delta", "rebuild"]
 MANIFEST = "kg_index.json"
 #: 2: rows carry their stable ids (``[id, kind, kgid, label, text, type_iri]``) and the
@@ -64,22 +67,6 @@ _READABLE_FORMATS = (1, 2)
 _QUOTE_CHARS = 400  # the model truncates anyway; the triple comes first so it survives
 
 
-@dataclass(frozen=True)
-class IndexRow:
-    """What one index row stands for: an assertion or an entity of the graph."""
-
-    row: int
-    kind: RowKind
-    kgid: str
-    label: str
-    text: str
-    type_iri: str = ""  # entity rows: the entity's class, so an EntityRef can be rebuilt
-
-    def entity(self) -> EntityRef:
-        if self.kind != "entity":
-            raise ValueError(f"row {self.row} is an assertion, not an entity")
-        return EntityRef.model_validate({"id": self.kgid, "label": self.label,
-                                         "type_iri": self.type_iri})
 
 
 def humanise(name: str) -> str:
@@ -118,39 +105,6 @@ class StaleIndexError(IndexError_):
     """The index does not reflect the store's current version and may not refresh itself."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class IndexDelta:
-    """What changed in the graph since store version ``base_version``, as the index sees it.
-
-    Upserts carry the objects as the store now holds them (new, or changed in label, text,
-    class, status, confidence or soft violations; an unchanged one is a no-op); removals
-    carry ids (an id the index does not hold is a no-op: the result is right either way).
-    ``apply_delta`` refuses a delta whose ``base_version`` is not the index's version."""
-
-    base_version: int
-    upserted_assertions: Sequence[Assertion] = ()  # stored as tuples
-    removed_assertion_ids: Sequence[str] = ()
-    upserted_entities: Sequence[EntityRef] = ()
-    removed_entity_ids: Sequence[str] = ()
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            if f.name != "base_version":
-                object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
-        for kind, upserted, removed in (
-                ("assertion", [a.id for a in self.upserted_assertions],
-                 self.removed_assertion_ids),
-                ("entity", [e.id for e in self.upserted_entities], self.removed_entity_ids)):
-            if len(set(upserted)) != len(upserted) or len(set(removed)) != len(removed):
-                raise ValueError(f"an index delta names an {kind} twice")
-            both = sorted(set(upserted) & set(removed))
-            if both:
-                raise ValueError(f"an index delta both upserts and removes {kind} {both[0]}")
-
-    @property
-    def empty(self) -> bool:
-        return not (self.upserted_assertions or self.removed_assertion_ids
-                    or self.upserted_entities or self.removed_entity_ids)
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,11 @@ from pipeline.models import (
     Ontology,
     RequestStatus,
     Role,
+    SetStatus,
     stable_hash,
 )
 from pipeline.store import rules
-from pipeline.store.base import ROLE_RIGHTS, GraphStore, SetStatus
+from pipeline.store.base import ROLE_RIGHTS, GraphStore
 
 ROLES: tuple[Role, ...] = ("reader", "curator", "certifier", "admin")
 #: who may approve, reject and apply change requests

@@ -59,10 +59,15 @@ from pipeline.index.kg_index import KGIndex, RefreshResult, assertion_text, enti
 from pipeline.kgcl.parser import ParsedChange, parse_change_request
 from pipeline.models import (
     IRI,
+    AddAnnotation,
+    AddAssertion,
     Assertion,
     AssertionId,
     AssertionStatus,
+    Change,
     ChangeRequest,
+    CreateEntity,
+    DeleteEntity,
     EntityAnnotation,
     EntityId,
     EntityRef,
@@ -70,25 +75,17 @@ from pipeline.models import (
     Ontology,
     OntologyProperty,
     PropertyKind,
+    RemoveAnnotation,
+    RemoveAssertion,
+    RenameEntity,
+    RetypeEntity,
     Role,
     Triple,
     local_name,
     normalize_label,
 )
 from pipeline.store import rules
-from pipeline.store.base import (
-    ROLE_RIGHTS,
-    AddAnnotation,
-    AddAssertion,
-    Change,
-    CreateEntity,
-    DeleteEntity,
-    GraphStore,
-    RemoveAnnotation,
-    RemoveAssertion,
-    RenameEntity,
-    RetypeEntity,
-)
+from pipeline.store.base import ROLE_RIGHTS, GraphStore
 
 # --------------------------------------------------------------------------- vocabulary
 

@@ -7,8 +7,6 @@ and ``merge_changes`` turns a rewrite into changes a ``GraphStore`` applies atom
 
 from pipeline.resolve.entities import (
     EntityResolver,
-    MergeReason,
-    MergeRecord,
     aliases_in_text,
     apply_merges,
     mention_counts,
@@ -21,8 +19,6 @@ from pipeline.resolve.entities import (
 
 __all__ = [
     "EntityResolver",
-    "MergeReason",
-    "MergeRecord",
     "aliases_in_text",
     "apply_merges",
     "mention_counts",

@@ -28,35 +28,32 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
 
 from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel
 from pipeline.errors import ConfigurationError, InputError
 from pipeline.index.base import Embedder, l2_normalise
 from pipeline.models import (
+    AddAssertion,
     Assertion,
     AssertionId,
     AssertionStatus,
     EntityId,
     EntityRef,
-    Frozen,
+    MergeReason,
+    MergeRecord,
     Ontology,
     Provenance,
+    RemoveAssertion,
     Triple,
     Violation,
     normalize_label,
-    stable_hash,
 )
-from pipeline.store.base import AddAssertion, RemoveAssertion
 from pipeline.store.rules import ProvenanceKey, provenance_key, provenance_order
 from pipeline.text.grounding import find_mention
 from pipeline.text.names import long_forms_in_text
 from pipeline.text.normalise import resolution_key
-
-MergeReason = Literal["normalised-form", "alias", "embedding"]
 
 #: the rules in the order their links are trusted (and joined)
 _RANK: dict[str, int] = {"normalised-form": 0, "alias": 1, "embedding": 2}
@@ -72,31 +69,6 @@ _DEFAULT_BLOCK = 1024
 # --------------------------------------------------------------------------- records
 
 
-class MergeRecord(Frozen):
-    """One merge: ``merged`` becomes ``canonical``, and why.
-
-    ``score`` is 1.0 for the normalised-form and alias rules and the cosine similarity for the
-    embedding rule. They are those of the strongest direct link between the two entities, or,
-    when ``merged`` joined the group only through other members, of the weakest link on that
-    chain. ``id`` hashes the (canonical, merged) pair."""
-
-    id: str
-    canonical: EntityRef
-    merged: EntityRef
-    reason: MergeReason
-    score: Annotated[float, Field(ge=-1.0, le=1.0)]
-
-    @model_validator(mode="after")
-    def _distinct(self) -> MergeRecord:
-        if self.canonical.id == self.merged.id:
-            raise ValueError(f"an entity cannot be merged into itself ({self.merged.id})")
-        return self
-
-    @classmethod
-    def make(cls, canonical: EntityRef, merged: EntityRef, reason: MergeReason,
-             score: float) -> MergeRecord:
-        return cls(id=f"merge:{stable_hash(canonical.id, merged.id)}", canonical=canonical,
-                   merged=merged, reason=reason, score=min(max(float(score), -1.0), 1.0))
 
 
 # --------------------------------------------------------------------------- label forms

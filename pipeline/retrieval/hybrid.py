@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import IndexError_
 from pipeline.index.base import Embedder
-from pipeline.index.kg_index import IndexRow, KGIndex, StaleIndexError
+from pipeline.index.kg_index import KGIndex, StaleIndexError
 from pipeline.index.where import WhereExpr, parse_where
 from pipeline.models import (
     Assertion,
@@ -25,6 +25,7 @@ from pipeline.models import (
     DocumentId,
     EntityId,
     EntityRef,
+    IndexRow,
     Ontology,
 )
 from pipeline.retrieval.models import EvidenceChunk, Hit, RetrievalContext

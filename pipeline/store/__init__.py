@@ -11,16 +11,7 @@ from pydantic import SecretStr
 
 from pipeline.errors import ConfigurationError
 from pipeline.settings import Settings
-from pipeline.store.base import (
-    ROLE_RIGHTS,
-    AddAssertion,
-    GraphStore,
-    RemoveAssertion,
-    RenameEntity,
-    SetStatus,
-    StoreChange,
-    StoreCounts,
-)
+from pipeline.store.base import ROLE_RIGHTS, GraphStore
 from pipeline.store.neo4j import Neo4jGraphStore
 from pipeline.store.rules import canonical
 from pipeline.store.sqlite import SQLiteGraphStore
@@ -65,15 +56,9 @@ def _build(descriptor: str, settings: Settings | None) -> GraphStore:
 
 __all__ = [
     "ROLE_RIGHTS",
-    "AddAssertion",
     "GraphStore",
     "Neo4jGraphStore",
-    "RemoveAssertion",
-    "RenameEntity",
     "SQLiteGraphStore",
-    "SetStatus",
-    "StoreChange",
-    "StoreCounts",
     "canonical",
     "open_store",
 ]

@@ -26,16 +26,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Annotated, Literal
-
-from pydantic import Field
 
 from pipeline.models import (
-    IRI,
     Assertion,
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    Change,
     ChangeRequest,
     Chunk,
     ChunkId,
@@ -44,106 +41,36 @@ from pipeline.models import (
     EntityAnnotation,
     EntityId,
     EntityRef,
-    Frozen,
     QuarantinedCandidate,
     RequestStatus,
     Role,
+    StoreCounts,
     WriteResult,
 )
-
-
-class StoreCounts(Frozen):
-    documents: int = 0
-    chunks: int = 0
-    entities: int = 0
-    assertions: int = 0
-    draft: int = 0
-    certified: int = 0
-    quarantined: int = 0
-    contested: int = 0
-
 
 # ---- primitive changes, applied atomically by ``GraphStore.apply_changes`` (KGCL compiles to
 # these). ``kgcl`` carries the command text that asked for the change, for the audit log.
 
 
-class AddAssertion(Frozen):
-    op: Literal["add_assertion"] = "add_assertion"
-    assertion: Assertion
-    kgcl: str = ""
 
 
-class RemoveAssertion(Frozen):
-    op: Literal["remove_assertion"] = "remove_assertion"
-    assertion_id: AssertionId
-    kgcl: str = ""
 
 
-class RenameEntity(Frozen):
-    op: Literal["rename_entity"] = "rename_entity"
-    entity_id: EntityId
-    new_label: Annotated[str, Field(min_length=1)]
-    kgcl: str = ""
 
 
-class SetStatus(Frozen):
-    op: Literal["set_status"] = "set_status"
-    assertion_id: AssertionId
-    status: AssertionStatus
-    kgcl: str = ""
 
 
-class CreateEntity(Frozen):
-    """A new entity with no assertions yet (KGCL ``create node``). Refused if the id exists."""
-
-    op: Literal["create_entity"] = "create_entity"
-    entity: EntityRef
-    kgcl: str = ""
 
 
-class DeleteEntity(Frozen):
-    """Delete an entity and its annotations (KGCL ``delete``). Refused while any assertion
-    still names it: deleting a node never deletes statements the command did not name."""
-
-    op: Literal["delete_entity"] = "delete_entity"
-    entity_id: EntityId
-    kgcl: str = ""
 
 
-class RetypeEntity(Frozen):
-    """Give an entity another ontology class (KGCL ``deepen``/``shallow``, ``create edge X
-    rdf:type C``)."""
-
-    op: Literal["retype_entity"] = "retype_entity"
-    entity_id: EntityId
-    type_iri: IRI
-    kgcl: str = ""
 
 
-class AddAnnotation(Frozen):
-    """Annotate an entity (synonym, definition, subset, obsoletion). Refused if the entity is
-    unknown or already holds exactly this annotation."""
-
-    op: Literal["add_annotation"] = "add_annotation"
-    annotation: EntityAnnotation
-    kgcl: str = ""
 
 
-class RemoveAnnotation(Frozen):
-    """Remove one annotation of an entity. Refused if the entity does not hold it."""
-
-    op: Literal["remove_annotation"] = "remove_annotation"
-    annotation: EntityAnnotation
-    kgcl: str = ""
 
 
-#: every primitive change ``GraphStore.apply_changes`` understands
-Change = (AddAssertion | RemoveAssertion | RenameEntity | SetStatus | CreateEntity
-          | DeleteEntity | RetypeEntity | AddAnnotation | RemoveAnnotation)
 
-StoreChange = Annotated[AddAssertion | RemoveAssertion | RenameEntity | SetStatus | CreateEntity
-                        | DeleteEntity | RetypeEntity | AddAnnotation | RemoveAnnotation,
-                        Field(discriminator="op")]
 
 _CURATION = frozenset({"add_assertion", "remove_assertion", "rename_entity", "set_status",
                        "create_entity", "delete_entity", "retype_entity", "add_annotation",

@@ -35,39 +35,37 @@ from pipeline.errors import (
     VeriKGError,
 )
 from pipeline.models import (
+    AddAnnotation,
+    AddAssertion,
     Assertion,
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    Change,
     ChangeRequest,
     Chunk,
     ChunkId,
+    CreateEntity,
     Document,
     DocumentId,
     EntityAnnotation,
     EntityId,
     EntityRef,
     QuarantinedCandidate,
+    RemoveAnnotation,
+    RemoveAssertion,
+    RenameEntity,
     RequestStatus,
+    RetypeEntity,
     Role,
+    SetStatus,
     Span,
+    StoreCounts,
     WriteResult,
     flag_checks,
 )
 from pipeline.store import cypher, rules
-from pipeline.store.base import (
-    AddAnnotation,
-    AddAssertion,
-    Change,
-    CreateEntity,
-    GraphStore,
-    RemoveAnnotation,
-    RemoveAssertion,
-    RenameEntity,
-    RetypeEntity,
-    SetStatus,
-    StoreCounts,
-)
+from pipeline.store.base import GraphStore
 
 T = TypeVar("T")
 

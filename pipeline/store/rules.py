@@ -18,13 +18,18 @@ from typing import Any
 from pipeline.errors import ChangeRequestError, PermissionDeniedError, StoreError
 from pipeline.models import (
     IRI,
+    AddAnnotation,
+    AddAssertion,
     Assertion,
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    Change,
     ChangeRequest,
     Chunk,
     ChunkId,
+    CreateEntity,
+    DeleteEntity,
     Document,
     DocumentId,
     EntityAnnotation,
@@ -32,8 +37,13 @@ from pipeline.models import (
     EntityRef,
     LiteralValue,
     Provenance,
+    RemoveAnnotation,
+    RemoveAssertion,
+    RenameEntity,
     RequestStatus,
+    RetypeEntity,
     RunId,
+    SetStatus,
     Severity,
     Span,
     Triple,
@@ -41,19 +51,7 @@ from pipeline.models import (
     WriteResult,
     local_name,
 )
-from pipeline.store.base import (
-    ROLE_RIGHTS,
-    AddAnnotation,
-    AddAssertion,
-    Change,
-    CreateEntity,
-    DeleteEntity,
-    RemoveAnnotation,
-    RemoveAssertion,
-    RenameEntity,
-    RetypeEntity,
-    SetStatus,
-)
+from pipeline.store.base import ROLE_RIGHTS
 
 #: the key provenance merges by, within one assertion
 ProvenanceKey = tuple[str, str, str]

@@ -22,38 +22,36 @@ from typing import Any
 
 from pipeline.errors import StoreError, StoreUnavailableError, VeriKGError
 from pipeline.models import (
+    AddAnnotation,
+    AddAssertion,
     Assertion,
     AssertionId,
     AssertionStatus,
     AuditEntry,
+    Change,
     ChangeRequest,
     Chunk,
     ChunkId,
+    CreateEntity,
     Document,
     DocumentId,
     EntityAnnotation,
     EntityId,
     EntityRef,
     QuarantinedCandidate,
-    RequestStatus,
-    Role,
-    Span,
-    WriteResult,
-)
-from pipeline.store import rules
-from pipeline.store.base import (
-    AddAnnotation,
-    AddAssertion,
-    Change,
-    CreateEntity,
-    GraphStore,
     RemoveAnnotation,
     RemoveAssertion,
     RenameEntity,
+    RequestStatus,
     RetypeEntity,
+    Role,
     SetStatus,
+    Span,
     StoreCounts,
+    WriteResult,
 )
+from pipeline.store import rules
+from pipeline.store.base import GraphStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);

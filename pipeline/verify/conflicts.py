@@ -16,29 +16,15 @@ from pipeline.models import (
     Assertion,
     AssertionId,
     AssertionStatus,
+    Conflict,
     EntityId,
     EntityRef,
-    Frozen,
     LiteralValue,
     Ontology,
     Violation,
     ViolationReason,
     local_name,
 )
-
-
-class Conflict(Frozen):
-    """Several values for one subject on a functional property, and how it was settled."""
-
-    subject: EntityId
-    property: IRI
-    winner: AssertionId
-    #: every assertion whose value differs from the winner's (each now contested, unless
-    #: certified: see ``kept_certified``)
-    losers: tuple[AssertionId, ...]
-    #: losers left certified: a certified fact is never demoted, the conflict only reported
-    kept_certified: tuple[AssertionId, ...] = ()
-    violation: Violation
 
 
 def _object_key(obj: EntityRef | LiteralValue) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from pipeline.models import (
     IRI,
     Assertion,
     AssertionStatus,
-    Frozen,
+    DeclarationFinding,
     Ontology,
     Severity,
     local_name,
@@ -32,20 +32,6 @@ PROPERTY_CHECKS = frozenset({"types-fit-domain-range", "object-is-individual",
                              "literal-datatype", "shacl"})
 
 
-class DeclarationFinding(Frozen):
-    """A property whose statements, by a majority, contradict its declaration."""
-
-    predicate: IRI
-    label: str
-    check: str
-    failed: int
-    statements: int
-
-    @property
-    def detail(self) -> str:
-        return (f"{self.failed} of {self.statements} statements of '{self.label}' fail "
-                f"{self.check}: read as the ontology's declaration, not the statements' fault "
-                "(their violations are kept as info, without penalty)")
 
 
 def waive_declaration_conflicts(assertions: Sequence[Assertion], ontology: Ontology, *,

@@ -15,20 +15,10 @@ from pipeline.models import (
     AssertionStatus,
     EntityId,
     EntityRef,
-    Frozen,
+    Island,
     Violation,
     ViolationReason,
 )
-
-
-class Island(Frozen):
-    """A group of entities linked among themselves but not to the main graph."""
-
-    entities: tuple[EntityId, ...]
-    labels: tuple[str, ...]
-    #: the assertions whose subject is in the island (literal facts included)
-    assertions: tuple[AssertionId, ...]
-    violation: Violation
 
 
 def find_islands(assertions: Sequence[Assertion]) -> list[Island]:

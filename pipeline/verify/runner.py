@@ -27,40 +27,32 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from pipeline.confidence import AGREEMENT_ONLY, ConfidenceModel, ScoredGraph
+from pipeline.confidence import AGREEMENT_ONLY, ConfidenceModel
 from pipeline.contracts.spec import ContractSpec
 from pipeline.index.base import Embedder
 from pipeline.models import (
     Assertion,
     AssertionId,
     AssertionStatus,
+    Conflict,
+    DeclarationFinding,
     EntityRef,
-    Frozen,
+    GraphCheckResult,
+    Island,
+    MergeRecord,
     Ontology,
     QuarantinedCandidate,
+    ScoredGraph,
     Severity,
     Violation,
 )
-from pipeline.resolve import EntityResolver, MergeRecord, apply_merges, mention_counts
-from pipeline.verify.conflicts import Conflict, resolve_functional_conflicts
-from pipeline.verify.declarations import DeclarationFinding, waive_declaration_conflicts
-from pipeline.verify.islands import Island, find_islands
+from pipeline.resolve import EntityResolver, apply_merges, mention_counts
+from pipeline.verify.conflicts import resolve_functional_conflicts
+from pipeline.verify.declarations import waive_declaration_conflicts
+from pipeline.verify.islands import find_islands
 from pipeline.verify.records import quarantine_records
 from pipeline.verify.shacl import validate_batch
 from pipeline.verify.types import check_types, entity_classes, type_evidence
-
-
-class GraphCheckResult(Frozen):
-    graph: ScoredGraph
-    merges: tuple[MergeRecord, ...] = ()
-    conflicts: tuple[Conflict, ...] = ()
-    islands: tuple[Island, ...] = ()
-    #: how many assertions (or merges, conflicts, islands) each graph check flagged or refused
-    failures: dict[str, int] = {}
-    #: of those, the soft violations recorded on assertions, by check
-    flagged: dict[str, int] = {}
-    #: properties whose statements, by a majority, contradict their declaration
-    declarations: tuple[DeclarationFinding, ...] = ()
 
 
 def _flag(assertion: Assertion, found: Sequence[Violation]) -> Assertion:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pipeline.models import (
     IRI,
+    AddAssertion,
     Assertion,
     AssertionStatus,
     CandidateTriple,
@@ -22,13 +23,16 @@ from pipeline.models import (
     LiteralValue,
     Provenance,
     QuarantinedCandidate,
+    RemoveAssertion,
+    RenameEntity,
     RunId,
+    SetStatus,
     Span,
     Triple,
     Violation,
     ViolationReason,
 )
-from pipeline.store.base import AddAssertion, GraphStore, RemoveAssertion, RenameEntity, SetStatus
+from pipeline.store.base import GraphStore
 from pipeline.store.rules import canonical
 
 EX = "http://example.org/onto#"

@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from pipeline.errors import ChangeRequestError, PermissionDeniedError, StoreError
 from pipeline.models import (
     IRI,
+    AddAssertion,
     AssertionId,
     AssertionStatus,
     Chunk,
@@ -35,18 +36,12 @@ from pipeline.models import (
     DocumentId,
     EntityId,
     EntityRef,
-)
-from pipeline.store import (
-    AddAssertion,
-    GraphStore,
-    Neo4jGraphStore,
     RemoveAssertion,
     RenameEntity,
     SetStatus,
-    SQLiteGraphStore,
     StoreCounts,
-    canonical,
 )
+from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore, canonical
 
 DRAFT, CERTIFIED, QUARANTINED = (AssertionStatus.DRAFT, AssertionStatus.CERTIFIED,
                                  AssertionStatus.QUARANTINED)

@@ -15,24 +15,22 @@ from kgcl_store_fixtures import full_snapshot
 from pipeline.errors import ChangeRequestError, PermissionDeniedError, StoreError
 from pipeline.models import (
     IRI,
+    AddAnnotation,
     AssertionStatus,
     AuditEntry,
     ChangeRequest,
+    CreateEntity,
+    DeleteEntity,
     EntityAnnotation,
     EntityId,
     EntityRef,
-    RequestStatus,
-)
-from pipeline.store import GraphStore, cypher
-from pipeline.store.base import (
-    AddAnnotation,
-    CreateEntity,
-    DeleteEntity,
     RemoveAnnotation,
     RemoveAssertion,
+    RequestStatus,
     RetypeEntity,
     SetStatus,
 )
+from pipeline.store import GraphStore, cypher
 
 SYNONYM = IRI("http://www.geneontology.org/formats/oboInOwl#hasExactSynonym")
 

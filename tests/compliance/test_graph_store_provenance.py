@@ -25,26 +25,20 @@ from graph_store_fixtures import (
 
 from pipeline.models import (
     IRI,
+    AddAssertion,
     Assertion,
     AssertionStatus,
     Chunk,
     Document,
     LiteralValue,
     Provenance,
+    RemoveAssertion,
+    SetStatus,
     Severity,
     Violation,
     ViolationReason,
 )
-from pipeline.store import (
-    AddAssertion,
-    GraphStore,
-    Neo4jGraphStore,
-    RemoveAssertion,
-    SetStatus,
-    SQLiteGraphStore,
-    canonical,
-    rules,
-)
+from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore, canonical, rules
 
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 FIELDS = ("subject_text", "object_text", "subject_grounding", "object_grounding")

@@ -20,21 +20,16 @@ from graph_store_fixtures import (
 
 from pipeline.errors import PermissionDeniedError
 from pipeline.models import (
+    AddAssertion,
     Assertion,
     AssertionStatus,
+    RemoveAssertion,
+    SetStatus,
     Severity,
     Violation,
     ViolationReason,
 )
-from pipeline.store import (
-    AddAssertion,
-    GraphStore,
-    Neo4jGraphStore,
-    RemoveAssertion,
-    SetStatus,
-    SQLiteGraphStore,
-    canonical,
-)
+from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore, canonical
 
 SHACL = Violation(reason=ViolationReason.SHACL_VIOLATION, check="shacl",
                   detail="Engine Company is not a sh:class ex:Organization",

@@ -33,6 +33,7 @@ from pipeline.kgcl.store_apply import (
 )
 from pipeline.models import (
     IRI,
+    AddAnnotation,
     AssertionStatus,
     EntityAnnotation,
     EntityId,
@@ -41,7 +42,6 @@ from pipeline.models import (
     Triple,
 )
 from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore
-from pipeline.store.base import AddAnnotation
 
 EXACT, NARROW, PLAIN = SYNONYM_SCOPES["exact"], SYNONYM_SCOPES["narrow"], SYNONYM_SCOPES[None]
 

@@ -22,9 +22,10 @@ from conftest import duplicates, snapshot
 from hash_embedder import HashEmbedder
 from kill_corpus import ScriptedChatModel
 
-from flows.build_kg import BuildReport, build_kg
+from flows.build_kg import build_kg
 from pipeline.errors import StoreUnavailableError
 from pipeline.ledger import RunLedger, RunStatus
+from pipeline.models import BuildReport
 from pipeline.settings import Settings
 from pipeline.store import open_store
 

@@ -32,29 +32,27 @@ from pipeline import errors
 from pipeline.kgcl import apply_to_store
 from pipeline.models import (
     IRI,
+    AddAnnotation,
+    AddAssertion,
     AssertionId,
     CandidateTriple,
     ChangeRequest,
     Chunk,
+    CreateEntity,
     Document,
     EntityAnnotation,
     EntityId,
     EntityRef,
     LiteralValue,
     QuarantinedCandidate,
+    RemoveAssertion,
+    RenameEntity,
+    RetypeEntity,
     RunId,
     Violation,
     ViolationReason,
 )
 from pipeline.store import GraphStore, SQLiteGraphStore
-from pipeline.store.base import (
-    AddAnnotation,
-    AddAssertion,
-    CreateEntity,
-    RemoveAssertion,
-    RenameEntity,
-    RetypeEntity,
-)
 from pipeline.store.cypher import RESERVED
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

@@ -23,9 +23,8 @@ from pipeline.confidence import AgreementScorer, ConfidenceModel
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.runner import MAX_OUTPUT_CHARS
 from pipeline.extract import LLMExtractor
-from pipeline.extract.base import ChunkExtraction
-from pipeline.models import Chunk, Ontology, RunId
-from pipeline.store import SQLiteGraphStore, StoreCounts
+from pipeline.models import Chunk, ChunkExtraction, Ontology, RunId, StoreCounts
+from pipeline.store import SQLiteGraphStore
 
 RUN = RunId("run-hostile")
 

@@ -19,29 +19,28 @@ from hypothesis import strategies as st
 
 from pipeline.errors import IndexError_
 from pipeline.index.base import Embedder
-from pipeline.index.kg_index import (
-    DeltaMismatchError,
-    IndexDelta,
-    KGIndex,
-    RefreshResult,
-)
+from pipeline.index.kg_index import DeltaMismatchError, KGIndex, RefreshResult
 from pipeline.models import (
     IRI,
+    AddAssertion,
     Assertion,
     AssertionStatus,
     ChunkId,
     DocumentId,
     EntityRef,
+    IndexDelta,
     LiteralValue,
     Provenance,
+    RemoveAssertion,
+    RenameEntity,
     RunId,
+    SetStatus,
     Severity,
     Span,
     Triple,
     Violation,
     ViolationReason,
 )
-from pipeline.store.base import AddAssertion, RemoveAssertion, RenameEntity, SetStatus
 from pipeline.store.sqlite import SQLiteGraphStore
 
 NS = "https://example.org/space#"

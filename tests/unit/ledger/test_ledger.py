@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import StoreError
-from pipeline.extract.base import ChunkExtraction, SampleResult
 from pipeline.ledger import ChunkStage, RunLedger, RunStatus, run_key
-from pipeline.models import Chunk, Document, Ontology, RunId
+from pipeline.models import Chunk, ChunkExtraction, Document, Ontology, RunId, SampleResult
 
 
 def _chunks() -> list[Chunk]:

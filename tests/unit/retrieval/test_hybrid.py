@@ -11,6 +11,7 @@ from pipeline.errors import InputError
 from pipeline.index import KGIndex, SentenceTransformerEmbedder
 from pipeline.models import (
     IRI,
+    AddAssertion,
     Assertion,
     AssertionStatus,
     Chunk,
@@ -18,12 +19,13 @@ from pipeline.models import (
     EntityRef,
     LiteralValue,
     Provenance,
+    RemoveAssertion,
     RunId,
+    SetStatus,
     Span,
     Triple,
 )
 from pipeline.retrieval import HybridRetriever, RetrievalContext
-from pipeline.store.base import AddAssertion, RemoveAssertion, SetStatus
 from pipeline.store.sqlite import SQLiteGraphStore
 
 NS = "https://example.org/space#"

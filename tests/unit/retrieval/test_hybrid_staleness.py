@@ -13,6 +13,7 @@ from hash_embedder import HashEmbedder
 from pipeline.index.kg_index import KGIndex, StaleIndexError
 from pipeline.models import (
     IRI,
+    AddAssertion,
     Assertion,
     AssertionId,
     AssertionStatus,
@@ -20,7 +21,9 @@ from pipeline.models import (
     DocumentId,
     EntityRef,
     Provenance,
+    RemoveAssertion,
     RunId,
+    SetStatus,
     Severity,
     Span,
     Triple,
@@ -28,7 +31,6 @@ from pipeline.models import (
     ViolationReason,
 )
 from pipeline.retrieval import HybridRetriever
-from pipeline.store.base import AddAssertion, RemoveAssertion, SetStatus
 from pipeline.store.sqlite import SQLiteGraphStore
 
 NS = "https://example.org/space#"

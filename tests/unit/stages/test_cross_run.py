@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flows.build_kg import store_assertions
-from pipeline.confidence import ScoredGraph, confidence_of
+from pipeline.confidence import confidence_of
 from pipeline.models import (
     IRI,
     Assertion,
@@ -19,6 +19,7 @@ from pipeline.models import (
     Ontology,
     Provenance,
     RunId,
+    ScoredGraph,
     Span,
     Triple,
 )

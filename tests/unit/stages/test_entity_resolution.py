@@ -15,22 +15,24 @@ from pipeline.errors import InputError
 from pipeline.index.base import Embedder
 from pipeline.models import (
     IRI,
+    AddAssertion,
     Assertion,
     AssertionStatus,
     ChunkId,
     DocumentId,
     EntityRef,
     LiteralValue,
+    MergeRecord,
     Ontology,
     OntologyClass,
     Provenance,
+    RemoveAssertion,
     RunId,
     Span,
     Triple,
 )
 from pipeline.resolve import (
     EntityResolver,
-    MergeRecord,
     aliases_in_text,
     apply_merges,
     mention_counts,
@@ -38,7 +40,7 @@ from pipeline.resolve import (
     resolution_key,
     undo_merge,
 )
-from pipeline.store import AddAssertion, RemoveAssertion, open_store
+from pipeline.store import open_store
 
 EX = "https://example.org/er#"
 AGENT, ORG, AGENCY, PERSON = EX + "Agent", EX + "Organization", EX + "SpaceAgency", EX + "Person"

@@ -8,7 +8,7 @@ import json
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from pipeline.confidence import AgreementScorer, ConfidenceModel, ScoredGraph
+from pipeline.confidence import AgreementScorer, ConfidenceModel
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.spec import ContractSpec
 from pipeline.extract import LLMExtractor
@@ -19,6 +19,7 @@ from pipeline.models import (
     Document,
     Ontology,
     RunId,
+    ScoredGraph,
     Severity,
     ViolationReason,
 )
