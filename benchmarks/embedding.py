@@ -50,13 +50,13 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.evaluation.shared_data import shared_data_dir
-from pipeline.index.embedder import (
+from pipeline.embeddings.embedder import (
     SentenceTransformerEmbedder,
     cpu_has_amx_bf16,
     default_model_path,
     resolve_precision,
 )
+from pipeline.evaluation.shared_data import shared_data_dir
 
 QUALITY_BAR = {"cos_min": 0.999, "cos_mean": 0.999, "recall@10": 0.99}
 

@@ -406,7 +406,7 @@ def bench_embedding(args: argparse.Namespace, device: torch.device, clock: Clock
     try:
         from sentence_transformers import SentenceTransformer
 
-        from pipeline.index.embedder import default_model_path
+        from pipeline.embeddings.embedder import default_model_path
 
         path = args.model or default_model_path()
         model = SentenceTransformer(str(path), device=str(device), local_files_only=True)

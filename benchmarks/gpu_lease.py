@@ -40,7 +40,7 @@ def prepare(target: Path) -> None:
     from safetensors.torch import load_file, save_file
 
     sys.path.insert(0, str(ROOT))
-    from pipeline.index.embedder import default_model_path
+    from pipeline.embeddings.embedder import default_model_path
 
     source = default_model_path()
     if target.exists():

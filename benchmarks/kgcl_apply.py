@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 from pydantic import SecretStr
 
-from pipeline.index.base import Embedder
+from pipeline.embeddings.base import Embedder
 from pipeline.index.kg_index import KGIndex
 from pipeline.kgcl.parser import parse_change_request
 from pipeline.kgcl.store_apply import apply_compiled, compile_request

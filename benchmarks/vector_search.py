@@ -141,7 +141,7 @@ def real(max_n: int, nq: int, seed: int) -> Workload:
         with np.load(vec_file) as data:
             x, q = data["x"], data["q"]
     else:
-        from pipeline.index.embedder import SentenceTransformerEmbedder
+        from pipeline.embeddings.embedder import SentenceTransformerEmbedder
 
         embedder = SentenceTransformerEmbedder(batch_size=128)
         t = time.perf_counter()

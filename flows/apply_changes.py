@@ -21,7 +21,8 @@ from prefect.cache_policies import NO_CACHE
 from flows.clients import index_dir, make_embedder, make_store, open_index
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
-from pipeline.index import Embedder, KGIndex
+from pipeline.embeddings import Embedder
+from pipeline.index import KGIndex
 from pipeline.index.kg_index import MANIFEST
 from pipeline.kgcl.governance import apply_request, check_applicable
 from pipeline.models import Frozen, Ontology, Role

@@ -27,10 +27,10 @@ from pipeline.confidence import AgreementScorer, ConfidenceModel, reinforce
 from pipeline.confidence.labels import check_calibration, read_labels
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.stats import contract_stats
+from pipeline.embeddings import Embedder
 from pipeline.errors import OntologyError
 from pipeline.extract import LLMExtractor
 from pipeline.extract.prompt import PROMPT_VERSION
-from pipeline.index import Embedder
 from pipeline.ingest import SentenceChunker, TextFileLoader
 from pipeline.ledger import ChunkStage, LedgerRun, RunLedger, run_key
 from pipeline.models import (

@@ -22,8 +22,8 @@ from flows.artifacts import CERTIFY_SUMMARY, publish_summary
 from flows.clients import index_dir, make_store
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
+from pipeline.embeddings import Embedder
 from pipeline.errors import ChangeRequestError, ConfigurationError
-from pipeline.index import Embedder
 from pipeline.kgcl.governance import certify as certify_assertions
 from pipeline.models import Assertion, AssertionStatus, Frozen, RequestStatus, Role
 from pipeline.ontology import load_ontology

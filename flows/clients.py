@@ -11,9 +11,10 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 
 from flows.secrets import resolve_secrets
+from pipeline.embeddings import Embedder, SentenceTransformerEmbedder
 from pipeline.errors import IndexError_
 from pipeline.extract.prompt import extraction_json_schema
-from pipeline.index import Embedder, KGIndex, SentenceTransformerEmbedder
+from pipeline.index import KGIndex
 from pipeline.llm import SQLiteLLMCache, build_chat_model
 from pipeline.models import Ontology
 from pipeline.settings import Settings

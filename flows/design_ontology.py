@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.clients import make_embedder
 from flows.params import InProcess, with_overrides
 from flows.secrets import resolve_secrets
-from pipeline.index.base import Embedder
+from pipeline.embeddings.base import Embedder
 from pipeline.ingest import TextFileLoader
 from pipeline.llm import SQLiteLLMCache, build_chat_model
 from pipeline.models import Document, Frozen

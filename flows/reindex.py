@@ -19,7 +19,8 @@ from flows.artifacts import REINDEX_SUMMARY, publish_summary
 from flows.clients import index_dir, make_embedder, make_store, open_index
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
-from pipeline.index import Embedder, KGIndex
+from pipeline.embeddings import Embedder
+from pipeline.index import KGIndex
 from pipeline.models import Frozen
 from pipeline.ontology import load_ontology
 from pipeline.settings import Settings

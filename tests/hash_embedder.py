@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.index.base import Embedder
+from pipeline.embeddings.base import Embedder
 
 
 class HashEmbedder(Embedder):

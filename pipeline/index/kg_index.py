@@ -38,8 +38,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from pipeline.embeddings.base import Embedder
 from pipeline.errors import IndexError_
-from pipeline.index.base import Embedder
 from pipeline.index.vector_index import VectorIndex
 from pipeline.index.where import WhereExpr, decode_list, encode_list
 from pipeline.models import (

@@ -53,8 +53,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.contracts.checks import resolve_property
+from pipeline.embeddings.base import Embedder
 from pipeline.errors import ChangeRequestError, IndexError_, PermissionDeniedError
-from pipeline.index.base import Embedder
 from pipeline.index.kg_index import KGIndex, RefreshResult, assertion_text, entity_label
 from pipeline.kgcl.parser import ParsedChange, parse_change_request
 from pipeline.models import (

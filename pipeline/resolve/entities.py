@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.confidence.scoring import AGREEMENT_ONLY, ConfidenceModel
+from pipeline.embeddings.base import Embedder, l2_normalise
 from pipeline.errors import ConfigurationError, InputError
-from pipeline.index.base import Embedder, l2_normalise
 from pipeline.models import (
     AddAssertion,
     Assertion,

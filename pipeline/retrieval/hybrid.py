@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pipeline.embeddings.base import Embedder
 from pipeline.errors import IndexError_
-from pipeline.index.base import Embedder
 from pipeline.index.kg_index import KGIndex, StaleIndexError
 from pipeline.index.where import WhereExpr, parse_where
 from pipeline.models import (

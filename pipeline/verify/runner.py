@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from pipeline.confidence import AGREEMENT_ONLY, ConfidenceModel
 from pipeline.contracts.spec import ContractSpec
-from pipeline.index.base import Embedder
+from pipeline.embeddings.base import Embedder
 from pipeline.models import (
     Assertion,
     AssertionId,

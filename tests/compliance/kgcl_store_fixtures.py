@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from graph_store_fixtures import EX, FOUNDED_YEAR, LOCATED_IN, WORKS_FOR, snapshot
 
-from pipeline.index.base import Embedder
+from pipeline.embeddings.base import Embedder
 from pipeline.index.kg_index import KGIndex
 from pipeline.models import IRI, Ontology, OntologyClass, OntologyProperty, PropertyKind
 from pipeline.store import GraphStore

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.embeddings.base import Embedder
 from pipeline.errors import ChangeRequestError
-from pipeline.index.base import Embedder
 from pipeline.index.kg_index import KGIndex
 from pipeline.kgcl.store_apply import (
     OWL_THING,

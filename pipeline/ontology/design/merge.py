@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.index.base import Embedder
+from pipeline.embeddings.base import Embedder
 from pipeline.models import normalize_label
 from pipeline.ontology.design.transcript import CandidateRecord, MergeRecord, ProposalRecord
 

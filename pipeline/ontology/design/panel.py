@@ -26,8 +26,8 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
+from pipeline.embeddings.base import Embedder
 from pipeline.errors import ConfigurationError
-from pipeline.index.base import Embedder
 from pipeline.models import CompetencyQuestion, Document, Frozen
 from pipeline.ontology.design.agents import PanelAgent
 from pipeline.ontology.design.merge import QuestionMerger

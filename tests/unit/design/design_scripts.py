@@ -28,7 +28,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import Field
 
-from pipeline.index.base import Embedder
+from pipeline.embeddings.base import Embedder
 
 DOMAIN = "Passenger rail networks: train lines, the stations they serve, and their operators"
 IRI = "https://example.org/rail"

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.embeddings import SentenceTransformerEmbedder
 from pipeline.errors import ConfigurationError
-from pipeline.index import SentenceTransformerEmbedder
 
 
 @pytest.fixture(scope="module")

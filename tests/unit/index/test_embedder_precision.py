@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pipeline.index.embedder as embedder_mod
+import pipeline.embeddings.embedder as embedder_mod
+from pipeline.embeddings import SentenceTransformerEmbedder
 from pipeline.errors import ConfigurationError
-from pipeline.index import SentenceTransformerEmbedder
 
 SENTENCES = [
     "Cassini-Huygens was launched from Cape Canaveral in 1997.",

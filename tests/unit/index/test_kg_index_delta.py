@@ -17,8 +17,8 @@ from hash_embedder import HashEmbedder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.embeddings.base import Embedder
 from pipeline.errors import IndexError_
-from pipeline.index.base import Embedder
 from pipeline.index.kg_index import DeltaMismatchError, KGIndex, RefreshResult
 from pipeline.models import (
     IRI,

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.embeddings import SentenceTransformerEmbedder
 from pipeline.errors import InputError
-from pipeline.index import KGIndex, SentenceTransformerEmbedder
+from pipeline.index import KGIndex
 from pipeline.models import (
     IRI,
     AddAssertion,

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.confidence.agreement import confidence_of
+from pipeline.embeddings.base import Embedder
 from pipeline.errors import InputError
-from pipeline.index.base import Embedder
 from pipeline.models import (
     IRI,
     AddAssertion,

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from pipeline.embeddings.base import Embedder, l2_normalise
 from pipeline.errors import ConfigurationError
-from pipeline.index.base import Embedder, l2_normalise
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
