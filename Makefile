@@ -19,7 +19,7 @@ export TOKENIZERS_PARALLELISM := false
 help:
 	@echo "make demo   - install (locked) and build the sample knowledge graph, answer 3 queries"
 	@echo "make test   - install (locked) and run every test, with a real Neo4j started here"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff + mypy + import-linter (the layers of docs/architecture.md)"
 	@echo "make ui     - Prefect server on 127.0.0.1:$(UI_PORT) + worker, deployments, one demo build"
 	@echo "make ui-stop - stop what make ui started (by the PIDs in .run/)"
 
@@ -40,8 +40,9 @@ test: setup chromium
 	deploy/neo4j/with-neo4j.sh $(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check pipeline flows verikg_cli tests
+	$(VENV)/bin/ruff check pipeline flows verikg_cli tests benchmarks
 	$(VENV)/bin/mypy pipeline flows verikg_cli
+	$(VENV)/bin/lint-imports --no-cache
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -56,7 +56,7 @@ from pipeline.embeddings.embedder import (
     default_model_path,
     resolve_precision,
 )
-from pipeline.evaluation.shared_data import shared_data_dir
+from verikg_cli.shared_data import shared_data_dir
 
 QUALITY_BAR = {"cos_min": 0.999, "cos_mean": 0.999, "recall@10": 0.99}
 

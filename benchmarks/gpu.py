@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 import torch
 from common import recall  # benchmarks/ is on sys.path
+from kmeans import faiss_gpus, kmeans, train_kmeans
 
-from pipeline.index.kmeans import faiss_gpus, kmeans, train_kmeans
 from pipeline.index.torch_scan import (
     ScanStats,
     effective_bandwidth,

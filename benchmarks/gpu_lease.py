@@ -1,7 +1,7 @@
 """Run ``benchmarks/gpu.py`` on a leased GPU machine that has PyTorch but not the project's
 environment (no FAISS, pydantic, or the packaged model), in one call.
 
-``gpu.py`` needs only ``pipeline.index.torch_scan``, ``pipeline.index.kmeans`` and the
+``gpu.py`` needs only ``pipeline.index.torch_scan``, ``benchmarks/kmeans.py`` and the
 embedder's model path; the packages ``pipeline`` and ``pipeline.index`` import everything else
 on import (FAISS, pydantic, the stores). So this runner registers those two as bare packages
 (their modules load from the source tree, their ``__init__`` is not run) and then runs

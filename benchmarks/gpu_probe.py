@@ -25,6 +25,7 @@ gpu_lease.bare_packages()
 import torch  # noqa: E402
 
 from pipeline.index import torch_scan as ts  # noqa: E402
+from pipeline.index.torch_precision import exact_matmul  # noqa: E402
 
 N, D = 1_000_000, 384
 Call = Callable[[], object]
@@ -61,7 +62,7 @@ def main() -> None:
     q64 = (x[:64] + 0.01).contiguous()
     mask = torch.rand(N, device=dev, generator=g) < 0.1
     b32, b16 = N * D * 4, N * D * 2
-    with ts.exact_matmul():
+    with exact_matmul():
         bench("fp32 q@X.T (M=1)", lambda: q @ x.T, b32)
         bench("fp32 X@q.T", lambda: x @ q.T, b32)
         bench("fp32 mv(X,q)", lambda: torch.mv(x, q[0]), b32)

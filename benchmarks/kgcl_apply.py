@@ -61,7 +61,8 @@ from pydantic import SecretStr
 from pipeline.embeddings.base import Embedder
 from pipeline.index.kg_index import KGIndex
 from pipeline.kgcl.parser import parse_change_request
-from pipeline.kgcl.store_apply import apply_compiled, compile_request
+from pipeline.kgcl.store_apply import apply_compiled
+from pipeline.kgcl.store_plan import compile_request
 from pipeline.models import (
     IRI,
     Assertion,

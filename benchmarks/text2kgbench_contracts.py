@@ -37,7 +37,6 @@ from typing import Any
 
 from pipeline.confidence.calibration import calibration, fit_calibration, reliability_diagram
 from pipeline.evaluation.runner import OUTPUTS, evaluate_text2kgbench
-from pipeline.evaluation.shared_data import shared_data_dir
 from pipeline.evaluation.text2kgbench import (
     METRICS,
     load_bench_ontology,
@@ -46,6 +45,7 @@ from pipeline.evaluation.text2kgbench import (
     score_system,
 )
 from pipeline.models import WrittenForm
+from verikg_cli.shared_data import require_shared_data
 
 ONTOLOGIES = [("dbpedia_webnlg", "1_university"), ("dbpedia_webnlg", "7_company"),
               ("dbpedia_webnlg", "8_celestialbody"), ("wikidata_tekgen", "6_computer"),
@@ -97,13 +97,13 @@ def _official_mismatches(base: Path, onto: str, system: str, responses: Path) ->
 def main() -> None:
     here = Path(__file__).resolve().parent
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path,
-                    default=(shared_data_dir() or Path("shared/data")) / "text2kgbench")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="the Text2KGBench folder (default: text2kgbench in the shared data)")
     ap.add_argument("--out", type=Path, default=here / "results")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="t2k-") as tmp:
-        run_all(args.data, args.out, Path(tmp))
+        run_all(args.data or require_shared_data("text2kgbench"), args.out, Path(tmp))
 
 
 def run_all(data: Path, out: Path, work: Path) -> None:

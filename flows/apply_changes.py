@@ -11,24 +11,21 @@ texts are embedded) and is saved again.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clients import index_dir, make_embedder, make_store, open_index
+from flows.clients import make_embedder, make_store, open_index, save_index, saved_index
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
 from pipeline.embeddings import Embedder
 from pipeline.index import KGIndex
-from pipeline.index.kg_index import MANIFEST
 from pipeline.kgcl.governance import apply_request, check_applicable
-from pipeline.models import Frozen, Ontology, Role
+from pipeline.models import Frozen, Role
 from pipeline.ontology import load_ontology
 from pipeline.settings import Settings
-from pipeline.store import GraphStore
 
 #: how the index comes along: ``build`` (the flows' index, built if missing), ``saved`` (the
 #: saved index only if it is this store's; none is built), ``none`` (the store alone: the
@@ -53,23 +50,6 @@ class ApplyReport(Frozen):
     index_version: int | None = None
 
 
-def saved_index(settings: Settings, store: GraphStore, embedder: Embedder | None,
-                ontology: Ontology | None) -> KGIndex | None:
-    """The index saved in the data directory if it was built from ``store`` with this
-    embedder's model; None otherwise (an index of another store is left alone)."""
-    directory = index_dir(settings)
-    try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("store") != store.descriptor:
-        return None
-    chosen = embedder or make_embedder(settings)
-    if manifest.get("model_id") != chosen.model_id:
-        return None
-    return KGIndex.load(directory, chosen, ontology=ontology)
-
-
 def run_apply(request_id: str, settings: Settings, ontology_path: Path, *, actor: str,
               role: Role, index_mode: IndexMode = "build",
               embedder: Embedder | None = None) -> ApplyReport:
@@ -87,7 +67,7 @@ def run_apply(request_id: str, settings: Settings, ontology_path: Path, *, actor
         outcome = apply_request(store, request_id, ontology, actor=actor, role=role,
                                 index=index)
         if index is not None:
-            index.save(index_dir(settings))
+            save_index(settings, index)
         done = store.get_change_request(request_id)
         assert done is not None
         return ApplyReport(
@@ -145,5 +125,4 @@ def apply_changes(request_id: str, actor: str, role: Role = "certifier",
     return report
 
 
-__all__ = ["ApplyReport", "IndexMode", "apply_change_request", "apply_changes", "run_apply",
-           "saved_index"]
+__all__ = ["ApplyReport", "IndexMode", "apply_change_request", "apply_changes", "run_apply"]

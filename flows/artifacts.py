@@ -22,7 +22,6 @@ from uuid import UUID
 
 if TYPE_CHECKING:
     from pipeline.models import BuildReport
-    from pipeline.store import GraphStore
 
 #: artifact keys (lowercase letters, digits and dashes only)
 BUILD_SUMMARY = "verikg-build-summary"
@@ -153,15 +152,6 @@ def confidence_markdown(confidences: Sequence[float], *, threshold: float | None
             + markdown_table(("confidence", "assertions"), rows) + "\n")
 
 
-def graph_confidences(store: GraphStore) -> list[float]:
-    """The confidence of every assertion in the graph (draft, certified, contested): what
-    the build left, new and reinforced alike."""
-    from pipeline.models import AssertionStatus
-
-    return [a.confidence for a in store.assertions()
-            if a.status is not AssertionStatus.QUARANTINED]
-
-
 def publish_build_artifacts(report: BuildReport, confidences: Sequence[float] | None = None,
                             *, threshold: float | None = None,
                             title: str = "Confidence of the graph's assertions") -> list[UUID]:
@@ -217,5 +207,5 @@ def evaluation_markdown(result: Mapping[str, Any], diagram_png: bytes | None) ->
 
 __all__ = ["BUILD_CONFIDENCE", "BUILD_SUMMARY", "CERTIFY_SUMMARY", "EVALUATE_SUMMARY",
            "REINDEX_SUMMARY", "build_summary_markdown", "confidence_markdown",
-           "confidence_plot", "evaluation_markdown", "graph_confidences", "markdown_table",
+           "confidence_plot", "evaluation_markdown", "markdown_table",
            "png_data_uri", "publish_build_artifacts", "publish_markdown", "publish_summary"]

@@ -1,13 +1,13 @@
 """The ``certify`` flow: promote draft assertions that meet a rule to certified.
 
-The rule is any combination of: a minimum confidence, assertions that applied change
-requests added or changed (a reviewed request is a second pair of eyes on those
-assertions), and explicit ids. Without any of them the flow refuses: "certify everything"
-must never be a default. Promotion goes through ``pipeline.kgcl.governance.certify``, the
-same audited, role-gated call as ``kgcl certify``: one transaction, one ``certify`` audit
-entry per assertion, a refusal audited for a role that may not certify. The flows' index
-(``<data dir>/index``), when it is this store's, follows by a delta (a status change
-re-embeds nothing).
+The rule (``pipeline.kgcl.certify_rule``) is any combination of: a minimum confidence,
+assertions that applied change requests added or changed (a reviewed request is a second
+pair of eyes on those assertions), and explicit ids. Without any of them the flow refuses:
+"certify everything" must never be a default. Promotion goes through
+``pipeline.kgcl.governance.certify``, the same audited, role-gated call as ``kgcl certify``:
+one transaction, one ``certify`` audit entry per assertion, a refusal audited for a role
+that may not certify. The flows' index (``<data dir>/index``), when it is this store's,
+follows by a delta (a status change re-embeds nothing).
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.apply_changes import saved_index
 from flows.artifacts import CERTIFY_SUMMARY, publish_summary
-from flows.clients import index_dir, make_store
+from flows.clients import make_store, save_index, saved_index
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
 from pipeline.embeddings import Embedder
-from pipeline.errors import ChangeRequestError, ConfigurationError
+from pipeline.errors import ConfigurationError
+from pipeline.kgcl.certify_rule import describe_rule, select_drafts
 from pipeline.kgcl.governance import certify as certify_assertions
-from pipeline.models import Assertion, AssertionStatus, Frozen, RequestStatus, Role
+from pipeline.models import Frozen, Role
 from pipeline.ontology import load_ontology
 from pipeline.settings import Settings
-from pipeline.store import GraphStore
 
 
 class CertifyReport(Frozen):
@@ -45,54 +44,6 @@ class CertifyReport(Frozen):
     #: what the index did: "delta", "none", "rebuild"; "skipped" without a saved index
     index: str = "skipped"
     dry_run: bool = False
-
-
-def describe_rule(min_confidence: float | None, requests: list[str] | None,
-                  assertion_ids: list[str] | None) -> str:
-    parts = []
-    if min_confidence is not None:
-        parts.append(f"confidence >= {min_confidence:g}")
-    if requests:
-        parts.append(f"touched by applied request(s) {', '.join(requests)}")
-    if assertion_ids:
-        parts.append(f"one of {len(assertion_ids)} named assertion(s)")
-    return "draft and " + " and ".join(parts)
-
-
-def request_targets(store: GraphStore, request_ids: list[str]) -> set[str]:
-    """Assertion ids that the applied change requests ``request_ids`` added or changed (from
-    the audit log, where each primitive change records its target and request)."""
-    targets: set[str] = set()
-    for rid in request_ids:
-        request = store.get_change_request(rid.strip())
-        if request is None:
-            raise ChangeRequestError(f"no change request {rid!r} in {store.descriptor}")
-        if request.status is not RequestStatus.APPLIED:
-            raise ChangeRequestError(f"change request {request.id} is {request.status.value}, "
-                                     "not applied: only an applied request vouches for what "
-                                     "it changed")
-        targets |= {e.target for e in store.audit_log(request_id=request.id)
-                    if e.target.startswith("asr:")}
-    return targets
-
-
-def select_drafts(store: GraphStore, *, min_confidence: float | None,
-                  requests: list[str] | None, assertion_ids: list[str] | None,
-                  limit: int | None = None) -> list[Assertion]:
-    """The draft assertions meeting every part of the rule, most confident first (ties by
-    id, so a ``limit`` picks the same ones each time)."""
-    if min_confidence is None and not requests and not assertion_ids:
-        raise ConfigurationError("give a rule: min_confidence, requests and/or assertion_ids "
-                                 "(certifying every draft is never a default)")
-    drafts = store.assertions(status=AssertionStatus.DRAFT)
-    wanted = {a.strip() for a in assertion_ids} if assertion_ids else None
-    touched = request_targets(store, requests) if requests else None
-    chosen = [a for a in drafts
-              if (min_confidence is None or a.confidence >= min_confidence)
-              and (wanted is None or a.id in wanted)
-              and (touched is None or a.id in touched)]
-    chosen.sort(key=lambda a: (-a.confidence, a.id))
-    return chosen[:limit] if limit is not None else chosen
 
 
 @task(name="certify_assertions", cache_policy=NO_CACHE, **retry_options())
@@ -118,7 +69,7 @@ def certify_selected(settings: Settings, ontology_path: Path | None, *, actor: s
         outcome = certify_assertions(store, list(ids), actor=actor, role=role,
                                      reason=reason or f"certify flow: {rule}", index=index)
         if index is not None:
-            index.save(index_dir(settings))
+            save_index(settings, index)
         return CertifyReport(store=store.descriptor, actor=actor, role=role, rule=rule,
                              selected=ids, certified=outcome.changes,
                              store_version=outcome.version,
@@ -176,5 +127,4 @@ def certify(actor: str, role: Role = "certifier",
     return report
 
 
-__all__ = ["CertifyReport", "certify", "certify_selected", "describe_rule", "request_targets",
-           "select_drafts"]
+__all__ = ["CertifyReport", "certify", "certify_selected"]

@@ -8,12 +8,13 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from prefect import flow
 
-from flows.build_kg import ProgressFn, build_kg
+from flows.build_kg import build_kg
 from flows.clients import make_store
 from flows.query import QueryAnswer, answer_queries, load_queries
+from pipeline.build import ProgressFn
 from pipeline.models import BuildReport, Frozen
 from pipeline.ontology import load_ontology
-from pipeline.ontology.cq_checks import CQRun, run_cqs
+from pipeline.ontology.checks.cqs import CQRun, run_cqs
 from pipeline.settings import Settings
 
 

@@ -2,7 +2,7 @@
 proposal, merge and vote) → round 2 (draft, checks, critic, corrections) → files.
 
 As in ``build_kg``, tasks are thin calls into ``pipeline`` and the clients (chat models, the
-embedder) are built here from ``Settings``. The configured LLM plays every role (the roles
+embedder) come from ``flows.clients``. The configured LLM plays every role (the roles
 differ by their instructions), one model per step so that a backend that enforces JSON schemas
 gets the right one; answers are cached on disk, so a rerun with the same inputs asks nothing
 new and writes the same files. Tests pass scripted chat models and an embedder instead.
@@ -17,12 +17,10 @@ from langchain_core.language_models import BaseChatModel
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clients import make_embedder
+from flows.clients import make_chat_models, make_embedder
 from flows.params import InProcess, with_overrides
-from flows.secrets import resolve_secrets
 from pipeline.embeddings.base import Embedder
 from pipeline.ingest import TextFileLoader
-from pipeline.llm import SQLiteLLMCache, build_chat_model
 from pipeline.models import Document, Frozen
 from pipeline.ontology.design import (
     STEP_SCHEMAS,
@@ -65,15 +63,10 @@ def make_panel_models(settings: Settings, design: DesignSettings) -> dict[str, d
                                                                                    BaseChatModel]]:
     """The configured LLM for every agent, one model per step (each with that step's JSON
     schema), sampling at ``design.temperature`` with room for a whole draft, and answering
-    from ``<data_dir>/llm_cache.sqlite`` what it was asked before."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    tuned = resolve_secrets(settings).model_copy(update={
-        "llm_temperature": design.temperature,
-        "llm_max_tokens": max(settings.llm_max_tokens, design.max_tokens)})
-    cache = SQLiteLLMCache(settings.data_dir / "llm_cache.sqlite")
-    per_step: dict[Step, BaseChatModel] = {
-        step: build_chat_model(tuned, json_schema=json_schema(schema), cache=cache)
-        for step, schema in STEP_SCHEMAS.items()}
+    from the data directory's LLM cache what it was asked before."""
+    per_step = make_chat_models(settings, {step: json_schema(schema)
+                                           for step, schema in STEP_SCHEMAS.items()},
+                                temperature=design.temperature, max_tokens=design.max_tokens)
     return {name: per_step for name in design.agent_names()}
 
 

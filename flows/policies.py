@@ -29,6 +29,7 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 
+from flows.clients import DataDir
 from pipeline.errors import RetryableError
 from pipeline.settings import Settings
 
@@ -73,7 +74,7 @@ def retry_options(retries: int = RETRIES, backoff_seconds: float = BACKOFF_SECON
 
 def results_dir(settings: Settings) -> Path:
     """Where cached task results persist: beside the store and the index."""
-    return Path(settings.data_dir).resolve() / "prefect-results"
+    return DataDir.of(settings).prefect_results
 
 
 def cache_options(settings: Settings) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import yaml
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clients import index_dir, make_embedder, make_store, open_index
+from flows.clients import make_embedder, make_store, open_index, save_index
 from pipeline.errors import ConfigurationError
 from pipeline.models import Frozen
 from pipeline.ontology import load_ontology
@@ -51,7 +51,7 @@ def answer_queries(queries: Sequence[Query], settings: Settings,
                                                                     where=q.where)))
                    for q in queries]
         if changed or index.version != before:
-            index.save(index_dir(settings))  # keep what was built or refreshed
+            save_index(settings, index)  # keep what was built or refreshed
         return answers
     finally:
         store.close()

@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import REINDEX_SUMMARY, publish_summary
-from flows.clients import index_dir, make_embedder, make_store, open_index
+from flows.clients import make_embedder, make_int8_kernel, make_store, open_index, save_index
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
 from pipeline.embeddings import Embedder
@@ -48,13 +48,14 @@ def refresh_index(settings: Settings, ontology_path: Path | None, full: bool,
         ontology = load_ontology(ontology_path) if ontology_path else None
         chosen = embedder or make_embedder(settings)
         if full:
-            index = KGIndex.build(store, chosen, ontology=ontology)
+            index = KGIndex.build(store, chosen, ontology=ontology,
+                                  int8_kernel=make_int8_kernel(settings))
         else:
             index, _ = open_index(settings, store, chosen, ontology)
-        index.save(index_dir(settings))  # a refresh that changed nothing saves the same
+        directory = save_index(settings, index)  # a refresh that changed nothing: the same
         done = index.last_refresh
         return ReindexReport(
-            store=store.descriptor, directory=str(index_dir(settings)),
+            store=store.descriptor, directory=str(directory),
             action=done.action if done else "none",
             reason=(done.reason if done else "") or ("full rebuild asked" if full else ""),
             size=index.size, version=index.version,

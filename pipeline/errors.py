@@ -2,15 +2,19 @@
 
     VeriKGError
     ├── ConfigurationError          a setting or descriptor is wrong; fix it and rerun
-    ├── InputError                  user input cannot be used (what, where, what to do next)
+    ├── InputError                  user input cannot be used (what, where, what to do next);
+    │   │                           also a ValueError, as bad arguments are in Python
     │   ├── DocumentError           a missing, unreadable, binary or empty document
     │   ├── OntologyError           a corrupt or unusable ontology file
     │   ├── ChangeRequestError      an invalid or inapplicable KGCL change request
     │   └── PermissionDeniedError   the actor's role may not make this change
+    │       └── UnapprovedRequestError  a change request applied before its approval
     ├── ContractViolationError      an LLM step's output failed its contract after every retry
     ├── StoreError                  the graph store refused or lost a write (nothing committed)
     │   └── StoreUnavailableError   (retryable) the store cannot be reached right now
-    ├── IndexError_                 the vector index is missing, stale or inconsistent
+    ├── VectorIndexError            the vector index is missing, stale or inconsistent
+    │   ├── StaleIndexError         it does not reflect the store's version, may not refresh
+    │   └── DeltaMismatchError      a delta computed against another store version
     └── RetryableError              a transient failure worth retrying (marker base)
         ├── StoreUnavailableError
         └── LLMUnavailableError     the LLM endpoint timed out, refused or rate-limited
@@ -30,7 +34,7 @@ class ConfigurationError(VeriKGError):
     pass
 
 
-class InputError(VeriKGError):
+class InputError(VeriKGError, ValueError):
     pass
 
 
@@ -48,6 +52,10 @@ class ChangeRequestError(InputError):
 
 class PermissionDeniedError(InputError):
     pass
+
+
+class UnapprovedRequestError(PermissionDeniedError):
+    """A change request applied (or one of its changes) before a reviewer approved it."""
 
 
 class ContractViolationError(VeriKGError):
@@ -70,22 +78,33 @@ class LLMUnavailableError(RetryableError):
     pass
 
 
-class IndexError_(VeriKGError):  # noqa: N801 - avoids shadowing the builtin IndexError
-    pass
+class VectorIndexError(VeriKGError):
+    """The vector index is missing, stale or inconsistent with its store."""
+
+
+class StaleIndexError(VectorIndexError):
+    """The index does not reflect the store's current version and may not refresh itself."""
+
+
+class DeltaMismatchError(VectorIndexError):
+    """A delta that does not fit the index: computed against another store version."""
 
 
 __all__ = [
     "ChangeRequestError",
     "ConfigurationError",
     "ContractViolationError",
+    "DeltaMismatchError",
     "DocumentError",
-    "IndexError_",
     "InputError",
     "LLMUnavailableError",
     "OntologyError",
     "PermissionDeniedError",
     "RetryableError",
     "StoreError",
+    "StaleIndexError",
     "StoreUnavailableError",
+    "UnapprovedRequestError",
+    "VectorIndexError",
     "VeriKGError",
 ]

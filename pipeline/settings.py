@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     embedding_precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     device: str = "cpu"
 
+    #: the vector index's int8 scan kernel (C, compiled on first use); False: float32 scans only
+    int8_kernel: bool = True
+    #: where the compiled kernel is cached; empty = ~/.cache/verikg/kernels
+    kernel_cache: str = ""
+
     def store_descriptor(self) -> str:
         if self.store in ("sqlite:", "sqlite"):
             return f"sqlite:{self.data_dir / 'kg.sqlite'}"

@@ -1,7 +1,5 @@
-"""The toy ontology the flow tests build under: companies, their founders and their cities.
-
-(Importable from any test: pytest puts this folder, where the root conftest lives, on the path.)
-"""
+"""The toy ontology the flow tests build under: companies, their founders and their cities;
+its richer variant the stage tests check under, and the text their chunk holds."""
 
 from __future__ import annotations
 
@@ -43,6 +41,10 @@ STAGES_TOY_ONTOLOGY = """
 :employees a owl:DatatypeProperty ; rdfs:label "employees" ;
     rdfs:domain :Organization ; rdfs:range xsd:integer .
 """
+
+#: the text of the stage tests' document and chunk (the ``doc`` and ``chunk`` fixtures)
+STAGES_TEXT = ("Acme Rockets was founded by Ada Byron in 1998. Acme Rockets is based in Seattle. "
+               "The company has 250 employees.")
 
 
 def answer(*triples: tuple[str, str, str]) -> str:

@@ -108,29 +108,17 @@ def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt 
         return
     if fmt is not None or output is not None:
         raise typer.BadParameter("--format and --output go with --input, not --store")
-    from flows.secrets import resolve_secrets
-    from pipeline.kgcl import apply_to_store
-    from pipeline.kgcl.governance import apply_directly
-    from pipeline.ontology import load_ontology
+    from flows.curation import apply_kgcl
     from pipeline.settings import Settings
-    from pipeline.store import open_store
 
     if role not in ("reader", "curator", "certifier", "admin"):
         raise typer.BadParameter(f"unknown role {role!r}")
     assert store is not None
     request = _request(changes, command)
     try:
-        onto = load_ontology(ontology)
-        st = open_store(store, resolve_secrets(Settings(store=store)))
-        try:
-            if dry_run:  # writes nothing: any role may see what a request would do
-                n = apply_to_store(request, st, onto, actor=actor,
-                                   role=role, dry_run=True)  # type: ignore[arg-type]
-            else:
-                n = apply_directly(st, request, onto, actor=actor,
-                                   role=role)  # type: ignore[arg-type]
-        finally:
-            st.close()
+        # a dry run writes nothing: any role may see what a request would do
+        n = apply_kgcl(Settings(store=store), request, ontology, actor=actor,
+                       role=role, dry_run=dry_run)  # type: ignore[arg-type]
     except VeriKGError as exc:
         err.print(f"rejected: {exc}", highlight=False, markup=False)
         raise typer.Exit(code=1) from exc
@@ -143,8 +131,10 @@ def _apply_file(path: Path, fmt: str | None, output: str | None, request: str,
     """The file mode of ``apply``: read, apply atomically, write (never over a rejection)."""
     from pipeline.kgcl import parse_change_request
     from pipeline.kgcl.files import guess_format, load_graph, serialize_graph, write_atomically
-    from pipeline.kgcl.obo import OboDocument, apply_to_obo
-    from pipeline.kgcl.rdf_apply import apply_to_graph, iter_triples_nt
+    from pipeline.kgcl.obo_editor import apply_to_obo
+    from pipeline.kgcl.obo_format import OboDocument
+    from pipeline.kgcl.rdf_compare import iter_triples_nt
+    from pipeline.kgcl.rdf_editor import apply_to_graph
 
     in_fmt = _format(fmt, path)
     if output is None and not dry_run:
@@ -196,9 +186,10 @@ def diff(old: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="
          new: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="new version")],
          fmt: FormatOpt = None) -> None:
     """Print the KGCL change request (one command per line) that turns OLD into NEW."""
-    from pipeline.kgcl.diff import diff_graphs, diff_obo
     from pipeline.kgcl.files import load_graph
-    from pipeline.kgcl.obo import OboDocument
+    from pipeline.kgcl.obo_diff import diff_obo
+    from pipeline.kgcl.obo_format import OboDocument
+    from pipeline.kgcl.rdf_diff import diff_graphs
 
     old_fmt, new_fmt = _format(fmt, old), _format(fmt, new)
     if old_fmt != new_fmt:

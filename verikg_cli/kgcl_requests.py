@@ -95,12 +95,12 @@ def _settings(store: str, data_dir: Path | None):  # noqa: ANN202 - Settings, im
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _open(store: str, settings):  # noqa: ANN001, ANN202 - imported late
-    """The store, its password taken from a Prefect Secret block when one is named."""
-    from flows.secrets import resolve_secrets
-    from pipeline.store import open_store
+def _open(store: str, data_dir: Path | None = None):  # noqa: ANN202 - imported late
+    """The store, opened (for reading) by ``flows.clients``: its password taken from a
+    Prefect Secret block when one is named."""
+    from flows.clients import make_store
 
-    return open_store(store, resolve_secrets(settings))
+    return make_store(_settings(store, data_dir))
 
 
 def request(store: StoreOpt, actor: ActorOpt, changes: ChangesOpt = None,
@@ -108,15 +108,13 @@ def request(store: StoreOpt, actor: ActorOpt, changes: ChangesOpt = None,
             role: Annotated[str, typer.Option("--role", help="the author's role")] = "curator",
             ontology: OntologyOpt = Path("ontologies/space")) -> None:
     """File a change request for review (all commands must apply now); prints its id."""
-    from pipeline.kgcl.governance import file_request
-    from pipeline.ontology import load_ontology
+    from flows.curation import file_change_request
 
     who = _role(role)
     text = _text(changes, command)
     try:
-        onto = load_ontology(ontology)
-        with _open(store, _settings(store, None)) as st:
-            filed = file_request(st, text, onto, actor=actor, role=who)
+        filed = file_change_request(_settings(store, None), text, ontology, actor=actor,
+                                    role=who)
     except VeriKGError as exc:
         raise _reject(exc) from exc
     _out.print(filed.id, markup=False)
@@ -136,16 +134,15 @@ def review(request_id: Annotated[str, typer.Argument(help="the id `kgcl request`
            data_dir: DataOpt = None) -> None:
     """Approve (and apply) or reject a change request; never your own."""
     from flows.apply_changes import run_apply
-    from pipeline.kgcl.governance import review_request
+    from flows.curation import review_change_request
 
     if approve == reject:
         raise typer.BadParameter("give exactly one of --approve and --reject")
     who = _role(role)
     settings = _settings(store, data_dir)
     try:
-        with _open(store, settings) as st:
-            decided = review_request(st, request_id, approve=approve, reason=reason,
-                                     actor=actor, role=who)
+        decided = review_change_request(settings, request_id, approve=approve, reason=reason,
+                                        actor=actor, role=who)
     except VeriKGError as exc:
         raise _reject(exc) from exc
     if reject:
@@ -180,7 +177,7 @@ def requests(store: StoreOpt,
     except ValueError as exc:
         raise typer.BadParameter(f"unknown status {status!r}", param_hint="--status") from exc
     try:
-        with _open(store, _settings(store, None)) as st:
+        with _open(store) as st:
             found = st.change_requests(status=wanted, author=author)
     except VeriKGError as exc:
         raise _reject(exc) from exc
@@ -205,22 +202,13 @@ def certify(assertion_ids: Annotated[list[str], typer.Argument(help="assertion i
             ontology: OntologyOpt = Path("ontologies/space"), index: IndexOpt = True,
             data_dir: DataOpt = None) -> None:
     """Promote assertions to certified (certifier or admin only)."""
-    from flows.apply_changes import saved_index
-    from pipeline.kgcl.governance import certify as certify_assertions
-    from pipeline.ontology import load_ontology
+    from flows.curation import certify_assertions
 
     who = _role(role)
-    settings = _settings(store, data_dir)
     try:
-        with _open(store, settings) as st:
-            kg_index = saved_index(settings, st, None, load_ontology(ontology)) if index \
-                else None
-            outcome = certify_assertions(st, assertion_ids, actor=actor, role=who,
-                                         reason=reason, index=kg_index)
-            if kg_index is not None:
-                from flows.clients import index_dir
-
-                kg_index.save(index_dir(settings))
+        outcome = certify_assertions(_settings(store, data_dir), assertion_ids, actor=actor,
+                                     role=who, reason=reason, ontology_path=ontology,
+                                     update_index=index)
     except VeriKGError as exc:
         raise _reject(exc) from exc
     _out.print(f"certified {outcome.changes} assertion(s); store version {outcome.version}",
@@ -245,7 +233,7 @@ def log(store: StoreOpt,
     fmt = _format(fmt)
     start, end = _when(since, "--since"), _when(until, "--until")
     try:
-        with _open(store, _settings(store, None)) as st:
+        with _open(store) as st:
             entries = st.audit_log(actor=actor, action=action, target=target, since=start,
                                    until=end, request_id=request_id)
     except VeriKGError as exc:

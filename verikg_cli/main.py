@@ -176,8 +176,8 @@ def ontology_check(
 ) -> None:
     """Verify an ontology: every check, each finding with its reason code, severity and IRIs.
     Exit 1 if any finding is an error, 0 otherwise, 2 on bad usage."""
-    from pipeline.ontology.checks import check_file
-    from pipeline.ontology.cq_checks import open_kg
+    from flows.clients import open_kg
+    from pipeline.ontology.checks.report import check_file
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter(f"'{fmt}' is not one of text, json", param_hint="--format")
@@ -299,16 +299,14 @@ def _quarantine_soft(settings: Settings, check: str | None, reason: str | None,
 def runs(data_dir: Annotated[Path | None, typer.Option()] = None,
          fmt: Annotated[str, typer.Option("--format")] = "text") -> None:
     """The builds in the run ledger: open ones resume when the same build runs again."""
-    from flows.build_kg import LEDGER_FILE
-    from pipeline.ledger import RunLedger
+    from flows.clients import DataDir, make_ledger
 
     settings = _settings(None, data_dir)
-    path = settings.data_dir / LEDGER_FILE
-    if not path.exists():
+    if not DataDir.of(settings).ledger.exists():
         console.print(f"no builds recorded in {settings.data_dir}", highlight=False)
         return
     try:
-        with RunLedger(path) as ledger:
+        with make_ledger(settings) as ledger:
             rows: list[dict[str, Any]] = [{**r, "chunks": ledger.summary(str(r["run_id"]))}
                                           for r in ledger.runs()]
     except VeriKGError as exc:
@@ -328,9 +326,9 @@ def runs(data_dir: Annotated[Path | None, typer.Option()] = None,
 @merges_app.command("list")
 def merges_list(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
     """Every entity merge the builds made (undone ones marked)."""
-    from flows.merges import MergeLog
+    from flows.clients import make_merge_log
 
-    log = MergeLog.of(_settings(None, data_dir))
+    log = make_merge_log(_settings(None, data_dir))
     undone = log.undone()
     records = log.records()
     for m in records:
@@ -346,13 +344,10 @@ def merges_undo(merge_id: str, store: Annotated[str | None, typer.Option()] = No
                 actor: Annotated[str, typer.Option(help="who undoes it (audit log)")] = "cli",
                 ) -> None:
     """Split a merged entity back out of the one it was merged into (atomic, audited)."""
-    from flows.clients import make_store
-    from flows.merges import MergeLog
+    from flows.curation import undo_merge
 
-    settings = _settings(store, data_dir)
     try:
-        with make_store(settings) as st:
-            applied = MergeLog.of(settings).undo(st, merge_id, actor=actor)
+        applied = undo_merge(_settings(store, data_dir), merge_id, actor=actor)
     except VeriKGError as exc:
         raise _fail(exc) from exc
     console.print(f"undid {merge_id}: {applied} change(s) applied", highlight=False)

@@ -20,7 +20,7 @@ from pipeline.models import (
     Severity,
     local_name,
 )
-from pipeline.ontology.cq_checks import CQRun
+from pipeline.ontology.checks.cqs import CQRun
 from pipeline.store.rules import review_violations
 
 

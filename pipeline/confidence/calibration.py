@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from pipeline.errors import InputError
 from pipeline.models import CalibrationMap, Frozen
 
 
@@ -36,11 +37,11 @@ def calibration(confidences: Sequence[float], correct: Sequence[bool], *,
     conf = np.asarray(confidences, dtype=np.float64)
     hit = np.asarray(correct, dtype=np.float64)
     if conf.shape != hit.shape:
-        raise ValueError(f"{conf.size} confidences but {hit.size} labels")
+        raise InputError(f"{conf.size} confidences but {hit.size} labels")
     if conf.size and (conf.min() < 0 or conf.max() > 1):
-        raise ValueError("confidences must lie in [0, 1]")
+        raise InputError("confidences must lie in [0, 1]")
     if bins < 1:
-        raise ValueError("bins must be at least 1")
+        raise InputError("bins must be at least 1")
     which = np.minimum((conf * bins).astype(int), bins - 1)
     out, ece = [], 0.0
     for b in range(bins):
@@ -96,9 +97,9 @@ def fit_calibration(confidences: Sequence[float], correct: Sequence[bool], *,
     from sklearn.isotonic import IsotonicRegression
 
     if not confidences:
-        raise ValueError("a calibration needs labelled predictions to fit on")
+        raise InputError("a calibration needs labelled predictions to fit on")
     if len(confidences) != len(correct):
-        raise ValueError(f"{len(confidences)} confidences but {len(correct)} labels")
+        raise InputError(f"{len(confidences)} confidences but {len(correct)} labels")
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
     iso.fit(np.asarray(confidences, dtype=np.float64), np.asarray(correct, dtype=np.float64))
     xs = tuple(min(max(float(x), 0.0), 1.0) for x in iso.X_thresholds_)

@@ -147,5 +147,9 @@ def check_calibration(labels: Sequence[Label], assertions: Sequence[Assertion],
                                ece=round(cal.ece, 6), diagram=str(png))
 
 
-__all__ = ["Label", "LabelledCalibration", "LabelledPoint", "check_calibration",
-           "match_labels", "read_labels"]
+__all__ = [
+    "Label",
+    "check_calibration",
+    "match_labels",
+    "read_labels",
+]

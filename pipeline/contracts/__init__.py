@@ -7,13 +7,11 @@ checks on the assembled graph are ``pipeline.verify``.
 from pipeline.contracts.checks import CHECKS, parse_literal, resolve_property
 from pipeline.contracts.runner import TripleContract, parse_output
 from pipeline.contracts.spec import ContractSpec, load_contract
-from pipeline.text.grounding import find_mention
 
 __all__ = [
     "CHECKS",
     "ContractSpec",
     "TripleContract",
-    "find_mention",
     "load_contract",
     "parse_literal",
     "parse_output",

@@ -23,9 +23,11 @@ from pipeline.models import (
     Violation,
     ViolationReason,
 )
+from pipeline.text.dates import parse_date
 from pipeline.text.grounding import GroundingKind, ground
+from pipeline.text.hostile import injection_shapes
 from pipeline.text.normalise import normalise
-from pipeline.text.values import parse_date, parse_number
+from pipeline.text.values import parse_number
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -178,39 +180,6 @@ def object_in_text(s: CandidateState) -> Violation | None:
     return None
 
 
-#: a clause of a graph or SQL query right after a quote, bracket or semicolon, with more query
-#: after it: how a payload that escapes a quoted name goes on (``Acme`}) MATCH (n) DETACH
-#: DELETE n //``). An opening parenthesis is not a trigger ("Tinder (Match Group)" is a
-#: name), nor is a quoted word alone ("The \"Set\" Sessions").
-_QUERY_CLAUSE = re.compile(
-    r"[`'\"{};\])}]\s*[)}\]]*\s*\b(match|merge|create|delete|detach|drop|call|return|set|"
-    r"remove|union|foreach|load|unwind|with|insert|update|select|alter|grant)\b"
-    r"(?=.*?(?:[(=]|\b(?:table|database|graph|index|constraint|where|from|into|delete|match|"
-    r"return|set|n)\b))", re.IGNORECASE | re.DOTALL)
-#: a comment that cuts off the rest of a query: ``//`` or ``/*`` after a space, quote or
-#: bracket (not inside a URL), ``--`` at the end
-_QUERY_COMMENT = re.compile(r"(?:^|[\s`'\"{}();\]])(?://|/\*)|--\s*$")
-#: the instruction patterns of the ontology panel that never occur in a name (its
-#: ``role-hijack`` would refuse the game "Jailbreak", ``destructive-command`` "Clear All Ltd")
-_INSTRUCTION_SHAPES = ("override-instructions", "prompt-exfiltration", "markup")
-
-
-def injection_shapes(name: str) -> list[str]:
-    """Why ``name`` reads as query code or as an instruction to a model rather than as a name
-    (empty when it reads as a name). The instruction patterns are the ontology panel's
-    (``pipeline.ontology.design.safety``): narrow phrases an instruction needs."""
-    from pipeline.ontology.design.safety import hostile_reasons
-
-    found = []
-    if _QUERY_CLAUSE.search(name):
-        found.append("a query clause")
-    if _QUERY_COMMENT.search(name):
-        found.append("a query comment")
-    found.extend(r.replace("-", " ") for r in hostile_reasons(name)
-                 if r in _INSTRUCTION_SHAPES)
-    return found
-
-
 def names_are_plain(s: CandidateState) -> Violation | None:
     """Grounding cannot refuse a payload the document itself writes as a name (an injected
     document can write anything); this check refuses names that read as code or instructions,
@@ -279,11 +248,11 @@ _INTEGER_TYPES = ("integer", "int", "long", "short", "byte", "nonNegativeInteger
 def parse_literal(raw: str, datatype: str) -> str | None:
     """The canonical lexical form of ``raw`` as ``datatype``, or None if it does not parse.
 
-    Dates and numbers are read by ``pipeline.text.values`` — the same reading grounding uses:
-    dates take ISO form (``2001-07-01``; ``1920`` when only the year is stated), numbers may be
-    written with separators, decimals, an exponent, words or a scale ("875.4 million") and a
-    unit after them (the value is the number), after a word that only says they are
-    approximate ("about")."""
+    Dates and numbers are read by ``pipeline.text.dates`` and ``pipeline.text.values`` — the
+    same reading grounding uses: dates take ISO form (``2001-07-01``; ``1920`` when only the
+    year is stated), numbers may be written with separators, decimals, an exponent, words or a
+    scale ("875.4 million") and a unit after them (the value is the number), after a word that
+    only says they are approximate ("about")."""
     text = raw.strip()
     local = datatype.removeprefix(XSD)
     if local == "gYear":
@@ -370,5 +339,5 @@ CHECKS: dict[str, Check] = {
     "literal-datatype": literal_datatype,
 }
 
-__all__ = ["CHECKS", "CandidateState", "Check", "foreign_characters", "injection_shapes",
-           "parse_literal", "resolve_property"]
+__all__ = ["CHECKS", "CandidateState", "Check", "foreign_characters", "parse_literal",
+           "resolve_property"]

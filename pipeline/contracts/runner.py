@@ -39,7 +39,7 @@ from pipeline.models import (
     Violation,
     ViolationReason,
 )
-from pipeline.text.grounding import closest_pair, sentence_around, widen
+from pipeline.text.spans import closest_pair, sentence_around, widen
 
 OWL_THING = IRI("http://www.w3.org/2002/07/owl#Thing")
 XSD_STRING = IRI("http://www.w3.org/2001/XMLSchema#string")

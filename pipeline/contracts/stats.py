@@ -38,4 +38,6 @@ def contract_stats(extractions: Sequence[ChunkExtraction], spec: ContractSpec,
                          checks={n: stats(n) for n in names})
 
 
-__all__ = ["CheckStats", "ContractStats", "contract_stats"]
+__all__ = [
+    "contract_stats",
+]

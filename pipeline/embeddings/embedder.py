@@ -47,6 +47,9 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16")
 #: a ``progress`` callable gets (texts encoded so far, texts to encode in this call)
 ProgressCallback = Callable[[int, int], None]
+#: draws a progress bar for a call that encodes ``total`` texts: (per-batch callback, cleanup);
+#: the edge supplies one (``flows.clients.make_embedder``: a Rich bar on stderr)
+BarFactory = Callable[[int], tuple[ProgressCallback, Callable[[], None]]]
 #: with ``progress=None``, a bar is drawn on a terminal when a call encodes at least this many
 PROGRESS_MIN_TEXTS = 4096
 
@@ -107,15 +110,17 @@ class SentenceTransformerEmbedder(Embedder):
 
     ``precision``: ``"auto"`` (default; see the module docstring), ``"fp32"``, ``"bf16"`` or
     ``"fp16"`` — the dtype of the model's weights and activations; vectors come back as
-    unit-length float32 whatever it is. ``progress``: ``None`` draws a progress bar on a
-    terminal when one call encodes at least ``PROGRESS_MIN_TEXTS`` texts, ``True`` always,
-    ``False`` never; a callable receives ``(done, total)`` after every batch instead.
+    unit-length float32 whatever it is. ``progress``: ``None`` draws a progress bar (with
+    ``bar``, given by the caller) on a terminal when one call encodes at least
+    ``PROGRESS_MIN_TEXTS`` texts, ``True`` always, ``False`` never; a callable receives
+    ``(done, total)`` after every batch instead.
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *,
                  device: str = "cpu", batch_size: int = 64,
                  cache_path: Path | None = None, precision: Precision | str = "auto",
-                 progress: bool | ProgressCallback | None = None) -> None:
+                 progress: bool | ProgressCallback | None = None,
+                 bar: BarFactory | None = None) -> None:
         if batch_size < 1:
             raise ConfigurationError(f"batch_size must be >= 1, got {batch_size}")
         if precision != "auto" and precision not in PRECISIONS:
@@ -127,6 +132,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.cache_path = Path(cache_path) if cache_path else None
         self.requested_precision = str(precision)
         self.progress = progress
+        self.bar = bar
         self._precision: str | None = None
         self._model: SentenceTransformer | None = None
         self._model_id: str | None = None
@@ -178,12 +184,10 @@ class SentenceTransformerEmbedder(Embedder):
                 path = self.model_path
                 if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
                     raise ConfigurationError(f"no sentence-transformers model in {path}")
-                # belt and braces: a local path never needs the hub, and must never reach it
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 from sentence_transformers import SentenceTransformer
 
                 try:
+                    # a local directory and local files only: the hub is never asked
                     model = SentenceTransformer(str(path), device=self.device,
                                                 local_files_only=True)
                     if self.precision != "fp32":
@@ -250,20 +254,9 @@ class SentenceTransformerEmbedder(Embedder):
             return None, None
         if self.progress is None and (total < PROGRESS_MIN_TEXTS or not sys.stderr.isatty()):
             return None, None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        bar = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(),
-                       TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-        task = bar.add_task("embedding", total=total)
-        bar.start()
-        return (lambda done, _total: bar.update(task, completed=done)), bar.stop
+        if self.bar is None:
+            return None, None
+        return self.bar(total)
 
     # ---------------------------------------------------------------- cache
     def _db(self) -> sqlite3.Connection | None:
@@ -333,6 +326,6 @@ def _fingerprint(path: Path) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-__all__ = ["DEFAULT_MODEL_NAME", "PRECISIONS", "PROGRESS_MIN_TEXTS", "Precision",
+__all__ = ["DEFAULT_MODEL_NAME", "PRECISIONS", "PROGRESS_MIN_TEXTS", "BarFactory", "Precision",
            "ProgressCallback", "SentenceTransformerEmbedder", "cpu_has_amx_bf16",
            "default_model_path", "resolve_precision"]

@@ -37,6 +37,7 @@ from pipeline.contracts import TripleContract, load_contract
 from pipeline.contracts.checks import resolve_property
 from pipeline.contracts.spec import ContractSpec
 from pipeline.contracts.stats import contract_stats
+from pipeline.errors import InputError
 from pipeline.evaluation.replay import RecordedChatModel, recorded_answer
 from pipeline.evaluation.text2kgbench import (
     METRICS,
@@ -208,7 +209,7 @@ def evaluate_text2kgbench(ontology_path: Path, gold_path: Path, response_paths: 
     ``calibration_map`` replaces the contract's own map (a map fitted on other ontologies, for
     a held-out check); ``written_form`` is how kept triples are written back."""
     if not response_paths:
-        raise ValueError("at least one --responses file is needed")
+        raise InputError("at least one --responses file is needed")
     bench = load_bench_ontology(ontology_path)
     gold = load_gold(gold_path)
     spec = spec or load_contract()

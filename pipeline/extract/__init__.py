@@ -3,4 +3,7 @@
 from pipeline.extract.base import Extractor
 from pipeline.extract.llm_extractor import LLMExtractor
 
-__all__ = ["Extractor", "LLMExtractor", "SampleResult"]
+__all__ = [
+    "Extractor",
+    "LLMExtractor",
+]

@@ -31,8 +31,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from pipeline.llm.grammar import DOCUMENT_CLOSE, DOCUMENT_OPEN, GROUNDED
+from pipeline.llm.grammar import GROUNDED
 from pipeline.models import Ontology, OntologyProperty, PropertyKind, local_name
+from pipeline.text.hostile import DOCUMENT_CLOSE, DOCUMENT_OPEN
 
 PROMPT_VERSION = "extract-v1"
 

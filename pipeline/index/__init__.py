@@ -9,16 +9,14 @@ of rebuilding when the store changes.
 
 from __future__ import annotations
 
-from pipeline.index.kg_index import DeltaMismatchError, KGIndex, RefreshResult, StaleIndexError
+from pipeline.index.kg_index import KGIndex, RefreshResult
 from pipeline.index.vector_index import VectorIndex
 from pipeline.index.where import CategoricalColumn, WhereExpr, compile_where, parse_where
 
 __all__ = [
     "CategoricalColumn",
-    "DeltaMismatchError",
     "KGIndex",
     "RefreshResult",
-    "StaleIndexError",
     "VectorIndex",
     "WhereExpr",
     "compile_where",

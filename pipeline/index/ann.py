@@ -8,7 +8,9 @@ graph search finds, and ``recall@k`` below 1 is possible. So it is opt-in
 
 The filter is applied to the walk's results with an over-fetch sized from the filter's share
 of the rows (``search``); a query that comes back short of ``k`` while more rows match is
-fetched again four times wider (twice), and then answered by the exact scan.
+fetched again four times wider (twice), and then answered by the exact scan. The graph
+nodes each filter keeps are remembered per filter text (``filter_nodes``) until the index's
+rows or attributes change (``forget_masks``).
 
 Rows of the ``VectorIndex`` move when rows are removed (its arrays are compacted) while HNSW
 cannot delete nodes. The graph therefore keeps ``rows``: for each graph node, the index row it
@@ -19,15 +21,18 @@ are added to the graph as they come.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from pipeline.errors import ConfigurationError, IndexError_
+from pipeline.errors import ConfigurationError, VectorIndexError
 
 _REBUILD_TOMBSTONES = 0.25  # rebuild once this share of the graph's nodes are removed rows
 _RETRIES = 2  # over-fetch x4 this many times for queries short of k, then the exact scan
+_MASK_CACHE = 64  # filters whose node masks are remembered
 
 
 class HNSWGraph:
@@ -42,6 +47,7 @@ class HNSWGraph:
         self.m, self.ef_construction, self.ef_search = m, ef_construction, ef_search
         self._index: faiss.Index | None = None
         self.rows = np.zeros(0, dtype=np.int64)  # the index row of each graph node, -1: removed
+        self._masks: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()
 
     # ---------------------------------------------------------------- maintenance
     def _new(self) -> faiss.Index:
@@ -56,6 +62,7 @@ class HNSWGraph:
         if vectors.shape[0]:
             self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         self.rows = np.arange(vectors.shape[0], dtype=np.int64)
+        self._masks.clear()
 
     @property
     def built(self) -> bool:
@@ -101,7 +108,26 @@ class HNSWGraph:
         n = int(self._index.ntotal)
         return n * self.dim * 4 + n * self.m * 2 * 4 + self.rows.nbytes
 
+    def forget_masks(self) -> None:
+        """The index's rows or attributes changed: the remembered filter masks are stale."""
+        self._masks.clear()
+
     # ---------------------------------------------------------------- search
+    def filter_nodes(self, key: str, row_mask: Callable[[], np.ndarray | None]
+                     ) -> tuple[np.ndarray, int]:
+        """The graph nodes the filter ``key`` keeps and how many, remembered per filter;
+        ``row_mask`` gives the index rows it keeps (None: every row) when not remembered."""
+        hit = self._masks.get(key)
+        if hit is not None:
+            self._masks.move_to_end(key)
+            return hit
+        nodes = self.node_mask(row_mask())
+        hit = (nodes, int(nodes.sum()))
+        self._masks[key] = hit
+        while len(self._masks) > _MASK_CACHE:
+            self._masks.popitem(last=False)
+        return hit
+
     def node_mask(self, row_mask: np.ndarray | None) -> np.ndarray:
         """The graph nodes a search may return: live rows the filter keeps."""
         live = self.rows >= 0
@@ -127,7 +153,7 @@ class HNSWGraph:
 
         Returns (scores, rows) each (nq, k), -inf / -1 padded, and the short queries."""
         if self._index is None:
-            raise IndexError_("the HNSW graph is not built")
+            raise VectorIndexError("the HNSW graph is not built")
         nq, nodes_total = q.shape[0], int(self._index.ntotal)
         want = min(k, selected)
         out_s = np.full((nq, k), -np.inf, dtype=np.float32)
@@ -182,8 +208,8 @@ class HNSWGraph:
                 index = faiss.read_index(str(path / "hnsw.faiss"))
                 rows = np.load(path / "hnsw_rows.npy")
             except (OSError, RuntimeError, ValueError) as exc:
-                raise IndexError_(f"the HNSW graph in {path} is unreadable: {exc}") from exc
+                raise VectorIndexError(f"the HNSW graph in {path} is unreadable: {exc}") from exc
             if int(index.ntotal) != rows.shape[0] or (rows >= n_rows).any():
-                raise IndexError_(f"the HNSW graph in {path} does not match the index rows")
+                raise VectorIndexError(f"the HNSW graph in {path} does not match the index rows")
             graph._index, graph.rows = index, rows.astype(np.int64)
         return graph

@@ -34,9 +34,11 @@ computes the floor from all of theirs, and collects and bounds the candidates of
 chunks, so only the last k-of-a-few-hundred selection and the rescoring run on one thread.
 The threads are a pool that spins briefly between calls (a query every ~100 us hands over
 without a wake-up).
-Without a C compiler (or with ``VERIKG_INT8_KERNEL=0``) ``kernel()`` is None and the planner
-keeps the float32 scans; the compiled library is cached under ``VERIKG_KERNEL_CACHE``
-(default ``~/.cache/verikg/kernels``), keyed by the source and the CPU's flags.
+Whether and where the kernel is built is a ``KernelConfig`` the index passes in (the edge
+fills it from ``Settings.int8_kernel`` / ``Settings.kernel_cache``, i.e. ``VERIKG_INT8_KERNEL``
+/ ``VERIKG_KERNEL_CACHE``). Without a C compiler (or with ``enabled=False``) ``kernel()`` is
+None and the planner keeps the float32 scans; the compiled library is cached under
+``cache_dir`` (default ``~/.cache/verikg/kernels``), keyed by the source and the CPU's flags.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
-import os
+import os  # sched_getaffinity / cpu_count only
 import platform
 import shutil
 import subprocess
@@ -69,6 +71,21 @@ _INT4_MIN_ROWS = 4096  # partitions from this many rows get the 4-bit first pass
 # int8 codes at d = 384: below, a single query's scan is served from the core's own L2)
 _INT4_SCALES = (1.0, 0.9, 0.8, 0.7)  # 4-bit scale = f * peak / 7, the f of least residual per
 # row (clipping a few outlying dimensions pays: MiniLM rows' mean residual 0.133 -> 0.117)
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """Whether and where the C kernel is built (one compiled library per configuration)."""
+
+    #: False: no kernel, the float32 scans answer everything
+    enabled: bool = True
+    #: where compiled libraries are cached; None: ``~/.cache/verikg/kernels``
+    cache_dir: Path | None = None
+    #: the C compiler to run; None: ``cc``, else ``gcc``, from PATH
+    compiler: str | None = None
+
+
+DEFAULT_KERNEL = KernelConfig()
 
 
 def _aligned_empty(shape: tuple[int, ...], dtype: type) -> np.ndarray:
@@ -107,14 +124,12 @@ def _cpu_signature() -> str:
     return f"{platform.machine()}|{flags}"
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("VERIKG_KERNEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "verikg", "kernels")
-    return Path(base)
+def _cache_dir(config: KernelConfig) -> Path:
+    return config.cache_dir or Path("~/.cache/verikg/kernels").expanduser()
 
 
-def _compile(source: bytes, target: Path) -> None:
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+def _compile(source: bytes, target: Path, compiler: str | None) -> None:
+    cc = compiler or shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         raise OSError("no C compiler (cc) on PATH")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,17 +145,17 @@ def _compile(source: bytes, target: Path) -> None:
         out.replace(target)  # atomic: concurrent first uses never load a half-written file
 
 
-@lru_cache(maxsize=1)
-def _library() -> ctypes.CDLL | None:
+@lru_cache(maxsize=8)
+def _library(config: KernelConfig = DEFAULT_KERNEL) -> ctypes.CDLL | None:
     """The compiled kernel library, or None where it cannot be built (logged once)."""
-    if os.environ.get("VERIKG_INT8_KERNEL", "1").strip().lower() in ("0", "false", "no", "off"):
+    if not config.enabled:
         return None
     try:
         source = _SOURCE.read_bytes()
         digest = hashlib.sha256(source + _cpu_signature().encode()).hexdigest()[:16]
-        target = _cache_dir() / f"int8_scan-{digest}.so"
+        target = _cache_dir(config) / f"int8_scan-{digest}.so"
         if not target.exists():
-            _compile(source, target)
+            _compile(source, target, config.compiler)
         lib = ctypes.CDLL(str(target))
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("int8 scan kernel unavailable, float32 scans only: %s", exc)
@@ -158,27 +173,28 @@ def _library() -> ctypes.CDLL | None:
     return lib
 
 
-def int4_wanted(m: int, d: int) -> bool:
+def int4_wanted(m: int, d: int, config: KernelConfig = DEFAULT_KERNEL) -> bool:
     """Whether rows this many and this wide get the 4-bit first pass too: big enough to
     stream from beyond the core's L2 (``_INT4_MIN_ROWS``), whole blocks of 128 dimensions,
     and a kernel with VNNI (elsewhere unpacking nibbles costs more than the bytes saved)."""
-    lib = _library()
+    lib = _library(config)
     return (m >= _INT4_MIN_ROWS and d > 0 and d % 128 == 0 and lib is not None
             and bool(lib.verikg_int8_int4_fast()))
 
 
-def kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    """The compiled candidate kernel, or None where it cannot be built."""
-    lib = _library()
+def kernel(config: KernelConfig = DEFAULT_KERNEL
+           ) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """The compiled candidate kernel, or None where it cannot be built (or is disabled)."""
+    lib = _library(config)
     return None if lib is None else lib.verikg_int8_topk
 
 
-def amx(enable: bool | None = None) -> bool:
+def amx(enable: bool | None = None, config: KernelConfig = DEFAULT_KERNEL) -> bool:
     """Whether the kernel multiplies batches of queries with AMX tiles (Sapphire Rapids and
     later Xeons, where Linux grants them); ``enable`` turns that off or back on (tests,
     comparisons). Single queries always take the VNNI / plain loops: they are bound by memory,
     not arithmetic."""
-    lib = _library()
+    lib = _library(config)
     return lib is not None and bool(lib.verikg_int8_amx(-1 if enable is None else int(enable)))
 
 
@@ -225,10 +241,10 @@ class Int8Rows:
     stats4: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
 
     @classmethod
-    def quantize(cls, vectors: np.ndarray, ids: np.ndarray,
-                 sq_norms: np.ndarray | None) -> Int8Rows:
+    def quantize(cls, vectors: np.ndarray, ids: np.ndarray, sq_norms: np.ndarray | None,
+                 config: KernelConfig = DEFAULT_KERNEL) -> Int8Rows:
         """Codes for ``vectors`` (float32, contiguous) named ``ids``; ``sq_norms``: the L2
-        metric's |x|^2 (None: inner product)."""
+        metric's |x|^2 (None: inner product); ``config``: the kernel that will scan them."""
         x = np.ascontiguousarray(vectors, dtype=np.float32)
         m, d = x.shape
         scale = np.ones(m, dtype=np.float32)
@@ -262,7 +278,7 @@ class Int8Rows:
         slack_const = 0.0
         if sq_norms is not None:  # l2: 2 q.x - |x|^2 - |q|^2, two more roundings per score
             slack_const = 8.0 * _U * (float(sq_norms.max()) if m else 0.0)
-        four = _quantize4(x) if int4_wanted(m, d) else None
+        four = _quantize4(x) if int4_wanted(m, d, config) else None
         return cls(vectors=x, ids=np.ascontiguousarray(ids, dtype=np.int64), codes=codes,
                    rowsum=codes.sum(axis=1, dtype=np.int32), scale=scale, residual=residual,
                    norm=norm,
@@ -316,10 +332,11 @@ class Int8Rows:
         return buf.c[:nq].copy()
 
 
-def scores4(rows: Int8Rows, q: np.ndarray) -> np.ndarray:
+def scores4(rows: Int8Rows, q: np.ndarray, config: KernelConfig = DEFAULT_KERNEL
+            ) -> np.ndarray:
     """The 4-bit pass's approximate scores of every row for one query ((d,) float32): what
     it ranks rows by (tests and diagnostics). Needs the kernel and the rows' 4-bit codes."""
-    lib = _library()
+    lib = _library(config)
     if lib is None or rows.codes4 is None:
         raise ValueError("no 4-bit codes (or no kernel) for these rows")
     qf = np.ascontiguousarray(q, dtype=np.float32).reshape(-1)
@@ -422,4 +439,4 @@ def _scratch(nq: int, d: int, k: int) -> _Buffers:
     return buf
 
 
-__all__ = ["Int8Rows", "amx", "kernel", "threads"]
+__all__ = ["DEFAULT_KERNEL", "Int8Rows", "KernelConfig", "amx", "kernel", "threads"]

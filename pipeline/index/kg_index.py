@@ -1,14 +1,7 @@
 """The knowledge graph as a searchable vector index: one row per assertion and per entity.
 
-An assertion row embeds "Cassini mission — operated by — NASA" plus its evidence quote, so
-a question phrased like the source text finds it; an entity row embeds "NASA (Organization)".
-Attribute columns make the graph's structure filterable with ``where``: ``kind``
-(assertion/entity), ``type`` (entity class local name; an assertion's subject class),
-``predicate`` (local name; "" for entities), ``confidence`` (1.0 for entities),
-``status`` (draft/certified/quarantined/contested; "draft" for entities) and ``violations``
-(a list column: the check of each soft violation an assertion carries, sorted, informational
-ones left out; none for entities), filtered as ``violations == 0`` (no soft violation),
-``violations > 0`` or ``"shacl" in violations`` (see ``pipeline.index.where``).
+What a row embeds and which attribute columns make it filterable with ``where`` (kind, type,
+predicate, confidence, status, violations) is ``pipeline.index.kg_rows``.
 
 Consistency: the index records the store version it reflects (``version``) and the store it
 was built from (``store_descriptor``). Changes arrive as ``IndexDelta``s: ``apply_delta``
@@ -29,19 +22,28 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 
 from pipeline.embeddings.base import Embedder
-from pipeline.errors import IndexError_
+from pipeline.errors import DeltaMismatchError, VectorIndexError
+from pipeline.index.int8_scan import DEFAULT_KERNEL, KernelConfig
+from pipeline.index.kg_rows import (
+    RowSpec,
+    RowTable,
+    assertion_spec,
+    attributes,
+    entity_spec,
+    saved_specs,
+    violations_column_added,
+)
 from pipeline.index.vector_index import VectorIndex
-from pipeline.index.where import WhereExpr, decode_list, encode_list
+from pipeline.index.where import WhereExpr
 from pipeline.models import (
     Assertion,
     AssertionId,
@@ -53,10 +55,9 @@ from pipeline.models import (
     Ontology,
     Role,
     RowKind,
-    local_name,
 )
 from pipeline.store.base import GraphStore
-from pipeline.store.rules import review_violations, touched
+from pipeline.store.rules import touched
 
 RefreshAction = Literal["none", "delta", "rebuild"]
 MANIFEST = "kg_index.json"
@@ -64,47 +65,6 @@ MANIFEST = "kg_index.json"
 #: manifest the next free id; 1 (still read): rows by position, ids 0..n-1
 FORMAT_VERSION = 2
 _READABLE_FORMATS = (1, 2)
-_QUOTE_CHARS = 400  # the model truncates anyway; the triple comes first so it survives
-
-
-
-
-def humanise(name: str) -> str:
-    """``operatedBy`` → ``operated by``; ``launch_site`` → ``launch site``."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", local_name(name)).replace("_", " ")
-    return spaced.strip().lower() if spaced else name
-
-
-def assertion_label(assertion: Assertion, ontology: Ontology | None = None) -> str:
-    """The assertion as one readable line: subject — predicate — object."""
-    triple = assertion.triple
-    prop = ontology.get_property(triple.predicate) if ontology else None
-    predicate = prop.label if prop else humanise(triple.predicate)
-    return f"{triple.subject.label} — {predicate} — {triple.object_label}"
-
-
-def assertion_text(assertion: Assertion, ontology: Ontology | None = None) -> str:
-    """What gets embedded: the readable triple, then its first evidence quote."""
-    label = assertion_label(assertion, ontology)
-    quotes = sorted(assertion.provenance, key=lambda p: (p.document_id, p.chunk_id,
-                                                         p.span.start))
-    quote = next((p.quote.strip() for p in quotes if p.quote.strip()), "")
-    return f"{label}. {quote[:_QUOTE_CHARS]}" if quote else label
-
-
-def entity_label(entity: EntityRef, ontology: Ontology | None = None) -> str:
-    cls = ontology.class_label(entity.type_iri) if ontology else humanise(entity.type_iri)
-    return f"{entity.label} ({cls})"
-
-
-class DeltaMismatchError(IndexError_):
-    """A delta that does not fit the index: computed against another store version."""
-
-
-class StaleIndexError(IndexError_):
-    """The index does not reflect the store's current version and may not refresh itself."""
-
-
 
 
 @dataclass(frozen=True)
@@ -124,78 +84,22 @@ class RefreshResult:
         return self.action != "none"
 
 
-class _Spec(NamedTuple):
-    """Everything a row holds besides its vector; two equal specs are the same row."""
-
-    kind: RowKind
-    kgid: str
-    label: str
-    text: str
-    type_iri: str
-    type: str
-    predicate: str
-    confidence: float
-    status: str
-    #: the check of each soft violation, sorted (repeats kept: one name per violation)
-    violations: tuple[str, ...] = ()
-
-
-_COLUMNS = ("kind", "type", "predicate", "confidence", "status", "violations")
-
-
-def _assertion_spec(assertion: Assertion, ontology: Ontology | None) -> _Spec:
-    return _Spec("assertion", assertion.id, assertion_label(assertion, ontology),
-                 assertion_text(assertion, ontology), "",
-                 local_name(assertion.triple.subject.type_iri),
-                 local_name(assertion.triple.predicate), float(assertion.confidence),
-                 assertion.status.value,
-                 tuple(sorted(v.check for v in review_violations(assertion))))
-
-
-def _entity_spec(entity: EntityRef, ontology: Ontology | None) -> _Spec:
-    return _Spec("entity", entity.id, entity.label, entity_label(entity, ontology),
-                 entity.type_iri, local_name(entity.type_iri), "", 1.0, "draft")
-
-
-def _attributes(specs: Sequence[_Spec]) -> dict[str, np.ndarray]:
-    return {
-        "kind": np.array([s.kind for s in specs], dtype=str),
-        "type": np.array([s.type for s in specs], dtype=str),
-        "predicate": np.array([s.predicate for s in specs], dtype=str),
-        "confidence": np.array([s.confidence for s in specs], dtype=np.float64),
-        "status": np.array([s.status for s in specs], dtype=str),
-        "violations": np.array([encode_list(s.violations) for s in specs], dtype=str),
-    }
-
-
-def _violations_column_added(vectors: VectorIndex, device: str) -> VectorIndex:
-    """``vectors`` saved before the ``violations`` column existed, with that column: every row
-    without violations, which is what the store held at the version the index reflects (no
-    earlier release stored any; a later write moves the version, and the next sync's diff
-    brings its violations in). The vectors are kept, nothing is embedded."""
-    attributes = {name: vectors.column(name) for name in vectors.column_names}
-    attributes["violations"] = np.array([encode_list(())] * len(vectors), dtype=str)
-    return VectorIndex.build(np.array(vectors.vectors), attributes, metric=vectors.metric,
-                             ids=vectors.ids, device=device)
-
-
 class KGIndex:
     """A ``VectorIndex`` over a graph store's assertions and entities, plus row metadata."""
 
     def __init__(self, embedder: Embedder | None = None, *, ontology: Ontology | None = None,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", int8_kernel: KernelConfig = DEFAULT_KERNEL) -> None:
         self.embedder = embedder
         self.ontology = ontology
         self.device = device
+        #: whether and where the vector index's int8 scan kernel is built
+        self.int8_kernel = int8_kernel
         #: the store version this index reflects (None: not built, or a failed update)
         self.version: int | None = None
         self.store_descriptor = ""
         self.model_id = embedder.model_id if embedder is not None else ""
         self.vectors: VectorIndex | None = None
-        self._rows: dict[int, IndexRow] = {}  # row id -> row
-        self._specs: dict[int, _Spec] = {}  # row id -> what the row holds
-        self._by_key: dict[tuple[str, str], int] = {}  # (kind, kgid) -> row id
-        self._by_text: dict[str, set[int]] = {}  # text -> row ids (for reusing vectors)
+        self._table = RowTable()  # the rows by id, with what each holds
         self._next_row = 0  # ids are never reused, so a removed row's id stays retired
         self._lock = threading.RLock()
         #: texts embedded by the last build/refresh/delta (the rest were reused); tests read it
@@ -206,9 +110,9 @@ class KGIndex:
     # ---------------------------------------------------------------- building
     @classmethod
     def build(cls, store: GraphStore, embedder: Embedder, *, ontology: Ontology | None = None,
-              device: str = "cpu") -> KGIndex:
+              device: str = "cpu", int8_kernel: KernelConfig = DEFAULT_KERNEL) -> KGIndex:
         """Index every assertion and entity of ``store`` as of its current version."""
-        index = cls(embedder, ontology=ontology, device=device)
+        index = cls(embedder, ontology=ontology, device=device, int8_kernel=int8_kernel)
         with index._lock:
             index.last_refresh = index._rebuild(store, embedder, "build")
         return index
@@ -216,19 +120,19 @@ class KGIndex:
     def _rebuild(self, store: GraphStore, embedder: Embedder, reason: str) -> RefreshResult:
         # read the version first: a write racing this build leaves the index stale, not wrong
         version = store.version()
-        specs = ([_assertion_spec(a, self.ontology) for a in store.assertions()]
-                 + [_entity_spec(e, self.ontology) for e in store.entities()])
+        specs = ([assertion_spec(a, self.ontology) for a in store.assertions()]
+                 + [entity_spec(e, self.ontology) for e in store.entities()])
         reuse = self.model_id == embedder.model_id
         vectors_of, embedded = self._embed([s.text for s in specs], embedder, reuse=reuse)
         matrix = (np.stack([vectors_of[s.text] for s in specs]).astype(np.float32) if specs
                   else np.zeros((0, embedder.dim), dtype=np.float32))
-        built = VectorIndex.build(matrix, _attributes(specs), ids=np.arange(len(specs)),
-                                  device=self.device)
-        removed = len(self._rows)
+        built = VectorIndex.build(matrix, attributes(specs), ids=np.arange(len(specs)),
+                                  device=self.device, int8_kernel=self.int8_kernel)
+        removed = len(self._table)
         self.vectors = built
-        self._rows, self._specs, self._by_key, self._by_text = {}, {}, {}, {}
+        self._table = RowTable()
         for rid, spec in enumerate(specs):
-            self._put(rid, spec)
+            self._table.put(rid, spec)
         self._next_row = len(specs)
         self.version = version
         self.store_descriptor = getattr(store, "descriptor", "")
@@ -238,24 +142,6 @@ class KGIndex:
         return RefreshResult("rebuild", version, added=len(specs), removed=removed,
                              embedded=embedded, reason=reason)
 
-    def _put(self, rid: int, spec: _Spec) -> None:
-        if rid in self._specs:
-            self._drop(rid)
-        self._specs[rid] = spec
-        self._by_text.setdefault(spec.text, set()).add(rid)
-        self._rows[rid] = IndexRow(rid, spec.kind, spec.kgid, spec.label, spec.text,
-                                   spec.type_iri)
-        self._by_key[(spec.kind, spec.kgid)] = rid
-
-    def _drop(self, rid: int) -> None:
-        spec = self._specs.pop(rid)
-        del self._rows[rid]
-        del self._by_key[(spec.kind, spec.kgid)]
-        holders = self._by_text[spec.text]
-        holders.discard(rid)
-        if not holders:
-            del self._by_text[spec.text]
-
     def _embed(self, texts: Iterable[str], embedder: Embedder | None, *,
                reuse: bool) -> tuple[dict[str, np.ndarray], int]:
         """Vectors for ``texts``: this index's own vectors for texts it already holds (when
@@ -264,29 +150,29 @@ class KGIndex:
         wanted = list(dict.fromkeys(texts))
         known: dict[str, np.ndarray] = {}
         if reuse and self.vectors is not None:
-            holder = {t: min(self._by_text[t]) for t in wanted if t in self._by_text}
+            holder = {t: min(self._table.by_text[t]) for t in wanted if t in self._table.by_text}
             by_id = self._vectors_by_id(list(holder.values()))
             known = {t: by_id[rid] for t, rid in holder.items()}
         missing = [t for t in wanted if t not in known]
         if missing:
             if embedder is None:
-                raise IndexError_("this index has no embedder: pass one to KGIndex.load() or "
-                                  "refresh(), or build the index with one")
+                raise VectorIndexError("this index has no embedder: pass one to KGIndex.load() or "
+                                       "refresh(), or build the index with one")
             fresh = np.asarray(embedder.embed(missing), dtype=np.float32)
             if fresh.shape != (len(missing), embedder.dim):
-                raise IndexError_(f"embedder {embedder.model_id!r} returned shape "
-                                  f"{fresh.shape} for {len(missing)} texts")
+                raise VectorIndexError(f"embedder {embedder.model_id!r} returned shape "
+                                       f"{fresh.shape} for {len(missing)} texts")
             known.update(zip(missing, fresh, strict=True))
         return known, len(missing)
 
     def _require_embedder(self, embedder: Embedder | None = None) -> Embedder:
         chosen = embedder or self.embedder
         if chosen is None:
-            raise IndexError_("this index has no embedder: pass one to KGIndex.load() or "
-                              "refresh(), or build the index with one")
+            raise VectorIndexError("this index has no embedder: pass one to KGIndex.load() or "
+                                   "refresh(), or build the index with one")
         if self.model_id and chosen.model_id != self.model_id and self.vectors is not None:
-            raise IndexError_(f"index was built with embedding model {self.model_id!r}, not "
-                              f"{chosen.model_id!r}: rebuild it with KGIndex.build()")
+            raise VectorIndexError(f"index was built with embedding model {self.model_id!r}, not "
+                                   f"{chosen.model_id!r}: rebuild it with KGIndex.build()")
         self.embedder = chosen
         return chosen
 
@@ -301,8 +187,8 @@ class KGIndex:
         index's version, or ``store_version`` is older than it."""
         with self._lock:
             if self.vectors is None or self.version is None:
-                raise IndexError_("the index is empty or was left unusable by a failed update: "
-                                  "build it from a store first (or refresh it)")
+                raise VectorIndexError("the index is empty or was left unusable by a failed "
+                                       "update: build it from a store first (or refresh it)")
             if delta.base_version != self.version:
                 raise DeltaMismatchError(
                     f"the delta was computed against store version {delta.base_version}, but "
@@ -319,20 +205,20 @@ class KGIndex:
     def _apply(self, delta: IndexDelta, store_version: int) -> RefreshResult:
         vectors = self.vectors
         assert vectors is not None
-        targets = ([_assertion_spec(a, self.ontology) for a in delta.upserted_assertions]
-                   + [_entity_spec(e, self.ontology) for e in delta.upserted_entities])
+        targets = ([assertion_spec(a, self.ontology) for a in delta.upserted_assertions]
+                   + [entity_spec(e, self.ontology) for e in delta.upserted_entities])
         removed_keys = ([("assertion", i) for i in delta.removed_assertion_ids]
                         + [("entity", i) for i in delta.removed_entity_ids])
-        gone = [self._by_key[key] for key in removed_keys if key in self._by_key]
-        new: list[_Spec] = []
-        changed: list[tuple[int, _Spec]] = []
+        gone = [self._table.by_key[key] for key in removed_keys if key in self._table.by_key]
+        new: list[RowSpec] = []
+        changed: list[tuple[int, RowSpec]] = []
         for spec in targets:
-            rid = self._by_key.get((spec.kind, spec.kgid))
+            rid = self._table.by_key.get((spec.kind, spec.kgid))
             if rid is None:
                 new.append(spec)
-            elif self._specs[rid] != spec:
+            elif self._table.specs[rid] != spec:
                 changed.append((rid, spec))
-        retexted = {rid for rid, spec in changed if spec.text != self._specs[rid].text}
+        retexted = {rid for rid, spec in changed if spec.text != self._table.specs[rid].text}
         # everything that can fail (the embedder above all) runs before the index is touched
         vectors_of, embedded = self._embed(
             [s.text for s in new] + [s.text for rid, s in changed if rid in retexted],
@@ -345,21 +231,21 @@ class KGIndex:
                 vectors.remove(np.asarray(gone, dtype=np.int64))
             if changed:  # in place: a status change writes one column and moves no row
                 vectors.update([rid for rid, _ in changed],
-                               attributes=_attributes([spec for _, spec in changed]))
+                               attributes=attributes([spec for _, spec in changed]))
                 moved = [(rid, spec) for rid, spec in changed if rid in retexted]
                 if moved:
                     vectors.update([rid for rid, _ in moved], vectors=np.stack(
                         [vectors_of[spec.text] for _, spec in moved]))
             if new:
                 vectors.add(np.stack([vectors_of[spec.text] for spec in new]),
-                            _attributes(new), ids=np.asarray(new_ids, dtype=np.int64))
+                            attributes(new), ids=np.asarray(new_ids, dtype=np.int64))
         except BaseException:
             self.version = None  # the vectors may be half-updated: the next refresh rebuilds
             raise
         for rid in gone:
-            self._drop(rid)
+            self._table.drop(rid)
         for rid, spec in zip(add_ids, add_specs, strict=True):
-            self._put(rid, spec)
+            self._table.put(rid, spec)
         self._next_row += len(new)
         self.version = store_version
         self.last_embedded = embedded
@@ -381,27 +267,23 @@ class KGIndex:
         never wrong). Reads every assertion and entity; embeds nothing."""
         with self._lock:
             if self.version is None:
-                raise IndexError_("the index was never built: nothing to diff against")
+                raise VectorIndexError("the index was never built: nothing to diff against")
             version = store.version()
             assertions = store.assertions()
             entities = store.entities()
             upserted_a = [a for a in assertions
-                          if self._differs(_assertion_spec(a, self.ontology))]
-            upserted_e = [e for e in entities if self._differs(_entity_spec(e, self.ontology))]
+                          if self._table.differs(assertion_spec(a, self.ontology))]
+            upserted_e = [e for e in entities if self._table.differs(entity_spec(e, self.ontology))]
             have_a = {a.id for a in assertions}
             have_e = {e.id for e in entities}
-            removed_a = sorted(kgid for kind, kgid in self._by_key
+            removed_a = sorted(kgid for kind, kgid in self._table.by_key
                                if kind == "assertion" and kgid not in have_a)
-            removed_e = sorted(kgid for kind, kgid in self._by_key
+            removed_e = sorted(kgid for kind, kgid in self._table.by_key
                                if kind == "entity" and kgid not in have_e)
             delta = IndexDelta(base_version=self.version, upserted_assertions=upserted_a,
                                removed_assertion_ids=removed_a, upserted_entities=upserted_e,
                                removed_entity_ids=removed_e)
             return delta, version
-
-    def _differs(self, spec: _Spec) -> bool:
-        rid = self._by_key.get((spec.kind, spec.kgid))
-        return rid is None or self._specs[rid] != spec
 
     def delta_for_changes(self, store: GraphStore, changes: Sequence[Change]) -> IndexDelta:
         """The delta for ``changes`` (the primitives KGCL compiles to) once the store has
@@ -411,7 +293,7 @@ class KGIndex:
         then — ``apply_store_changes`` checks that for you."""
         with self._lock:
             if self.version is None:
-                raise IndexError_("the index was never built: build it from a store first")
+                raise VectorIndexError("the index was never built: build it from a store first")
             assertion_ids: set[str] = set()
             entity_ids: set[str] = set()
             for change in changes:
@@ -429,9 +311,9 @@ class KGIndex:
                 if entity is None:
                     removed_e.append(eid)
                     continue
-                spec = _entity_spec(entity, self.ontology)
-                rid = self._by_key.get(("entity", eid))
-                old = self._specs[rid] if rid is not None else None
+                spec = entity_spec(entity, self.ontology)
+                rid = self._table.by_key.get(("entity", eid))
+                old = self._table.specs[rid] if rid is not None else None
                 if old is None or old != spec:
                     upserted_e.append(entity)
                 if old is not None and (old.label, old.type_iri) != (spec.label, spec.type_iri):
@@ -444,7 +326,7 @@ class KGIndex:
                 got = store.get_assertion(AssertionId(aid))
                 if got is None:
                     removed_a.append(aid)
-                elif self._differs(_assertion_spec(got, self.ontology)):
+                elif self._table.differs(assertion_spec(got, self.ontology)):
                     upserted_a.append(got)
             return IndexDelta(base_version=self.version, upserted_assertions=upserted_a,
                               removed_assertion_ids=removed_a, upserted_entities=upserted_e,
@@ -497,8 +379,8 @@ class KGIndex:
         with self._lock:
             chosen = embedder or self.embedder
             if chosen is None:
-                raise IndexError_("this index has no embedder: pass one to KGIndex.load() or "
-                                  "refresh(), or build the index with one")
+                raise VectorIndexError("this index has no embedder: pass one to KGIndex.load() or "
+                                       "refresh(), or build the index with one")
             reason = self._rebuild_reason(store, chosen)
             if reason:
                 result = self._rebuild(store, chosen, reason)
@@ -521,25 +403,25 @@ class KGIndex:
     # ---------------------------------------------------------------- reading
     @property
     def size(self) -> int:
-        return len(self._rows)
+        return len(self._table.rows)
 
     def __len__(self) -> int:
         return self.size
 
     def row(self, row: int) -> IndexRow:
         """The row with id ``row`` (ids are stable, not positions); KeyError if none."""
-        return self._rows[row]
+        return self._table.rows[row]
 
     def rows(self) -> list[IndexRow]:
         """Every row, by id."""
         with self._lock:
-            return [self._rows[rid] for rid in sorted(self._rows)]
+            return [self._table.rows[rid] for rid in sorted(self._table.rows)]
 
     def find(self, kind: RowKind, kgid: str) -> IndexRow | None:
         """The row of assertion/entity ``kgid``, if the index holds one."""
         with self._lock:
-            rid = self._by_key.get((kind, kgid))
-            return None if rid is None else self._rows[rid]
+            rid = self._table.by_key.get((kind, kgid))
+            return None if rid is None else self._table.rows[rid]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._require_embedder().embed(list(texts))
@@ -549,9 +431,9 @@ class KGIndex:
         """Top-``k`` rows per query vector (exact, filtered), as (row, score) pairs."""
         with self._lock:  # a concurrent delta changes vectors and rows together
             if self.vectors is None:
-                raise IndexError_("the index is empty: build it from a store first")
+                raise VectorIndexError("the index is empty: build it from a store first")
             ids, scores = self.vectors.search(query_vectors, k, where)
-            rows = self._rows
+            rows = self._table.rows
             return [[(rows[int(i)], float(s)) for i, s in zip(qi, qs, strict=True) if i >= 0]
                     for qi, qs in zip(ids, scores, strict=True)]
 
@@ -564,7 +446,7 @@ class KGIndex:
         """Write the vectors (``vectors/``) and the row manifest (``kg_index.json``, last):
         the store version, model, store descriptor, rows with their ids, next free id."""
         if self.vectors is None:
-            raise IndexError_("nothing to save: build the index first")
+            raise VectorIndexError("nothing to save: build the index first")
         path = Path(directory)
         with self._lock:
             self.vectors.save(path / "vectors")
@@ -572,7 +454,7 @@ class KGIndex:
                 "format": FORMAT_VERSION, "version": self.version, "model_id": self.model_id,
                 "store": self.store_descriptor, "next_row": self._next_row,
                 "rows": [[rid, r.kind, r.kgid, r.label, r.text, r.type_iri]
-                         for rid, r in sorted(self._rows.items())],
+                         for rid, r in sorted(self._table.rows.items())],
             }
             tmp = path / f"{MANIFEST}.tmp"
             tmp.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
@@ -581,7 +463,8 @@ class KGIndex:
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str], embedder: Embedder | None = None, *,
-             ontology: Ontology | None = None, device: str = "cpu") -> KGIndex:
+             ontology: Ontology | None = None, device: str = "cpu",
+             int8_kernel: KernelConfig = DEFAULT_KERNEL) -> KGIndex:
         """Read an index written by ``save`` (this format or format 1). With an ``embedder``
         it must be the same model the index was built with; without one, pass one to
         ``refresh`` later."""
@@ -589,39 +472,22 @@ class KGIndex:
         try:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise IndexError_(f"no readable KG index in {path}: {exc}") from exc
+            raise VectorIndexError(f"no readable KG index in {path}: {exc}") from exc
         fmt = manifest.get("format")
         if fmt not in _READABLE_FORMATS:
-            raise IndexError_(f"KG index in {path} has format {fmt!r}; expected one of "
-                              f"{_READABLE_FORMATS}: rebuild it")
-        index = cls(None, ontology=ontology, device=device)
-        vectors = VectorIndex.load(path / "vectors", device=device)
+            raise VectorIndexError(f"KG index in {path} has format {fmt!r}; expected one of "
+                                   f"{_READABLE_FORMATS}: rebuild it")
+        index = cls(None, ontology=ontology, device=device, int8_kernel=int8_kernel)
+        vectors = VectorIndex.load(path / "vectors", device=device, int8_kernel=int8_kernel)
         # format 1 kept rows by position, and the vectors' ids were 0..n-1
         raw = ([[i, *r] for i, r in enumerate(manifest["rows"])] if fmt == 1
                else manifest["rows"])
         if "violations" not in vectors.column_names:
-            vectors = _violations_column_added(vectors, device)
-        ids = vectors.ids.tolist()
-        if len(raw) != len(ids) or {int(r[0]) for r in raw} != set(ids) \
-                or not set(_COLUMNS) <= set(vectors.column_names):
-            raise IndexError_(f"KG index in {path} is inconsistent: {len(ids)} vectors for "
-                              f"{len(raw)} rows; rebuild it")
-        columns = {name: vectors.column(name).tolist() for name in _COLUMNS}
-        position = {rid: pos for pos, rid in enumerate(ids)}
-        for rid, kind, kgid, label, text, type_iri in raw:
-            p = position[int(rid)]
-            if columns["kind"][p] != kind:
-                raise IndexError_(f"KG index in {path} is inconsistent: row {rid} is a {kind} "
-                                  f"but its vector is a {columns['kind'][p]}; rebuild it")
-            checks = decode_list(columns["violations"][p])
-            if checks is None:
-                raise IndexError_(f"KG index in {path} is inconsistent: row {rid} has no list "
-                                  "of violations; rebuild it")
-            index._put(int(rid), _Spec(kind, kgid, label, text, type_iri, columns["type"][p],
-                                       columns["predicate"][p], float(columns["confidence"][p]),
-                                       columns["status"][p], checks))
+            vectors = violations_column_added(vectors, device)
+        for rid, spec in saved_specs(raw, vectors, path):
+            index._table.put(rid, spec)
         index.vectors = vectors
-        index._next_row = int(manifest.get("next_row", max(ids, default=-1) + 1))
+        index._next_row = int(manifest.get("next_row", max(vectors.ids.tolist(), default=-1) + 1))
         index.version = manifest["version"]
         index.model_id = manifest["model_id"]
         index.store_descriptor = manifest.get("store", "")
@@ -630,5 +496,4 @@ class KGIndex:
         return index
 
 
-__all__ = ["DeltaMismatchError", "IndexDelta", "IndexRow", "KGIndex", "RefreshResult",
-           "StaleIndexError", "assertion_label", "assertion_text", "entity_label", "humanise"]
+__all__ = ["KGIndex", "RefreshResult"]

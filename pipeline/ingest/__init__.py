@@ -2,6 +2,6 @@
 
 from pipeline.ingest.base import Chunker, DocumentLoader
 from pipeline.ingest.chunker import SentenceChunker
-from pipeline.ingest.loader import TextFileLoader
+from pipeline.ingest.loader import TextFileLoader, load_documents
 
-__all__ = ["Chunker", "DocumentLoader", "SentenceChunker", "TextFileLoader"]
+__all__ = ["Chunker", "DocumentLoader", "SentenceChunker", "TextFileLoader", "load_documents"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.errors import ConfigurationError
 from pipeline.ingest.base import Chunker
 from pipeline.models import Chunk, Document
 
@@ -20,7 +21,7 @@ class SentenceChunker(Chunker):
 
     def __init__(self, max_chars: int = 1200, overlap_sentences: int = 0) -> None:
         if max_chars < 50:
-            raise ValueError("max_chars must be at least 50")
+            raise ConfigurationError("max_chars must be at least 50")
         self.max_chars = max_chars
         self.overlap_sentences = overlap_sentences
 

@@ -117,3 +117,9 @@ def _dedupe(docs: list[Document]) -> list[Document]:
     for d in docs:
         seen.setdefault(d.id, d)
     return list(seen.values())
+
+
+def load_documents(path: Path | str) -> list[Document]:
+    """The documents of a ``.txt``/``.md`` file or a folder of them (``TextFileLoader``);
+    ``DocumentError`` says which file cannot be read and why."""
+    return TextFileLoader().load(Path(path))

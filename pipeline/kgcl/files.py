@@ -1,7 +1,8 @@
 """Ontology files for KGCL: which format a file is in, reading it, writing it back.
 
 Formats: ``ttl`` (Turtle), ``nt`` (N-Triples), ``rdfxml`` (RDF/XML) through rdflib, and
-``obo`` (OBO 1.4) through :mod:`pipeline.kgcl.obo`, which keeps every untouched line as it was.
+``obo`` (OBO 1.4) through :mod:`pipeline.kgcl.obo_format`, which keeps every untouched
+line as it was.
 Graphs are read with only the core namespaces bound, so a rewritten file declares the prefixes
 it declared before and not rdflib's two dozen defaults.
 """
@@ -36,14 +37,14 @@ def normalize_format(name: str) -> FileFormat:
         return key  # type: ignore[return-value]
     if key in _ALIASES:
         return _ALIASES[key]
-    raise ValueError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
+    raise InputError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
 
 
 def guess_format(path: str | Path) -> FileFormat:
     """The format a file's extension names."""
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIXES:
-        raise ValueError(f"cannot tell the format of {path} from its extension; give --format "
+        raise InputError(f"cannot tell the format of {path} from its extension; give --format "
                          f"({', '.join(FORMATS)})")
     return _SUFFIXES[suffix]
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pipeline.errors import ChangeRequestError, PermissionDeniedError
+from pipeline.errors import ChangeRequestError, PermissionDeniedError, UnapprovedRequestError
 from pipeline.index.kg_index import KGIndex
 from pipeline.kgcl.store_apply import (
     ApplyOutcome,
@@ -45,8 +45,8 @@ from pipeline.kgcl.store_apply import (
     apply_primitives,
     apply_to_store,
     check_may_change,
-    compile_request,
 )
+from pipeline.kgcl.store_plan import compile_request
 from pipeline.models import (
     AssertionId,
     AssertionStatus,
@@ -64,11 +64,6 @@ from pipeline.store.base import ROLE_RIGHTS, GraphStore
 ROLES: tuple[Role, ...] = ("reader", "curator", "certifier", "admin")
 #: who may approve, reject and apply change requests
 REVIEWERS: frozenset[str] = frozenset({"certifier", "admin"})
-
-
-class UnapprovedRequestError(PermissionDeniedError):
-    """A change request that has not been approved (pending, rejected or already applied)
-    was asked to apply."""
 
 
 def _refuse(store: GraphStore, exc: PermissionDeniedError, *, actor: str, role: str,

@@ -25,10 +25,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from pipeline.text.hostile import DOCUMENT_CLOSE, DOCUMENT_OPEN
+
 #: Schema keyword marking a string property whose value must be copied from the document.
 GROUNDED = "x-verikg-grounded"
-#: The fence around the document in the prompt (``pipeline.extract.prompt`` writes it).
-DOCUMENT_OPEN, DOCUMENT_CLOSE = "<document>", "</document>"
 #: Bump when the mention rules change: it is part of the embedded model's cache key.
 GROUNDING_VERSION = "spans-v1"
 MAX_MENTION_WORDS = 8
@@ -218,8 +218,6 @@ def llama_class() -> type[Any]:
 
 
 __all__ = [
-    "DOCUMENT_CLOSE",
-    "DOCUMENT_OPEN",
     "GROUNDED",
     "candidate_mentions",
     "find_document",

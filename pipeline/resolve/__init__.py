@@ -5,17 +5,15 @@ between compatible classes); ``apply_merges`` and ``undo_merge`` rewrite asserti
 and ``merge_changes`` turns a rewrite into changes a ``GraphStore`` applies atomically.
 """
 
-from pipeline.resolve.entities import (
-    EntityResolver,
-    aliases_in_text,
+from pipeline.resolve.entities import EntityResolver, aliases_in_text, mention_counts
+from pipeline.resolve.merges import (
     apply_merges,
-    mention_counts,
     merge_changes,
     merge_targets,
     merged_triple,
-    resolution_key,
     undo_merge,
 )
+from pipeline.text.normalise import resolution_key
 
 __all__ = [
     "EntityResolver",

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.embeddings.base import Embedder
-from pipeline.errors import IndexError_
-from pipeline.index.kg_index import KGIndex, StaleIndexError
+from pipeline.errors import StaleIndexError, VectorIndexError
+from pipeline.index.kg_index import KGIndex
 from pipeline.index.where import WhereExpr, parse_where
 from pipeline.models import (
     Assertion,
@@ -45,8 +45,8 @@ class HybridRetriever:
                  ontology: Ontology | None = None, max_neighbours: int = 25,
                  max_entity_evidence: int = 5, auto_refresh: bool = True) -> None:
         if index.model_id and index.model_id != embedder.model_id:
-            raise IndexError_(f"index was built with {index.model_id!r} but the retriever "
-                              f"embeds with {embedder.model_id!r}: rebuild the index")
+            raise VectorIndexError(f"index was built with {index.model_id!r} but the retriever "
+                                   f"embeds with {embedder.model_id!r}: rebuild the index")
         self.store = store
         self.index = index
         self.embedder = embedder
@@ -87,8 +87,8 @@ class HybridRetriever:
             hits = self._hydrate(found, expand=expand, certified_only=certified_only)
             if hits is not None and self.store.version() == version:
                 return hits
-        raise IndexError_(f"the store kept changing during {_ATTEMPTS} search attempts; "
-                          "retry when writes settle")
+        raise VectorIndexError(f"the store kept changing during {_ATTEMPTS} search attempts; "
+                               "retry when writes settle")
 
     def _fresh_version(self) -> int | None:
         """Make sure the index reflects the store's current version (refreshing it, or

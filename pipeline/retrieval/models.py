@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pipeline.index.kg_index import assertion_label
+from pipeline.index.kg_rows import assertion_label
 from pipeline.models import (
     Assertion,
     ChunkId,

@@ -48,30 +48,7 @@ from pipeline.models import (
     WriteResult,
 )
 
-# ---- primitive changes, applied atomically by ``GraphStore.apply_changes`` (KGCL compiles to
-# these). ``kgcl`` carries the command text that asked for the change, for the audit log.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+#: the curation ops (``Change.op``, ``pipeline.models.changes``) a curator may apply
 _CURATION = frozenset({"add_assertion", "remove_assertion", "rename_entity", "set_status",
                        "create_entity", "delete_entity", "retype_entity", "add_annotation",
                        "remove_annotation"})

@@ -31,7 +31,7 @@ names of the checks it is flagged for, sorted, each once, informational ones lef
 neither property, as nodes written before violations were stored; one with only
 informational violations has ``violations`` alone.
 
-A ``STATED_IN`` relationship holds ``rules.provenance_row`` as its properties (``document_id``,
+A ``STATED_IN`` relationship holds ``forms.provenance_row`` as its properties (``document_id``,
 ``samples_*``, ``subject_mention``/``object_mention``, ``seen_at``, ``repairs``,
 ``subject_text``/``object_text``, ``subject_grounding``/``object_grounding``,
 ``corroboration``, ...), set when it is created and never rewritten: provenance merges by

@@ -3,7 +3,8 @@
 Both backends read the existing state inside their transaction, ask this module what a write
 means (what is new, what changed, who may do it, what the audit log says), and then only carry
 the plan out. Keeping the decisions here is what makes SQLite and Neo4j behave identically:
-the compliance suite proves it, this module makes it cheap to keep true.
+the compliance suite proves it, this module makes it cheap to keep true. What rows the
+backends store is in ``forms``; the change-request workflow in ``change_requests``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 
 from pipeline.errors import ChangeRequestError, PermissionDeniedError, StoreError
 from pipeline.models import (
-    IRI,
     AddAnnotation,
     AddAssertion,
     Assertion,
@@ -25,13 +25,10 @@ from pipeline.models import (
     AssertionStatus,
     AuditEntry,
     Change,
-    ChangeRequest,
     Chunk,
-    ChunkId,
     CreateEntity,
     DeleteEntity,
     Document,
-    DocumentId,
     EntityAnnotation,
     EntityId,
     EntityRef,
@@ -40,13 +37,9 @@ from pipeline.models import (
     RemoveAnnotation,
     RemoveAssertion,
     RenameEntity,
-    RequestStatus,
     RetypeEntity,
-    RunId,
     SetStatus,
     Severity,
-    Span,
-    Triple,
     Violation,
     WriteResult,
     local_name,
@@ -439,105 +432,6 @@ def entity_in_use(change: DeleteEntity, i: int, n: int, uses: int) -> ChangeRequ
                     "those edges first (in the same request) or obsolete the entity instead")
 
 
-# --------------------------------------------------------------------------- change requests
-
-
-_REQUEST_MOVES: dict[RequestStatus, frozenset[RequestStatus]] = {
-    RequestStatus.PENDING: frozenset({RequestStatus.APPROVED, RequestStatus.REJECTED}),
-    RequestStatus.APPROVED: frozenset({RequestStatus.APPLIED, RequestStatus.REJECTED}),
-    RequestStatus.REJECTED: frozenset(),
-    RequestStatus.APPLIED: frozenset(),
-}
-
-
-def check_request_update(stored: ChangeRequest | None, new: ChangeRequest,
-                         expect: RequestStatus | None) -> None:
-    """Refuse a change-request write that is not a legal step from what is stored: filing an
-    id that exists, deciding a request someone else decided meanwhile, a status move the
-    workflow does not have, or any change to the author, text or filing time."""
-    if expect is None:
-        if stored is not None:
-            raise ChangeRequestError(f"change request {new.id} already exists")
-        if new.status is not RequestStatus.PENDING:
-            raise ChangeRequestError(f"a new change request is filed pending, not "
-                                     f"{new.status.value}")
-        return
-    if stored is None:
-        raise ChangeRequestError(f"no change request {new.id!r} in this store")
-    if stored.status is not expect:
-        raise ChangeRequestError(f"change request {new.id} is {stored.status.value}, not "
-                                 f"{expect.value} (someone else decided it meanwhile?); "
-                                 "nothing was changed")
-    if new.status not in _REQUEST_MOVES[stored.status]:
-        raise ChangeRequestError(f"change request {new.id} cannot go from "
-                                 f"{stored.status.value} to {new.status.value}")
-    for name in ("author", "author_role", "kgcl", "created_at"):
-        if getattr(stored, name) != getattr(new, name):
-            raise StoreError(f"change request {new.id}: {name} cannot change after filing")
-    if new.status is RequestStatus.APPLIED:
-        for name in ("reviewer", "reviewer_role", "reviewed_at", "reason"):
-            if getattr(stored, name) != getattr(new, name):
-                raise StoreError(f"change request {new.id}: applying it cannot change its "
-                                 f"review ({name})")
-
-
-def request_row(r: ChangeRequest) -> dict[str, Any]:
-    """A change request as flat, primitive properties (a SQL row or a node's properties)."""
-    return {"id": r.id, "author": r.author, "author_role": r.author_role, "kgcl": r.kgcl,
-            "status": r.status.value, "created_at": timestamp(r.created_at),
-            "reviewer": r.reviewer, "reviewer_role": r.reviewer_role,
-            "reviewed_at": timestamp(r.reviewed_at) if r.reviewed_at else None,
-            "reason": r.reason, "applied_by": r.applied_by,
-            "applied_by_role": r.applied_by_role,
-            "applied_at": timestamp(r.applied_at) if r.applied_at else None}
-
-
-def request_from_row(row: Mapping[str, Any]) -> ChangeRequest:
-    def when(name: str) -> datetime | None:
-        value = row.get(name)
-        return datetime.fromisoformat(value) if value else None
-
-    return ChangeRequest(
-        id=row["id"], author=row["author"], author_role=row["author_role"], kgcl=row["kgcl"],
-        status=RequestStatus(row["status"]), created_at=datetime.fromisoformat(row["created_at"]),
-        reviewer=row.get("reviewer") or "", reviewer_role=row.get("reviewer_role") or "",
-        reviewed_at=when("reviewed_at"), reason=row.get("reason") or "",
-        applied_by=row.get("applied_by") or "",
-        applied_by_role=row.get("applied_by_role") or "", applied_at=when("applied_at"))
-
-
-def request_applied(request: ChangeRequest, *, at: datetime, changes: int) -> AuditEntry:
-    """The entry that records who applied an approved request; written by ``apply_changes``
-    in the transaction that applies it."""
-    return AuditEntry(at=at, actor=request.applied_by, action="apply_request",
-                      target=request.id, detail=f"applied {changes} change(s)",
-                      role=request.applied_by_role,
-                      before=state({"status": RequestStatus.APPROVED.value}),
-                      after=state({"status": request.status.value}), request_id=request.id)
-
-
-def request_order(r: ChangeRequest) -> tuple[datetime, str]:
-    return (r.created_at, r.id)
-
-
-def audit_row(entry: AuditEntry) -> dict[str, str]:
-    """An entry as stored (``seq`` is the store's to assign). ``before``/``after`` are stored
-    as ``before_state``/``after_state``: BEFORE and AFTER are SQL keywords."""
-    return {"at": timestamp(entry.at), "actor": entry.actor, "action": entry.action,
-            "target": entry.target, "detail": entry.detail, "role": entry.role,
-            "before_state": entry.before, "after_state": entry.after,
-            "request_id": entry.request_id}
-
-
-def audit_from_row(row: Mapping[str, Any]) -> AuditEntry:
-    """An entry from its stored form; fields an older store lacks read as empty."""
-    return AuditEntry(at=datetime.fromisoformat(row["at"]), actor=row["actor"],
-                      action=row["action"], target=row["target"], detail=row["detail"],
-                      role=row.get("role") or "", before=row.get("before_state") or "",
-                      after=row.get("after_state") or "",
-                      request_id=row.get("request_id") or "", seq=int(row.get("seq") or 0))
-
-
 #: audit entries recorded by ``record_audit`` for refusals carry this action
 REFUSED = "refused"
 
@@ -549,50 +443,7 @@ def refusal(*, actor: str, role: str, target: str, detail: str,
                       role=role, request_id=request_id)
 
 
-def annotation_row(a: EntityAnnotation) -> dict[str, str]:
-    return {"entity_id": a.entity_id, "property": a.property, "value": a.value}
-
-
-def annotation_from_row(row: Mapping[str, Any]) -> EntityAnnotation:
-    return EntityAnnotation(entity_id=EntityId(row["entity_id"]), property=IRI(row["property"]),
-                            value=row["value"])
-
-
-# --------------------------------------------------------------------------- flat rows
-
-
-def provenance_row(p: Provenance) -> dict[str, Any]:
-    """Provenance as flat, primitive properties (a SQL row or a relationship's properties)."""
-    return {"document_id": p.document_id, "chunk_id": p.chunk_id, "span_start": p.span.start,
-            "span_end": p.span.end, "quote": p.quote, "model": p.model,
-            "prompt_version": p.prompt_version, "run_id": p.run_id, "attempts": p.attempts,
-            "samples_agreeing": p.samples_agreeing, "samples_total": p.samples_total,
-            "subject_mention": p.subject_mention, "object_mention": p.object_mention,
-            "seen_at": p.seen_at.isoformat() if p.seen_at else None,
-            "repairs": json.dumps(list(p.repairs), ensure_ascii=False),
-            "subject_text": p.subject_text, "object_text": p.object_text,
-            "subject_grounding": p.subject_grounding, "object_grounding": p.object_grounding,
-            "corroboration": p.corroboration}
-
-
-def provenance_from_row(row: Mapping[str, Any]) -> Provenance:
-    """Provenance from its stored form; a field an older store lacks (no column value, no
-    relationship property) reads as its default."""
-    return Provenance(
-        document_id=DocumentId(row["document_id"]), chunk_id=ChunkId(row["chunk_id"]),
-        span=Span(start=row["span_start"], end=row["span_end"]), quote=row["quote"],
-        model=row["model"], prompt_version=row["prompt_version"], run_id=RunId(row["run_id"]),
-        attempts=row["attempts"], samples_agreeing=row["samples_agreeing"],
-        samples_total=row["samples_total"], subject_mention=row.get("subject_mention") or "",
-        object_mention=row.get("object_mention") or "",
-        seen_at=datetime.fromisoformat(row["seen_at"]) if row.get("seen_at") else None,
-        repairs=tuple(json.loads(row.get("repairs") or "[]")),
-        subject_text=row.get("subject_text") or "", object_text=row.get("object_text") or "",
-        subject_grounding=row.get("subject_grounding") or "",
-        object_grounding=row.get("object_grounding") or "",
-        # 0.0 is a value: only an absent one (an older store) reads as the default
-        **({} if row.get("corroboration") is None
-           else {"corroboration": float(row["corroboration"])}))
+# --------------------------------------------------------------------------- stored values
 
 
 def assertion_row(a: Assertion) -> dict[str, Any]:
@@ -639,25 +490,3 @@ def violations_from_json(text: str | None) -> tuple[Violation, ...]:
         return tuple(Violation.model_validate(v) for v in json.loads(text))
     except (ValueError, TypeError) as exc:
         raise StoreError(f"stored violations are not readable: {exc}") from exc
-
-
-def entity_from_row(row: Mapping[str, Any]) -> EntityRef:
-    return EntityRef(id=EntityId(row["id"]), label=row["label"], type_iri=IRI(row["type_iri"]))
-
-
-def assertion_from_rows(row: Mapping[str, Any], subject: Mapping[str, Any],
-                        obj: Mapping[str, Any] | None,
-                        provenance: Iterable[Mapping[str, Any]]) -> Assertion:
-    """Rebuild an assertion from its stored parts, provenance in ``provenance_order``."""
-    target: EntityRef | LiteralValue
-    if obj is not None:
-        target = entity_from_row(obj)
-    else:
-        target = LiteralValue(value=row["literal_value"], datatype=IRI(row["literal_datatype"]))
-    prov = sorted((provenance_from_row(p) for p in provenance), key=provenance_order)
-    return Assertion(id=AssertionId(row["id"]),
-                     triple=Triple(subject=entity_from_row(subject),
-                                   predicate=IRI(row["predicate"]), object=target),
-                     confidence=row["confidence"], status=AssertionStatus(row["status"]),
-                     provenance=tuple(prov),
-                     violations=violations_from_json(row.get("violations")))

@@ -1,12 +1,9 @@
 """Grounding: where a subject or object an LLM proposed is written in a text, and how.
 
 The evidence check against hallucination: a subject or object counts as grounded only when the
-text supports it. ``find_mention``/``find_mentions`` find a mention written as such (case,
-whitespace, punctuation and inflection aside), on a normalised copy of both texts that keeps a
-map back to the original offsets, so a span is exact in the source document.
-
-``ground`` and ``ground_all`` go further, and say how each span supports the mention, in this
-order of trust:
+text supports it. ``spans.find_mentions`` finds a mention written as such (case, whitespace,
+punctuation and inflection aside); ``ground`` and ``ground_all`` go further, and say how each
+span supports the mention, in this order of trust:
 
 1. ``exact``: the mention as written (``find_mentions``' exact match); ``inflected``: the same
    words with other inflections ("Pirate Parties" for "Pirate Party").
@@ -17,8 +14,8 @@ order of trust:
 3. ``kind="name"`` or ``"place"``: ``acronym``: the mention's acronym written with or without
    dots ("U.S." for "US"); ``alias``: another name of it given in ``aliases`` (alias → name);
    ``acronym``: its long form or acronym written in the same text as "Long Name (ACRO)";
-   ``alias``: another name of it in the built-in table (``names.ALIASES``); ``acronym``: an
-   acronym of three letters or more and a multi-word name with those initials.
+   ``alias``: another name of it in the built-in table (``name_tables.ALIASES``);
+   ``acronym``: an acronym of three letters or more and a multi-word name with those initials.
 4. ``kind="place"`` only: ``demonym``: the word for the place's people ("Italian", "Italians"
    for "Italy", "American" for "USA"), or the place for a demonym mention.
 
@@ -43,11 +40,13 @@ from functools import lru_cache
 from typing import Literal
 
 from pipeline.models import Frozen
+from pipeline.text.dates import date_covers, find_dates, parse_date
+from pipeline.text.name_tables import DEMONYMS
 from pipeline.text.names import (
-    DEMONYMS,
-    NOT_DEMONYMS,
-    STOPWORDS,
+    _demonym_hits,
     _long_forms,
+    _places_by_key,
+    _runs_with_initials,
     acronym_key,
     initials,
     long_form,
@@ -55,130 +54,13 @@ from pipeline.text.names import (
     name_key,
     places_of_demonym,
 )
-from pipeline.text.normalise import (
-    WORD_RUN,
-    _normalise_with_map,
-    _stem,
-    _stemmed_tokens,
-    _variants,
-)
-from pipeline.text.values import (
-    _SCALE_AFTER,
-    _numbers_equal,
-    _sign_before,
-    _Spans,
-    date_covers,
-    find_dates,
-    find_numbers,
-    parse_date,
-    parse_number,
-    units_compatible,
-)
+from pipeline.text.normalise import WORD_RUN
+from pipeline.text.spans import _exact_mentions, _inflected_mentions, _Spans, widen
+from pipeline.text.units import _SCALE_AFTER, _sign_before, units_compatible
+from pipeline.text.values import _numbers_equal, find_numbers, parse_number
 
 GroundingKind = Literal["name", "place", "value"]
 GroundingHow = Literal["exact", "inflected", "date", "number", "alias", "acronym", "demonym"]
-
-# where a sentence ends: . ! ? before whitespace, or a line break (headings, list items)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
-
-
-# --------------------------------------------------------------------------- mentions
-
-
-def _inflected_mentions(text: str, mention: str) -> list[tuple[int, int]]:
-    """Spans where ``mention`` is written with other inflections ("Pirate Parties" for
-    "Pirate Party", "launches" for "launch"): the same word stems in the same order."""
-    want = [_stem(w.casefold()) for w in WORD_RUN.findall(mention)]
-    if not want:
-        return []
-    words = _stemmed_tokens(text)
-    n = len(want)
-    first = want[0]
-    return [(words[i][1], words[i + n - 1][2]) for i in range(len(words) - n + 1)
-            if words[i][0] == first and all(words[i + k][0] == want[k] for k in range(1, n))]
-
-
-def find_mentions(text: str, mention: str) -> list[tuple[int, int]]:
-    """Every span ``(start, end)`` of ``mention`` in ``text`` on word boundaries, in order.
-
-    Case, punctuation and whitespace never matter; when the mention is not written as such,
-    a mention written with other inflections of the same words counts."""
-    found = _exact_mentions(text, mention)
-    return found or _inflected_mentions(text, mention)
-
-
-def _exact_mentions(text: str, mention: str) -> list[tuple[int, int]]:
-    norm, pos = _normalise_with_map(text)
-    found: list[tuple[int, int]] = []
-    for variant in _variants(mention):
-        start = 0
-        while True:
-            i = norm.find(variant, start)
-            if i < 0:
-                break
-            j = i + len(variant)
-            left_ok = i == 0 or norm[i - 1] == " "
-            right_ok = j == len(norm) or norm[j] == " "
-            if left_ok and right_ok:
-                found.append((pos[i], pos[j - 1] + 1))
-            start = i + 1
-        if found:
-            return found
-    return found
-
-
-def find_mention(text: str, mention: str) -> tuple[int, int] | None:
-    """The first span of ``mention`` in ``text`` on word boundaries, or None."""
-    spans = find_mentions(text, mention)
-    return spans[0] if spans else None
-
-
-def closest_pair(text: str, first: str, second: str) -> tuple[tuple[int, int],
-                                                              tuple[int, int]] | None:
-    """The occurrences of two mentions that lie closest together (the likeliest statement of
-    a fact naming both), or None if either is missing."""
-    a, b = find_mentions(text, first), find_mentions(text, second)
-    if not a or not b:
-        return None
-    ends = [m.start() for m in _SENTENCE_END.finditer(text)]
-
-    def sentence(span: tuple[int, int]) -> int:
-        return sum(1 for e in ends if e < span[0])
-
-    return min(((x, y) for x in a for y in b),
-               key=lambda p: (sentence(p[0]) != sentence(p[1]),
-                              max(p[0][1], p[1][1]) - min(p[0][0], p[1][0]), p[0][0]))
-
-
-def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen ``[start, end)`` to the sentence(s) containing it, for a readable quote."""
-    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
-    s = 0 if left < 0 else left + 1
-    while s < start and text[s].isspace():
-        s += 1
-    m = re.search(r"[.!?](\s|$)|\n", text[end:])
-    e = len(text) if m is None else end + m.start() + 1
-    return s, min(e, len(text))
-
-
-def widen(text: str, span: tuple[int, int], mention: str) -> tuple[int, int]:
-    """``span`` grown over the punctuation ``mention`` itself starts or ends with, where the
-    text has it too: "(66391) 1999 KW4" keeps its parentheses, "Saturn." gains no period."""
-    s, e = span
-    m = mention.strip()
-    i = 0
-    while i < len(m) and not m[i].isalnum() and s > 0 and text[s - 1] == m[i]:
-        i += 1
-    lead = m[:i]
-    if lead and text[s - len(lead):s] == lead:
-        s -= len(lead)
-    j = len(m)
-    while j > 0 and not m[j - 1].isalnum() and e < len(text):
-        j -= 1
-    trail = m[j:]
-    if trail and text[e:e + len(trail)] == trail:
-        e += len(trail)
-    return s, e
 
 
 # --------------------------------------------------------------------------- grounding
@@ -307,108 +189,6 @@ def _spans_of(text: str, form: str) -> list[tuple[int, int]]:
     if key is not None:
         return _acronym_spans(text, key)
     return [(s, e) for s, e in _exact_mentions(text, form) if _fits(text, s, e, form)]
-
-
-_RUN_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_RUN_GAP = re.compile(r"[ \t]+|[ \t]*-[ \t]*")
-
-
-@lru_cache(maxsize=512)
-def _runs_with_initials(text: str, letters: str) -> tuple[tuple[int, int], ...]:
-    """Spans of multi-word names in ``text`` whose capitalised content words start with
-    ``letters`` in order, joined by spaces or hyphens ("European Space Agency" for "ESA")."""
-    words = list(_RUN_WORD.finditer(text))
-    found: list[tuple[int, int]] = []
-    for i, first in enumerate(words):
-        if first.group()[0] != letters[0] or first.group().casefold() in STOPWORDS:
-            continue
-        k = 1
-        prev = first
-        for j in range(i + 1, len(words)):
-            w = words[j]
-            if k == len(letters) or not _RUN_GAP.fullmatch(text, prev.end(), w.start()):
-                break
-            prev = w
-            if w.group().casefold() in STOPWORDS and not w.group()[0].isupper():
-                continue
-            if w.group()[0] != letters[k]:
-                break
-            k += 1
-        if k == len(letters) and prev.group()[0].isupper():
-            found.append((first.start(), prev.end()))
-    return tuple(found)
-
-
-# ---- demonyms in a text
-
-
-@lru_cache(maxsize=1)
-def _demonym_forms() -> tuple[dict[str, tuple[str, tuple[str, ...]]], int]:
-    """Every place name, demonym and non-demonym phrase, casefolded, with what it is, and the
-    most words any of them has."""
-    forms: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for place in DEMONYMS:
-        for name in (place, *name_forms(place)):
-            if acronym_key(name) is None:
-                forms.setdefault(" ".join(name.casefold().split()), ("place", (place,)))
-    for phrase in NOT_DEMONYMS:
-        forms[phrase.casefold()] = ("blocked", ())
-    for word in {w for words in DEMONYMS.values() for w in words}:
-        forms.setdefault(word.casefold(), ("demonym", places_of_demonym(word)))
-    longest = max(len(_RUN_WORD.findall(f)) for f in forms)
-    return forms, longest
-
-
-@lru_cache(maxsize=1)
-def _places_by_key() -> dict[str, tuple[str, ...]]:
-    index: dict[str, list[str]] = {}
-    for place in DEMONYMS:
-        index.setdefault(name_key(place), []).append(place)
-    return {k: tuple(v) for k, v in index.items()}
-
-
-_LANGUAGE_BEFORE = re.compile(r"(?i)\b(?:in|into|from|speaks?|spoke|spoken|speaking)[ \t]+$")
-_LANGUAGE_AFTER = re.compile(r"(?i)[ \t]*(?:[.,;:!?)\]]|$)|[ \t]+(?:and|or|by|as|with|to|for|"
-                             r"is|was|in|on|at|but|than)(?![^\W_])")
-_LANGUAGE_NOUN = re.compile(r"(?i)(?:[ \t]+|-)(?:language|languages|translation|speaking|"
-                            r"speaker|speakers|dialect|word|words)(?![^\W_])")
-_FORM_GAP = re.compile(r"[ \t]+|-")
-
-
-@lru_cache(maxsize=512)
-def _demonym_hits(text: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
-    """Every demonym written in ``text`` (capitalised, singular or plural, not a language,
-    not inside a place name or a fixed phrase: "American" is never read in "American Samoa"
-    or "South American"), with the places it names. Longest form first, left to right."""
-    forms, longest = _demonym_forms()
-    words = list(_RUN_WORD.finditer(text))
-    hits: list[tuple[int, int, tuple[str, ...]]] = []
-    i = 0
-    while i < len(words):
-        if not words[i].group()[0].isupper():
-            i += 1
-            continue
-        j = i + 1        # words[i:j] is the longest run of joined words, at most ``longest``
-        while j < len(words) and j - i < longest and \
-                _FORM_GAP.fullmatch(text, words[j - 1].end(), words[j].start()):
-            j += 1
-        for k in range(j, i, -1):
-            s, e = words[i].start(), words[k - 1].end()
-            written = " ".join(text[s:e].casefold().split())
-            entry = forms.get(written)
-            if entry is None and written.endswith("s"):
-                entry = forms.get(written[:-1])
-                entry = entry if entry is not None and entry[0] == "demonym" else None
-            if entry is None:
-                continue
-            language = _LANGUAGE_NOUN.match(text, e) or (
-                _LANGUAGE_BEFORE.search(text, max(0, s - 20), s) and _LANGUAGE_AFTER.match(text, e))
-            if entry[0] == "demonym" and not language:
-                hits.append((s, e, entry[1]))
-            i = k - 1
-            break
-        i += 1
-    return tuple(hits)
 
 
 # ---- the tiers

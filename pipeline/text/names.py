@@ -1,21 +1,12 @@
 """Name variants: abbreviations and their long forms, demonyms and their places.
 
-Two tables hold the data, each in one place and easy to extend:
-
-- ``ALIASES``: long form → its other names. Widely used abbreviations of countries and
-  organisations ("US", "UK", "EU", "UN", "NASA", "NATO", ...) and a few alternative country
-  names in common use ("Holland", "Burma", "Czech Republic", "Ivory Coast"). Deliberately
-  small: an entry must name one thing wherever it is written ("America", "Georgia" or "LA" do
-  not).
-- ``DEMONYMS``: place → the words for its people and things ("Italy" → "Italian"), for the
-  world's countries, the United Kingdom's nations, some historical states and some major
-  regions. A demonym may belong to several places ("Dominican": Dominica and the Dominican
-  Republic; "Congolese": both Congos). ``NOT_DEMONYMS`` lists fixed phrases that start with
-  a demonym but do not mean its place ("Indian Ocean", "Spanish flu").
-
-An acronym is compared letter for letter, case kept and dots ignored: "U.S." is "US", and
-neither is "us". ``long_forms_in_text`` reads "Long Name (ACRO)" pairs written in a text;
-``initials`` gives the acronym a multi-word name abbreviates to.
+The data are the tables of ``name_tables`` (``ALIASES``, ``DEMONYMS``, ``NOT_DEMONYMS``,
+``STOPWORDS``); this module reads them. An acronym is compared letter for letter, case kept
+and dots ignored: "U.S." is "US", and neither is "us". ``long_forms_in_text`` reads "Long Name
+(ACRO)" pairs written in a text; ``initials`` gives the acronym a multi-word name abbreviates
+to. The scans of a text that grounding makes for names are here too: multi-word names with
+given initials (``_runs_with_initials``) and demonyms (``_demonym_hits``), each cached on the
+text.
 """
 
 from __future__ import annotations
@@ -24,362 +15,11 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
+from pipeline.text.name_tables import ALIASES, DEMONYMS, NOT_DEMONYMS, STOPWORDS
 from pipeline.text.normalise import normalise
 
-__all__ = ["ALIASES", "DEMONYMS", "NOT_DEMONYMS", "STOPWORDS", "acronym_key", "demonyms_of",
-           "initials", "long_form", "long_forms_in_text", "name_forms", "name_key",
-           "places_of_demonym", "same_name"]
-
-#: long form → other names of the same thing (abbreviations, alternative names)
-ALIASES: dict[str, tuple[str, ...]] = {
-    # countries and unions of countries
-    "United States": ("US", "USA", "United States of America"),
-    "United Kingdom": ("UK", "Great Britain", "Britain",
-                       "United Kingdom of Great Britain and Northern Ireland"),
-    "European Union": ("EU",),
-    "United Nations": ("UN",),
-    "United Arab Emirates": ("UAE",),
-    "Soviet Union": ("USSR", "Union of Soviet Socialist Republics"),
-    "Democratic Republic of the Congo": ("DRC", "DR Congo", "Congo-Kinshasa"),
-    "Republic of the Congo": ("Congo-Brazzaville",),
-    "China": ("PRC", "People's Republic of China"),
-    "North Korea": ("DPRK", "Democratic People's Republic of Korea"),
-    "South Korea": ("ROK", "Republic of Korea"),
-    "Russia": ("Russian Federation",),
-    "New Zealand": ("NZ",),
-    "Saudi Arabia": ("KSA",),
-    "Czechia": ("Czech Republic",),
-    "Netherlands": ("Holland",),
-    "Myanmar": ("Burma",),
-    "Ivory Coast": ("Côte d'Ivoire", "Cote d'Ivoire"),
-    "East Timor": ("Timor-Leste",),
-    "Eswatini": ("Swaziland",),
-    "Cape Verde": ("Cabo Verde",),
-    "North Macedonia": ("Republic of North Macedonia",),
-    "Turkey": ("Türkiye",),
-    "New York City": ("NYC",),
-    # organisations
-    "National Aeronautics and Space Administration": ("NASA",),
-    "European Space Agency": ("ESA",),
-    "North Atlantic Treaty Organization": ("NATO", "North Atlantic Treaty Organisation"),
-    "World Health Organization": ("WHO", "World Health Organisation"),
-    "World Trade Organization": ("WTO", "World Trade Organisation"),
-    "International Monetary Fund": ("IMF",),
-    "United Nations Educational, Scientific and Cultural Organization": ("UNESCO",),
-    "United Nations Children's Fund": ("UNICEF",),
-    "Organization of the Petroleum Exporting Countries": ("OPEC",),
-    "Organisation for Economic Co-operation and Development": ("OECD",),
-    "International Atomic Energy Agency": ("IAEA",),
-    "European Organization for Nuclear Research": ("CERN",),
-    "European Central Bank": ("ECB",),
-    "Association of Southeast Asian Nations": ("ASEAN",),
-    "African Union": ("AU",),
-    "International Space Station": ("ISS",),
-    "International Olympic Committee": ("IOC",),
-    "Fédération Internationale de Football Association": ("FIFA",),
-    "Union of European Football Associations": ("UEFA",),
-    "Federal Bureau of Investigation": ("FBI",),
-    "Central Intelligence Agency": ("CIA",),
-    "British Broadcasting Corporation": ("BBC",),
-    "Massachusetts Institute of Technology": ("MIT",),
-    "National Basketball Association": ("NBA",),
-    "National Football League": ("NFL",),
-}
-
-#: place → its demonyms (adjective first; nouns for a person where they differ and are not
-#: also common words or given names: "Spaniard", "Briton", but not "Dane", "Finn" or "Pole")
-DEMONYMS: dict[str, tuple[str, ...]] = {
-    "Afghanistan": ("Afghan",),
-    "Albania": ("Albanian",),
-    "Algeria": ("Algerian",),
-    "Andorra": ("Andorran",),
-    "Angola": ("Angolan",),
-    "Antigua and Barbuda": ("Antiguan", "Barbudan"),
-    "Argentina": ("Argentine", "Argentinian"),
-    "Armenia": ("Armenian",),
-    "Australia": ("Australian",),
-    "Austria": ("Austrian",),
-    "Azerbaijan": ("Azerbaijani", "Azeri"),
-    "Bahamas": ("Bahamian",),
-    "Bahrain": ("Bahraini",),
-    "Bangladesh": ("Bangladeshi",),
-    "Barbados": ("Barbadian", "Bajan"),
-    "Belarus": ("Belarusian",),
-    "Belgium": ("Belgian",),
-    "Belize": ("Belizean",),
-    "Benin": ("Beninese",),
-    "Bhutan": ("Bhutanese",),
-    "Bolivia": ("Bolivian",),
-    "Bosnia and Herzegovina": ("Bosnian", "Herzegovinian"),
-    "Botswana": ("Botswanan", "Motswana"),
-    "Brazil": ("Brazilian",),
-    "Brunei": ("Bruneian",),
-    "Bulgaria": ("Bulgarian",),
-    "Burkina Faso": ("Burkinabé", "Burkinabe"),
-    "Burundi": ("Burundian",),
-    "Cambodia": ("Cambodian",),
-    "Cameroon": ("Cameroonian",),
-    "Canada": ("Canadian",),
-    "Cape Verde": ("Cape Verdean",),
-    "Central African Republic": ("Central African",),
-    "Chad": ("Chadian",),
-    "Chile": ("Chilean",),
-    "China": ("Chinese",),
-    "Colombia": ("Colombian",),
-    "Comoros": ("Comorian", "Comoran"),
-    "Republic of the Congo": ("Congolese",),
-    "Democratic Republic of the Congo": ("Congolese",),
-    "Costa Rica": ("Costa Rican",),
-    "Croatia": ("Croatian", "Croat"),
-    "Cuba": ("Cuban",),
-    "Cyprus": ("Cypriot",),
-    "Czechia": ("Czech",),
-    "Denmark": ("Danish",),
-    "Djibouti": ("Djiboutian",),
-    "Dominica": ("Dominican",),
-    "Dominican Republic": ("Dominican",),
-    "East Timor": ("Timorese",),
-    "Ecuador": ("Ecuadorian", "Ecuadorean"),
-    "Egypt": ("Egyptian",),
-    "El Salvador": ("Salvadoran", "Salvadorian"),
-    "Equatorial Guinea": ("Equatorial Guinean", "Equatoguinean"),
-    "Eritrea": ("Eritrean",),
-    "Estonia": ("Estonian",),
-    "Eswatini": ("Swazi",),
-    "Ethiopia": ("Ethiopian",),
-    "Fiji": ("Fijian",),
-    "Finland": ("Finnish",),
-    "France": ("French",),
-    "Gabon": ("Gabonese",),
-    "Gambia": ("Gambian",),
-    "Georgia": ("Georgian",),
-    "Germany": ("German",),
-    "Ghana": ("Ghanaian",),
-    "Greece": ("Greek", "Hellenic"),
-    "Grenada": ("Grenadian",),
-    "Guatemala": ("Guatemalan",),
-    "Guinea": ("Guinean",),
-    "Guinea-Bissau": ("Bissau-Guinean",),
-    "Guyana": ("Guyanese",),
-    "Haiti": ("Haitian",),
-    "Honduras": ("Honduran",),
-    "Hungary": ("Hungarian",),
-    "Iceland": ("Icelandic", "Icelander"),
-    "India": ("Indian",),
-    "Indonesia": ("Indonesian",),
-    "Iran": ("Iranian",),
-    "Iraq": ("Iraqi",),
-    "Ireland": ("Irish",),
-    "Israel": ("Israeli",),
-    "Italy": ("Italian",),
-    "Ivory Coast": ("Ivorian",),
-    "Jamaica": ("Jamaican",),
-    "Japan": ("Japanese",),
-    "Jordan": ("Jordanian",),
-    "Kazakhstan": ("Kazakh", "Kazakhstani"),
-    "Kenya": ("Kenyan",),
-    "Kiribati": ("I-Kiribati",),
-    "Kosovo": ("Kosovar", "Kosovan"),
-    "Kuwait": ("Kuwaiti",),
-    "Kyrgyzstan": ("Kyrgyz", "Kyrgyzstani"),
-    "Laos": ("Laotian", "Lao"),
-    "Latvia": ("Latvian",),
-    "Lebanon": ("Lebanese",),
-    "Lesotho": ("Basotho", "Mosotho"),
-    "Liberia": ("Liberian",),
-    "Libya": ("Libyan",),
-    "Liechtenstein": ("Liechtensteiner",),
-    "Lithuania": ("Lithuanian",),
-    "Luxembourg": ("Luxembourgish", "Luxembourger"),
-    "Madagascar": ("Malagasy",),
-    "Malawi": ("Malawian",),
-    "Malaysia": ("Malaysian",),
-    "Maldives": ("Maldivian",),
-    "Mali": ("Malian",),
-    "Malta": ("Maltese",),
-    "Marshall Islands": ("Marshallese",),
-    "Mauritania": ("Mauritanian",),
-    "Mauritius": ("Mauritian",),
-    "Mexico": ("Mexican",),
-    "Micronesia": ("Micronesian",),
-    "Moldova": ("Moldovan",),
-    "Monaco": ("Monégasque", "Monegasque"),
-    "Mongolia": ("Mongolian",),
-    "Montenegro": ("Montenegrin",),
-    "Morocco": ("Moroccan",),
-    "Mozambique": ("Mozambican",),
-    "Myanmar": ("Burmese",),
-    "Namibia": ("Namibian",),
-    "Nauru": ("Nauruan",),
-    "Nepal": ("Nepalese", "Nepali"),
-    "Netherlands": ("Dutch",),
-    "New Zealand": ("New Zealander",),
-    "Nicaragua": ("Nicaraguan",),
-    "Niger": ("Nigerien",),
-    "Nigeria": ("Nigerian",),
-    "North Korea": ("North Korean",),
-    "North Macedonia": ("Macedonian",),
-    "Norway": ("Norwegian",),
-    "Oman": ("Omani",),
-    "Pakistan": ("Pakistani",),
-    "Palau": ("Palauan",),
-    "Palestine": ("Palestinian",),
-    "Panama": ("Panamanian",),
-    "Papua New Guinea": ("Papua New Guinean",),
-    "Paraguay": ("Paraguayan",),
-    "Peru": ("Peruvian",),
-    "Philippines": ("Filipino", "Philippine", "Filipina"),
-    "Poland": ("Polish",),
-    "Portugal": ("Portuguese",),
-    "Qatar": ("Qatari",),
-    "Romania": ("Romanian",),
-    "Russia": ("Russian",),
-    "Rwanda": ("Rwandan",),
-    "Saint Kitts and Nevis": ("Kittitian", "Nevisian"),
-    "Saint Lucia": ("Saint Lucian",),
-    "Saint Vincent and the Grenadines": ("Vincentian",),
-    "Samoa": ("Samoan",),
-    "San Marino": ("Sammarinese",),
-    "São Tomé and Príncipe": ("São Toméan", "Santomean"),
-    "Saudi Arabia": ("Saudi", "Saudi Arabian"),
-    "Senegal": ("Senegalese",),
-    "Serbia": ("Serbian",),
-    "Seychelles": ("Seychellois",),
-    "Sierra Leone": ("Sierra Leonean",),
-    "Singapore": ("Singaporean",),
-    "Slovakia": ("Slovak", "Slovakian"),
-    "Slovenia": ("Slovenian", "Slovene"),
-    "Solomon Islands": ("Solomon Islander",),
-    "Somalia": ("Somali",),
-    "South Africa": ("South African",),
-    "South Korea": ("South Korean",),
-    "South Sudan": ("South Sudanese",),
-    "Spain": ("Spanish", "Spaniard"),
-    "Sri Lanka": ("Sri Lankan",),
-    "Sudan": ("Sudanese",),
-    "Suriname": ("Surinamese",),
-    "Sweden": ("Swedish", "Swede"),
-    "Switzerland": ("Swiss",),
-    "Syria": ("Syrian",),
-    "Taiwan": ("Taiwanese",),
-    "Tajikistan": ("Tajik", "Tajikistani"),
-    "Tanzania": ("Tanzanian",),
-    "Thailand": ("Thai",),
-    "Togo": ("Togolese",),
-    "Tonga": ("Tongan",),
-    "Trinidad and Tobago": ("Trinidadian", "Tobagonian"),
-    "Tunisia": ("Tunisian",),
-    "Turkey": ("Turkish", "Turk"),
-    "Turkmenistan": ("Turkmen",),
-    "Tuvalu": ("Tuvaluan",),
-    "Uganda": ("Ugandan",),
-    "Ukraine": ("Ukrainian",),
-    "United Arab Emirates": ("Emirati",),
-    "United Kingdom": ("British", "Briton"),
-    "United States": ("American",),
-    "Uruguay": ("Uruguayan",),
-    "Uzbekistan": ("Uzbek", "Uzbekistani"),
-    "Vanuatu": ("Ni-Vanuatu",),
-    "Vatican City": ("Vatican",),
-    "Venezuela": ("Venezuelan",),
-    "Vietnam": ("Vietnamese",),
-    "Yemen": ("Yemeni",),
-    "Zambia": ("Zambian",),
-    "Zimbabwe": ("Zimbabwean",),
-    # territories
-    "Hong Kong": ("Hongkonger", "Hong Konger"),
-    "Macau": ("Macanese",),
-    "Puerto Rico": ("Puerto Rican",),
-    "Greenland": ("Greenlandic", "Greenlander"),
-    "American Samoa": ("American Samoan",),
-    "Faroe Islands": ("Faroese",),
-    "New Caledonia": ("New Caledonian",),
-    "French Polynesia": ("French Polynesian",),
-    "French Guiana": ("French Guianese",),
-    "British Virgin Islands": ("British Virgin Islander",),
-    "Turks and Caicos Islands": ("Turks and Caicos Islander",),
-    # nations of the United Kingdom
-    "England": ("English",),
-    "Scotland": ("Scottish",),
-    "Wales": ("Welsh",),
-    "Northern Ireland": ("Northern Irish",),
-    # historical states
-    "Soviet Union": ("Soviet",),
-    "Yugoslavia": ("Yugoslav", "Yugoslavian"),
-    "Czechoslovakia": ("Czechoslovak", "Czechoslovakian"),
-    "Prussia": ("Prussian",),
-    "Korea": ("Korean",),
-    # regions
-    "Europe": ("European",),
-    "Asia": ("Asian",),
-    "Africa": ("African",),
-    "Oceania": ("Oceanian",),
-    "North America": ("North American",),
-    "South America": ("South American",),
-    "Central America": ("Central American",),
-    "Latin America": ("Latin American",),
-    "Caribbean": ("Caribbean",),
-    "West Indies": ("West Indian",),
-    "Middle East": ("Middle Eastern",),
-    "Scandinavia": ("Scandinavian",),
-    "Balkans": ("Balkan",),
-    "Arctic": ("Arctic",),
-    "Antarctica": ("Antarctic",),
-    "Mediterranean": ("Mediterranean",),
-    "Western Europe": ("Western European",),
-    "Eastern Europe": ("Eastern European",),
-    "Central Europe": ("Central European",),
-    "Southeast Asia": ("Southeast Asian", "South-East Asian"),
-    "East Asia": ("East Asian",),
-    "South Asia": ("South Asian",),
-    "Central Asia": ("Central Asian",),
-    "North Africa": ("North African",),
-    "West Africa": ("West African",),
-    "East Africa": ("East African",),
-    "Sub-Saharan Africa": ("Sub-Saharan African",),
-    "Siberia": ("Siberian",),
-    "Tibet": ("Tibetan",),
-    "Kurdistan": ("Kurdish",),
-    "Bavaria": ("Bavarian",),
-    "Catalonia": ("Catalan",),
-    "Basque Country": ("Basque",),
-    "Flanders": ("Flemish",),
-    "Wallonia": ("Walloon",),
-    "Sicily": ("Sicilian",),
-    "Sardinia": ("Sardinian",),
-    "Corsica": ("Corsican",),
-    "Andalusia": ("Andalusian",),
-    "Quebec": ("Quebecer", "Québécois", "Quebecois"),
-    "Patagonia": ("Patagonian",),
-    "Anatolia": ("Anatolian",),
-    "Bengal": ("Bengali",),
-    "Punjab": ("Punjabi",),
-    "Kashmir": ("Kashmiri",),
-    "New Guinea": ("New Guinean",),
-    "British Columbia": ("British Columbian",),
-    "New Mexico": ("New Mexican",),
-    "Texas": ("Texan",),
-    "California": ("Californian",),
-    "Hawaii": ("Hawaiian",),
-    "Alaska": ("Alaskan",),
-    "Florida": ("Floridian",),
-}
-
-#: phrases that start with a demonym but say nothing of its place ("the Indian Ocean" is not
-#: India, "the Spanish flu" did not come from Spain); matched like place names, so the
-#: demonym inside them is never read alone
-NOT_DEMONYMS: tuple[str, ...] = (
-    "Indian Ocean", "American Indian", "East Indian", "French fries", "French horn",
-    "French kiss", "French toast", "French window", "Danish pastry", "Dutch oven",
-    "Dutch courage", "Swiss cheese", "Swiss army knife", "Turkish delight", "Spanish flu",
-    "Indian summer", "Chinese whispers", "Arabic numerals", "Roman numerals", "Brazil nut",
-    "German measles", "Mexican wave", "Scotch egg", "Great Dane", "Turkish bath",
-    "British Isles", "Dutch East Indies",
-)
-
-#: words an acronym usually skips ("National Aeronautics and Space Administration" → NASA)
-STOPWORDS = frozenset({"a", "an", "and", "at", "de", "der", "des", "du", "for", "in", "la",
-                       "le", "of", "on", "the", "to", "und"})
+__all__ = ["acronym_key", "demonyms_of", "initials", "long_form", "long_forms_in_text",
+           "name_forms", "name_key", "places_of_demonym", "same_name"]
 
 _ACRONYM = re.compile(r"[A-Z][A-Za-z&]{1,11}")
 _DOTTED = re.compile(r"\s*(?:[A-Za-z&]\.\s?)+[A-Za-z&]?\.?\s*")
@@ -522,6 +162,35 @@ def long_forms_in_text(text: str) -> list[tuple[str, str]]:
     return [(long, acro) for long, acro, _, _ in _long_forms(text)]
 
 
+_RUN_GAP = re.compile(r"[ \t]+|[ \t]*-[ \t]*")
+
+
+@lru_cache(maxsize=512)
+def _runs_with_initials(text: str, letters: str) -> tuple[tuple[int, int], ...]:
+    """Spans of multi-word names in ``text`` whose capitalised content words start with
+    ``letters`` in order, joined by spaces or hyphens ("European Space Agency" for "ESA")."""
+    words = list(_NAME_WORD.finditer(text))
+    found: list[tuple[int, int]] = []
+    for i, first in enumerate(words):
+        if first.group()[0] != letters[0] or first.group().casefold() in STOPWORDS:
+            continue
+        k = 1
+        prev = first
+        for j in range(i + 1, len(words)):
+            w = words[j]
+            if k == len(letters) or not _RUN_GAP.fullmatch(text, prev.end(), w.start()):
+                break
+            prev = w
+            if w.group().casefold() in STOPWORDS and not w.group()[0].isupper():
+                continue
+            if w.group()[0] != letters[k]:
+                break
+            k += 1
+        if k == len(letters) and prev.group()[0].isupper():
+            found.append((first.start(), prev.end()))
+    return tuple(found)
+
+
 # --------------------------------------------------------------------------- demonyms
 
 
@@ -555,3 +224,72 @@ def demonyms_of(place: str, aliases: Mapping[str, str] | None = None) -> tuple[s
     if long is not None and long in DEMONYMS and name_key(long) != key:
         out.extend(DEMONYMS[long])
     return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def _demonym_forms() -> tuple[dict[str, tuple[str, tuple[str, ...]]], int]:
+    """Every place name, demonym and non-demonym phrase, casefolded, with what it is, and the
+    most words any of them has."""
+    forms: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for place in DEMONYMS:
+        for name in (place, *name_forms(place)):
+            if acronym_key(name) is None:
+                forms.setdefault(" ".join(name.casefold().split()), ("place", (place,)))
+    for phrase in NOT_DEMONYMS:
+        forms[phrase.casefold()] = ("blocked", ())
+    for word in {w for words in DEMONYMS.values() for w in words}:
+        forms.setdefault(word.casefold(), ("demonym", places_of_demonym(word)))
+    longest = max(len(_NAME_WORD.findall(f)) for f in forms)
+    return forms, longest
+
+
+@lru_cache(maxsize=1)
+def _places_by_key() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for place in DEMONYMS:
+        index.setdefault(name_key(place), []).append(place)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+_LANGUAGE_BEFORE = re.compile(r"(?i)\b(?:in|into|from|speaks?|spoke|spoken|speaking)[ \t]+$")
+_LANGUAGE_AFTER = re.compile(r"(?i)[ \t]*(?:[.,;:!?)\]]|$)|[ \t]+(?:and|or|by|as|with|to|for|"
+                             r"is|was|in|on|at|but|than)(?![^\W_])")
+_LANGUAGE_NOUN = re.compile(r"(?i)(?:[ \t]+|-)(?:language|languages|translation|speaking|"
+                            r"speaker|speakers|dialect|word|words)(?![^\W_])")
+_FORM_GAP = re.compile(r"[ \t]+|-")
+
+
+@lru_cache(maxsize=512)
+def _demonym_hits(text: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """Every demonym written in ``text`` (capitalised, singular or plural, not a language,
+    not inside a place name or a fixed phrase: "American" is never read in "American Samoa"
+    or "South American"), with the places it names. Longest form first, left to right."""
+    forms, longest = _demonym_forms()
+    words = list(_NAME_WORD.finditer(text))
+    hits: list[tuple[int, int, tuple[str, ...]]] = []
+    i = 0
+    while i < len(words):
+        if not words[i].group()[0].isupper():
+            i += 1
+            continue
+        j = i + 1        # words[i:j] is the longest run of joined words, at most ``longest``
+        while j < len(words) and j - i < longest and \
+                _FORM_GAP.fullmatch(text, words[j - 1].end(), words[j].start()):
+            j += 1
+        for k in range(j, i, -1):
+            s, e = words[i].start(), words[k - 1].end()
+            written = " ".join(text[s:e].casefold().split())
+            entry = forms.get(written)
+            if entry is None and written.endswith("s"):
+                entry = forms.get(written[:-1])
+                entry = entry if entry is not None and entry[0] == "demonym" else None
+            if entry is None:
+                continue
+            language = _LANGUAGE_NOUN.match(text, e) or (
+                _LANGUAGE_BEFORE.search(text, max(0, s - 20), s) and _LANGUAGE_AFTER.match(text, e))
+            if entry[0] == "demonym" and not language:
+                hits.append((s, e, entry[1]))
+            i = k - 1
+            break
+        i += 1
+    return tuple(hits)

@@ -70,4 +70,7 @@ def waive_declaration_conflicts(assertions: Sequence[Assertion], ontology: Ontol
     return out, findings
 
 
-__all__ = ["PROPERTY_CHECKS", "DeclarationFinding", "waive_declaration_conflicts"]
+__all__ = [
+    "PROPERTY_CHECKS",
+    "waive_declaration_conflicts",
+]

@@ -156,4 +156,6 @@ def run_graph_checks(scored: ScoredGraph, ontology: Ontology, spec: ContractSpec
                             declarations=tuple(findings))
 
 
-__all__ = ["GraphCheckResult", "run_graph_checks"]
+__all__ = [
+    "run_graph_checks",
+]

@@ -2,8 +2,8 @@
 
 Two documents, three chunks, four entities, four assertions (one with a literal object, one
 stated twice) and two quarantined candidates, all built with the models' own factories so ids
-are exactly what the pipeline would produce. Named uniquely so it never shadows another test
-directory's helpers on ``sys.path``.
+are exactly what the pipeline would produce. The ``sample`` and ``filled`` fixtures of
+``tests/fixtures.py`` hand it to the compliance and hostile-input suites.
 """
 
 from __future__ import annotations

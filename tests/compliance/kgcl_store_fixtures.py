@@ -1,21 +1,13 @@
-"""Helpers for the KGCL-on-the-graph and governance compliance tests: the sample ontology, a
-deterministic embedder that counts what it embeds, and a snapshot of store and index.
-
-Named uniquely so it never shadows another test directory's helpers on ``sys.path``.
-"""
+"""Helpers for the KGCL-on-the-graph and governance compliance tests: the sample ontology,
+the embedder they index with, and a snapshot of store and index."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
-
-import numpy as np
-from graph_store_fixtures import EX, FOUNDED_YEAR, LOCATED_IN, WORKS_FOR, snapshot
-
-from pipeline.embeddings.base import Embedder
 from pipeline.index.kg_index import KGIndex
 from pipeline.models import IRI, Ontology, OntologyClass, OntologyProperty, PropertyKind
 from pipeline.store import GraphStore
+from tests.compliance.graph_store_fixtures import EX, FOUNDED_YEAR, LOCATED_IN, WORKS_FOR, snapshot
+from tests.fakes import FakeEmbedder
 
 GYEAR = "http://www.w3.org/2001/XMLSchema#gYear"
 
@@ -42,37 +34,9 @@ ONTOLOGY = Ontology(
     ))
 
 
-class CountingEmbedder(Embedder):
-    """Deterministic unit vectors from a hash of the text; records every text it embeds and
-    can be told to fail."""
-
-    def __init__(self, dim: int = 16) -> None:
-        self._dim = dim
-        self.calls: list[list[str]] = []
-        self.fail = False
-
-    @property
-    def model_id(self) -> str:
-        return "counting-hash-v1"
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def embedded(self) -> list[str]:
-        return [t for call in self.calls for t in call]
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if self.fail:
-            raise RuntimeError("the embedding model is unavailable")
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-            v = np.random.default_rng(seed).standard_normal(self._dim)
-            out[i] = v / np.linalg.norm(v)
-        return out
+def counting_embedder() -> FakeEmbedder:
+    """The embedder of these tests: hashed 16-d vectors, recording every text it embeds."""
+    return FakeEmbedder(16, "counting-hash-v1", keyed_by_model=False)
 
 
 def index_state(index: KGIndex) -> tuple[object, ...]:

@@ -10,19 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from graph_store_fixtures import (
-    CITY,
-    CRAFTED_IRIS,
-    EX,
-    INJECTIONS,
-    PERSON,
-    WORKS_FOR,
-    Sample,
-    assertion,
-    changes,
-    provenance,
-    snapshot,
-)
 from pydantic import SecretStr
 
 from pipeline.errors import ChangeRequestError, PermissionDeniedError, StoreError
@@ -42,6 +29,19 @@ from pipeline.models import (
     StoreCounts,
 )
 from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore, canonical
+from tests.compliance.graph_store_fixtures import (
+    CITY,
+    CRAFTED_IRIS,
+    EX,
+    INJECTIONS,
+    PERSON,
+    WORKS_FOR,
+    Sample,
+    assertion,
+    changes,
+    provenance,
+    snapshot,
+)
 
 DRAFT, CERTIFIED, QUARANTINED = (AssertionStatus.DRAFT, AssertionStatus.CERTIFIED,
                                  AssertionStatus.QUARANTINED)

@@ -9,8 +9,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from graph_store_fixtures import EX, PERSON, Sample, changes, snapshot
-from kgcl_store_fixtures import full_snapshot
 
 from pipeline.errors import ChangeRequestError, PermissionDeniedError, StoreError
 from pipeline.models import (
@@ -31,6 +29,8 @@ from pipeline.models import (
     SetStatus,
 )
 from pipeline.store import GraphStore, cypher
+from tests.compliance.graph_store_fixtures import EX, PERSON, Sample, changes, snapshot
+from tests.compliance.kgcl_store_fixtures import full_snapshot
 
 SYNONYM = IRI("http://www.geneontology.org/formats/oboInOwl#hasExactSynonym")
 

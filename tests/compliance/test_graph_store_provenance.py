@@ -14,14 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from graph_store_fixtures import (
-    EX,
-    INJECTIONS,
-    Sample,
-    assertion,
-    provenance,
-    snapshot,
-)
 
 from pipeline.models import (
     IRI,
@@ -39,6 +31,14 @@ from pipeline.models import (
     ViolationReason,
 )
 from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore, canonical, rules
+from tests.compliance.graph_store_fixtures import (
+    EX,
+    INJECTIONS,
+    Sample,
+    assertion,
+    provenance,
+    snapshot,
+)
 
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 FIELDS = ("subject_text", "object_text", "subject_grounding", "object_grounding")

@@ -10,13 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from graph_store_fixtures import (
-    EX,
-    INJECTIONS,
-    Sample,
-    assertion,
-    snapshot,
-)
 
 from pipeline.errors import PermissionDeniedError
 from pipeline.models import (
@@ -30,6 +23,13 @@ from pipeline.models import (
     ViolationReason,
 )
 from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore, canonical
+from tests.compliance.graph_store_fixtures import (
+    EX,
+    INJECTIONS,
+    Sample,
+    assertion,
+    snapshot,
+)
 
 SHACL = Violation(reason=ViolationReason.SHACL_VIOLATION, check="shacl",
                   detail="Engine Company is not a sh:class ex:Organization",

@@ -7,21 +7,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from graph_store_fixtures import Sample
-from kgcl_store_fixtures import ONTOLOGY, CountingEmbedder, full_snapshot, index_state
 
-from pipeline.errors import ChangeRequestError, PermissionDeniedError
+from pipeline.errors import ChangeRequestError, PermissionDeniedError, UnapprovedRequestError
 from pipeline.index.kg_index import KGIndex
-from pipeline.kgcl.governance import (
-    UnapprovedRequestError,
-    apply_request,
-    certify,
-    file_request,
-    review_request,
-)
+from pipeline.kgcl.governance import apply_request, certify, file_request, review_request
 from pipeline.kgcl.store_apply import apply_request_text
 from pipeline.models import AssertionStatus, RequestStatus
 from pipeline.store import GraphStore
+from tests.compliance.graph_store_fixtures import Sample
+from tests.compliance.kgcl_store_fixtures import (
+    ONTOLOGY,
+    counting_embedder,
+    full_snapshot,
+    index_state,
+)
 
 RENAME = "rename 'London' to 'Londinium'\ncreate exact synonym 'London' for 'Londinium'"
 
@@ -93,7 +92,7 @@ def test_review_needs_a_reviewer_who_is_not_the_author(filled: GraphStore) -> No
 
 def test_only_an_approved_request_applies_and_only_once(filled: GraphStore,
                                                         sample: Sample) -> None:
-    embedder = CountingEmbedder()
+    embedder = counting_embedder()
     index = KGIndex.build(filled, embedder, ontology=ONTOLOGY)
     filed = file_request(filled, RENAME, ONTOLOGY, actor="cur", role="curator")
     before, index_before = graph(filled), index_state(index)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from graph_store_fixtures import EX, FOUNDED_YEAR, LOCATED_IN, WORKS_FOR, Sample, snapshot
 
 from pipeline.errors import ChangeRequestError, PermissionDeniedError
 from pipeline.kgcl import apply_to_store
@@ -16,6 +15,14 @@ from pipeline.models import (
     Triple,
 )
 from pipeline.store import GraphStore
+from tests.compliance.graph_store_fixtures import (
+    EX,
+    FOUNDED_YEAR,
+    LOCATED_IN,
+    WORKS_FOR,
+    Sample,
+    snapshot,
+)
 
 ONTOLOGY = Ontology(
     iri=IRI("http://example.org/onto"), label="sample",

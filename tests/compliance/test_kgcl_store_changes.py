@@ -8,28 +8,19 @@ import json
 from pathlib import Path
 
 import pytest
-from graph_store_fixtures import EX, FOUNDED_YEAR, LOCATED_IN, WORKS_FOR, Sample
-from kgcl_store_fixtures import (
-    GYEAR,
-    ONTOLOGY,
-    CountingEmbedder,
-    full_snapshot,
-    graph_of,
-    index_state,
-)
 
-from pipeline.errors import ChangeRequestError, IndexError_
+from pipeline.errors import ChangeRequestError, VectorIndexError
 from pipeline.index.kg_index import KGIndex
 from pipeline.kgcl.governance import certify
-from pipeline.kgcl.store_apply import (
+from pipeline.kgcl.store_apply import apply_request_text
+from pipeline.kgcl.store_plan import compile_request
+from pipeline.kgcl.store_workspace import (
     DEFINITION,
     DEPRECATED,
     IN_SUBSET,
     OWL_THING,
     REPLACED_BY,
     SYNONYM_SCOPES,
-    apply_request_text,
-    compile_request,
 )
 from pipeline.models import (
     IRI,
@@ -42,6 +33,15 @@ from pipeline.models import (
     Triple,
 )
 from pipeline.store import GraphStore, Neo4jGraphStore, SQLiteGraphStore
+from tests.compliance.graph_store_fixtures import EX, FOUNDED_YEAR, LOCATED_IN, WORKS_FOR, Sample
+from tests.compliance.kgcl_store_fixtures import (
+    GYEAR,
+    ONTOLOGY,
+    counting_embedder,
+    full_snapshot,
+    graph_of,
+    index_state,
+)
 
 EXACT, NARROW, PLAIN = SYNONYM_SCOPES["exact"], SYNONYM_SCOPES["narrow"], SYNONYM_SCOPES[None]
 
@@ -302,7 +302,7 @@ def test_a_request_of_every_kind_applies_whole(filled: GraphStore, sample: Sampl
 ])
 def test_a_failing_fifth_command_leaves_store_and_index_exactly_as_before(
         filled: GraphStore, sample: Sample, bad: str) -> None:
-    embedder = CountingEmbedder()
+    embedder = counting_embedder()
     index = KGIndex.build(filled, embedder, ontology=ONTOLOGY)
     before, index_before = full_snapshot(filled), index_state(index)
     embedder.calls.clear()
@@ -323,7 +323,7 @@ def test_a_failing_fifth_command_leaves_store_and_index_exactly_as_before(
 
 def test_the_index_follows_by_a_delta_of_only_what_changed(filled: GraphStore,
                                                            sample: Sample) -> None:
-    embedder = CountingEmbedder()
+    embedder = counting_embedder()
     index = KGIndex.build(filled, embedder, ontology=ONTOLOGY)
     embedder.calls.clear()
     outcome = apply_request_text(
@@ -338,7 +338,7 @@ def test_the_index_follows_by_a_delta_of_only_what_changed(filled: GraphStore,
         "Londinium (City)", "Engine Company — located in — Londinium. The Engine Company is "
         "located in London", "Analytical Engine (Thing)"])
     assert index.version == filled.version()
-    fresh = KGIndex.build(filled, CountingEmbedder(), ontology=ONTOLOGY)
+    fresh = KGIndex.build(filled, counting_embedder(), ontology=ONTOLOGY)
     assert sorted((r.kind, r.kgid, r.text) for r in index.rows()) == sorted(
         (r.kind, r.kgid, r.text) for r in fresh.rows())
 
@@ -353,7 +353,7 @@ def test_the_index_follows_by_a_delta_of_only_what_changed(filled: GraphStore,
 
 def test_an_embedder_failure_leaves_store_and_index_as_they_were(filled: GraphStore,
                                                                  tmp_path: Path) -> None:
-    embedder = CountingEmbedder()
+    embedder = counting_embedder()
     index = KGIndex.build(filled, embedder, ontology=ONTOLOGY)
     before, index_before = full_snapshot(filled), index_state(index)
     embedder.fail = True
@@ -363,7 +363,7 @@ def test_an_embedder_failure_leaves_store_and_index_as_they_were(filled: GraphSt
     assert index.embedder is embedder
     embedder.fail = False
     unloaded = KGIndex.load(index.save(tmp_path / "index"), ontology=ONTOLOGY)
-    with pytest.raises(IndexError_, match="no embedder"):
+    with pytest.raises(VectorIndexError, match="no embedder"):
         apply(filled, "rename 'London' to 'Londinium'", index=unloaded)
     assert full_snapshot(filled) == before
 
@@ -380,7 +380,7 @@ def test_a_request_gives_the_same_graph_on_sqlite_and_neo4j(
         for backend in (lite, neo4j_store):
             backend.upsert_documents(sample.documents, sample.chunks)
             backend.write_assertions(sample.assertions)
-            index = KGIndex.build(backend, CountingEmbedder(), ontology=ONTOLOGY)
+            index = KGIndex.build(backend, counting_embedder(), ontology=ONTOLOGY)
             apply(backend, EVERY_TYPE, index=index)
             with pytest.raises(ChangeRequestError, match="line 2"):
                 apply(backend, "rename 'London' to 'L'\ndelete 'Engine Company'", index=index)

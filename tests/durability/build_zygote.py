@@ -3,7 +3,7 @@
 The kill tests run dozens of builds and SIGKILL most of them; importing Prefect, langchain and
 the pipeline takes seconds per process, so this parent imports them once (starting no thread
 and no connection) and forks. Each child is a separate process running the ``build_kg`` flow
-against the Prefect server in PREFECT_API_URL with the scripted LLM and a hash embedder; the
+against the Prefect server in PREFECT_API_URL with the scripted LLM and the fake embedder; the
 test kills it with SIGKILL by PID. Protocol, one JSON object per line on stdin/stdout:
 
     {"cmd": "run", "corpus", "ontology", "data_dir", "store", "events", "result", ...}
@@ -12,6 +12,7 @@ test kills it with SIGKILL by PID. Protocol, one JSON object per line on stdin/s
     {"cmd": "wait", "pid": N} -> {"exit": code}   (-9 for a child killed by SIGKILL)
 
 Secrets (the Neo4j password) come from this process's environment, never from the requests.
+Run from the repository root as ``python -m tests.durability.build_zygote``.
 """
 
 from __future__ import annotations
@@ -23,15 +24,11 @@ import threading
 import traceback
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
-
-from hash_embedder import HashEmbedder  # noqa: E402
-from kill_corpus import ScriptedChatModel  # noqa: E402
-
-from flows.build_kg import build_kg  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-from pipeline.text.normalise import _stem  # noqa: E402
+from flows.build_kg import build_kg
+from pipeline.settings import Settings
+from pipeline.text.normalise import _stem
+from tests.durability.kill_corpus import ScriptedChatModel
+from tests.fakes import FakeEmbedder
 
 
 def child(req: dict) -> None:
@@ -50,7 +47,7 @@ def child(req: dict) -> None:
                                 store_batch_size=req.get("batch", 200),
                                 neo4j_retry_seconds=req.get("retry_seconds", 60.0))
             report = build_kg(req["corpus"], req["ontology"], settings=settings,
-                              progress=progress, chat_model=model, embedder=HashEmbedder())
+                              progress=progress, chat_model=model, embedder=FakeEmbedder())
         out = {"ok": True, "report": report.model_dump(mode="json")}
         code = 0
     except BaseException as exc:  # noqa: BLE001 - reported to the test, which asserts on it

@@ -16,7 +16,8 @@ from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
-from toy_ontology import TOY_ONTOLOGY, answer
+
+from tests.toy_ontology import TOY_ONTOLOGY, answer
 
 DOCUMENTS = 24
 CITIES = ("Lorath", "Beswick", "Quillon", "Marrowgate", "Tessary")

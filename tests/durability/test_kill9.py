@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Attempt, Zygote, duplicates, run_build, snapshot
 from pydantic import SecretStr
 
 from pipeline.ledger import RunLedger, RunStatus
 from pipeline.settings import Settings
 from pipeline.store import open_store
+from tests.durability.builds import Attempt, Zygote, duplicates, run_build, snapshot
 
 KILL_POINTS = 20
 KILLS_PER_SCENARIO = 4

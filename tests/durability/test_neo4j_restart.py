@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import duplicates, snapshot
-from hash_embedder import HashEmbedder
-from kill_corpus import ScriptedChatModel
 
 from flows.build_kg import build_kg
 from pipeline.errors import StoreUnavailableError
@@ -28,6 +25,9 @@ from pipeline.ledger import RunLedger, RunStatus
 from pipeline.models import BuildReport
 from pipeline.settings import Settings
 from pipeline.store import open_store
+from tests.durability.builds import duplicates, snapshot
+from tests.durability.kill_corpus import ScriptedChatModel
+from tests.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.neo4j
 
@@ -46,7 +46,7 @@ def _build(project: tuple[Path, Path], settings: Settings, model: ScriptedChatMo
            progress: Any = None) -> BuildReport:
     corpus, onto = project
     return build_kg(str(corpus), str(onto), settings=settings, progress=progress,
-                    chat_model=model, embedder=HashEmbedder())
+                    chat_model=model, embedder=FakeEmbedder())
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Reading the hostile-input corpus (the ``*.jsonl`` files beside this module).
 
-Named uniquely so it never shadows another test directory's helpers on ``sys.path``. The
-files are written by ``make_corpus.py``; ``test_corpus.py`` checks they are up to date.
+The files are written by ``make_corpus.py``; ``test_corpus.py`` checks they are up to date.
 """
 
 from __future__ import annotations
@@ -12,17 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from toy_ontology import STAGES_TOY_ONTOLOGY
 
 CORPUS = Path(__file__).resolve().parent
 FILES = ("documents.jsonl", "llm_outputs.jsonl", "cypher_injection.jsonl", "kgcl_invalid.jsonl",
          "prompt_injection.jsonl")
-
-#: the toy ontology of the stage tests, for the LLM cases
-TOY_TTL = STAGES_TOY_ONTOLOGY
-
-TEXT = ("Acme Rockets was founded by Ada Byron in 1998. Acme Rockets is based in Seattle. "
-        "The company has 250 employees.")
 
 
 @cache

@@ -162,7 +162,7 @@ def documents() -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- LLM outputs
 
-#: the chunk the LLM cases run on (the stage tests' toy text, see tests/unit/stages)
+#: a good answer on the chunk the LLM cases run on (STAGES_TEXT of tests/toy_ontology.py)
 GOOD = ('{"triples": [{"subject": "Acme Rockets", "predicate": "founded by", "object": '
         '"Ada Byron"}, {"subject": "Acme Rockets", "predicate": "based in", "object": '
         '"Seattle"}]}')

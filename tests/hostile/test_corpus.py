@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hostile_corpus import CORPUS, FILES, load, total
-from make_corpus import write_all
+from tests.hostile.hostile_corpus import CORPUS, FILES, load, total
+from tests.hostile.make_corpus import write_all
 
 EXPECTATION_KEYS = {"documents.jsonl": "expected", "llm_outputs.jsonl": "reasons",
                     "cypher_injection.jsonl": "expected", "kgcl_invalid.jsonl": "expected",

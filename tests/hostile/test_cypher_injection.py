@@ -14,18 +14,6 @@ from typing import Any
 
 import neo4j
 import pytest
-from graph_store_fixtures import (
-    CITY,
-    EX,
-    PERSON,
-    WORKS_FOR,
-    Sample,
-    assertion,
-    provenance,
-    snapshot,
-)
-from hostile_corpus import params
-from kgcl_store_fixtures import ONTOLOGY
 from pydantic import SecretStr
 
 from pipeline import errors
@@ -54,6 +42,18 @@ from pipeline.models import (
 )
 from pipeline.store import GraphStore, SQLiteGraphStore
 from pipeline.store.cypher import RESERVED
+from tests.compliance.graph_store_fixtures import (
+    CITY,
+    EX,
+    PERSON,
+    WORKS_FOR,
+    Sample,
+    assertion,
+    provenance,
+    snapshot,
+)
+from tests.compliance.kgcl_store_fixtures import ONTOLOGY
+from tests.hostile.hostile_corpus import params
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -219,31 +219,31 @@ REFUSED: dict[str, Callable[[GraphStore, Sample, str], object]] = {
 
 
 @pytest.mark.parametrize("case", params("cypher_injection.jsonl"))
-def test_payload_is_data_or_refused(case: dict[str, Any], sentinel: GraphStore, sample: Sample,
+def test_payload_is_data_or_refused(case: dict[str, Any], filled: GraphStore, sample: Sample,
                                     request: pytest.FixtureRequest) -> None:
     payload, expected = case["payload"], case["expected"]
-    before, names = snapshot(sentinel), schema_names(sentinel, request)
+    before, names = snapshot(filled), schema_names(filled, request)
     if expected["outcome"] == "stored-verbatim":
-        VERBATIM[case["category"]](sentinel, sample, payload)
+        VERBATIM[case["category"]](filled, sample, payload)
     else:
         assert expected["outcome"] == "refused"
         error = getattr(errors, expected["error"])
         with pytest.raises(error, match=expected["match"]):
-            REFUSED[case["category"]](sentinel, sample, payload)
-        assert snapshot(sentinel) == before  # nothing at all was written
+            REFUSED[case["category"]](filled, sample, payload)
+        assert snapshot(filled) == before  # nothing at all was written
     # the sentinel graph is whole: every document, chunk, assertion and quarantined item
-    assert sentinel.get_documents([d.id for d in sample.documents]).keys() == {
+    assert filled.get_documents([d.id for d in sample.documents]).keys() == {
         d.id for d in sample.documents}
-    assert len(sentinel.get_chunks([c.id for c in sample.chunks])) == len(sample.chunks)
+    assert len(filled.get_chunks([c.id for c in sample.chunks])) == len(sample.chunks)
     for a in sample.assertions:
-        kept = sentinel.get_assertion(a.id)
+        kept = filled.get_assertion(a.id)
         assert kept is not None and kept.triple.predicate == a.triple.predicate
-    assert set(sample.quarantine) <= set(sentinel.quarantined())
-    assert len(sentinel.entities()) >= len(sample.entities)
+    assert set(sample.quarantine) <= set(filled.quarantined())
+    assert len(filled.entities()) >= len(sample.entities)
     # and no label, relationship type or table came from the payload
-    after = schema_names(sentinel, request)
+    after = schema_names(filled, request)
     assert after <= names | ALLOWED_NAMES, after - names - ALLOWED_NAMES
-    if not isinstance(sentinel, SQLiteGraphStore):
+    if not isinstance(filled, SQLiteGraphStore):
         assert after <= ALLOWED_NAMES, after - ALLOWED_NAMES
     # the city stays a City: a rename changes its label, never its class
-    assert sentinel.get_entities([sample.city.id])[sample.city.id].type_iri == CITY
+    assert filled.get_entities([sample.city.id])[sample.city.id].type_iri == CITY

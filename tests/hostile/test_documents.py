@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_corpus import params, text
 
 from pipeline.errors import DocumentError
 from pipeline.ingest import TextFileLoader
 from pipeline.ingest.loader import MAX_BYTES
+from tests.hostile.hostile_corpus import params, text
 
 GOOD_TEXT = "Acme Rockets was founded by Ada Byron in 1998.\n"
 #: contents of the files a ``folder:`` case names (``name=kind``; no kind: a good document)

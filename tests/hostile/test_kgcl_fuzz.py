@@ -11,15 +11,15 @@ import string
 from pathlib import Path
 
 import pytest
-from graph_store_fixtures import Sample, build_sample, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kgcl_store_fixtures import ONTOLOGY
 
 from pipeline.errors import ChangeRequestError
 from pipeline.kgcl import apply_to_store
 from pipeline.kgcl.parser import parse_change_request, parse_command
 from pipeline.store import SQLiteGraphStore
+from tests.compliance.graph_store_fixtures import Sample, build_sample, snapshot
+from tests.compliance.kgcl_store_fixtures import ONTOLOGY
 
 
 def fuzz(examples: int) -> settings:

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graph_store_fixtures import Sample, snapshot
-from hostile_corpus import load, text
-from kgcl_store_fixtures import ONTOLOGY
 
 from pipeline.errors import ChangeRequestError
 from pipeline.kgcl import apply_to_store
 from pipeline.kgcl.parser import parse_change_request
 from pipeline.store import GraphStore, SQLiteGraphStore
+from tests.compliance.graph_store_fixtures import Sample, snapshot
+from tests.compliance.kgcl_store_fixtures import ONTOLOGY
+from tests.hostile.hostile_corpus import load, text
 
 
 def _cases(stage: str) -> list[Any]:
@@ -49,7 +49,7 @@ def test_request_that_is_not_kgcl_is_refused_before_the_store(
 
 @pytest.mark.parametrize("case", _cases("apply"))
 def test_kgcl_that_cannot_apply_changes_nothing(case: dict[str, Any],
-                                                sentinel: GraphStore) -> None:
+                                                filled: GraphStore) -> None:
     request = text(case, "kgcl")
     parse_change_request(request)  # it is KGCL: the refusal comes from the graph
-    _refused(request, sentinel, case["expected"]["match"])
+    _refused(request, filled, case["expected"]["match"])

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_corpus import params, text
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -25,6 +24,7 @@ from pipeline.contracts.runner import MAX_OUTPUT_CHARS
 from pipeline.extract import LLMExtractor
 from pipeline.models import Chunk, ChunkExtraction, Ontology, RunId, StoreCounts
 from pipeline.store import SQLiteGraphStore
+from tests.hostile.hostile_corpus import params, text
 
 RUN = RunId("run-hostile")
 
@@ -78,10 +78,10 @@ def check_quarantined(result: ChunkExtraction, answer: str, ontology: Ontology,
 
 
 @pytest.mark.parametrize("case", params("llm_outputs.jsonl"))
-def test_hostile_answer_is_quarantined(case: dict[str, Any], toy_chunk: Chunk, toy: Ontology,
+def test_hostile_answer_is_quarantined(case: dict[str, Any], chunk: Chunk, toy: Ontology,
                                        tmp_path: Path) -> None:
     answer = text(case, "output")
-    result, recorder = extract_hostile(answer, toy_chunk, toy)
+    result, recorder = extract_hostile(answer, chunk, toy)
     assert result.samples[0].attempts == 2  # refused, corrected once, refused again
     check_quarantined(result, answer, toy, case["reasons"], tmp_path / "kg.sqlite")
     # the corrective prompt repeats the refused answer, but never a runaway one in full
@@ -94,12 +94,12 @@ def test_hostile_answer_is_quarantined(case: dict[str, Any], toy_chunk: Chunk, t
     (("Acme Rockets", "founding year", "250"), "literal-datatype"),
 ])
 def test_a_type_mismatch_is_flagged_not_refused(triple: tuple[str, str, str], check: str,
-                                                toy_chunk: Chunk, toy: Ontology) -> None:
+                                                chunk: Chunk, toy: Ontology) -> None:
     """A value where the ontology wants a thing (or another kind of value) can be true against
     a quirky ontology: kept, flagged, its confidence lowered, and no corrective retry spent."""
-    from toy_ontology import answer
+    from tests.toy_ontology import answer
 
-    result, _ = extract_hostile(answer(triple), toy_chunk, toy)
+    result, _ = extract_hostile(answer(triple), chunk, toy)
     sample = result.samples[0]
     assert sample.attempts == 1 and not sample.quarantined
     [acc] = sample.accepted

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_corpus import TEXT, params, text
 from langchain_core.messages import HumanMessage, SystemMessage
-from test_llm_outputs import check_quarantined, extract_hostile
 
 from pipeline.extract.prompt import build_messages
 from pipeline.ingest import SentenceChunker, TextFileLoader
-from pipeline.llm.grammar import DOCUMENT_CLOSE, DOCUMENT_OPEN
 from pipeline.models import Chunk, Document, Ontology
+from pipeline.text.hostile import DOCUMENT_CLOSE, DOCUMENT_OPEN
+from tests.hostile.hostile_corpus import params, text
+from tests.hostile.test_llm_outputs import check_quarantined, extract_hostile
+from tests.toy_ontology import STAGES_TEXT
 
 
 @pytest.mark.parametrize("case", params("prompt_injection.jsonl"))
@@ -34,7 +35,7 @@ def test_injected_document_cannot_steer_the_graph(case: dict[str, Any], toy: Ont
     assert len(SentenceChunker(max_chars=4000).chunk(doc)) == 1  # one chunk holds it all
 
     messages = build_messages(chunk.text, toy)
-    clean = build_messages(TEXT, toy)
+    clean = build_messages(STAGES_TEXT, toy)
     assert isinstance(messages[0], SystemMessage)
     assert messages[0].content == clean[0].content  # nothing of the document leaks upward
     assert [type(m) for m in messages] == [type(m) for m in clean]
@@ -54,7 +55,7 @@ def test_injected_document_cannot_steer_the_graph(case: dict[str, Any], toy: Ont
 def test_a_clean_document_still_extracts(toy: Ontology, tmp_path: Path) -> None:
     """The control case: the same pipeline accepts a good answer, so the refusals above are
     the contracts at work, not a harness that refuses everything."""
-    doc = Document.from_text(TEXT, source="clean.md")
+    doc = Document.from_text(STAGES_TEXT, source="clean.md")
     chunk = Chunk.make(doc, 0, 0, len(doc.text))
     good = ('{"triples": [{"subject": "Acme Rockets", "predicate": "founded by", '
             '"object": "Ada Byron"}]}')

@@ -10,8 +10,8 @@ from typing import Any
 from rdflib import Graph, Namespace
 from typer.testing import CliRunner
 
-from pipeline.evaluation.shared_data import shared_data_dir
 from verikg_cli.main import app
+from verikg_cli.shared_data import shared_data_dir
 
 _SHARED = shared_data_dir() or Path("shared-data-not-found")
 T2K = _SHARED / "text2kgbench"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import SecretStr
-from toy_ontology import TOY_ONTOLOGY, answer
 
 from flows.build_kg import build_kg
 from pipeline.errors import DocumentError, OntologyError
 from pipeline.settings import Settings
 from pipeline.store import open_store
+from tests.toy_ontology import TOY_ONTOLOGY, answer
 
 ONTO = TOY_ONTOLOGY
 
@@ -112,7 +112,7 @@ def test_the_same_build_into_neo4j_gives_the_same_graph(
 
 
 def test_merges_are_recorded_and_an_undo_sticks(tmp_path: Path) -> None:
-    from flows.merges import MergeLog
+    from flows.clients import make_merge_log
 
     corpus = tmp_path / "docs"
     corpus.mkdir()
@@ -128,7 +128,7 @@ def test_merges_are_recorded_and_an_undo_sticks(tmp_path: Path) -> None:
                       chat_model=FakeListChatModel(responses=responses))
     assert [(m.merged.label, m.canonical.label) for m in report.merges] == [
         ("Acme Rockets Inc.", "Acme Rockets")]
-    log = MergeLog.of(settings)
+    log = make_merge_log(settings)
     [record] = log.records()
     with open_store(settings.store_descriptor(), settings) as store:
         subjects = {a.triple.subject.label for a in store.assertions()}

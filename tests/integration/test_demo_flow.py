@@ -8,10 +8,10 @@ from pathlib import Path
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rich.console import Console
-from toy_ontology import TOY_ONTOLOGY
 
 from flows.demo import demo
 from pipeline.settings import Settings
+from tests.toy_ontology import TOY_ONTOLOGY
 from verikg_cli.render import print_cqs
 
 ONTO = TOY_ONTOLOGY

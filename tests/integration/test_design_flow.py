@@ -1,14 +1,11 @@
 """The design_ontology Prefect flow and ``verikg ontology design`` end to end (ephemeral
 Prefect), with langchain-core fake chat models playing the panel (the scenario of
-``tests/unit/design/design_scripts.py``)."""
+``tests/unit/ontology/design/design_scripts.py``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from typer.testing import CliRunner
@@ -17,24 +14,9 @@ from flows.design_ontology import design_ontology, make_panel_models
 from pipeline.ontology import check_ontology, load_ontology
 from pipeline.ontology.design import DesignSettings
 from pipeline.settings import Settings
+from tests.unit.ontology.design import design_scripts as S
 from verikg_cli.main import app
 
-
-def _scripts() -> ModuleType:
-    """The scripted panel shared with the unit tests (loaded by path: test folders are not
-    packages)."""
-    if "design_scripts" in sys.modules:
-        return sys.modules["design_scripts"]
-    path = Path(__file__).resolve().parents[1] / "unit" / "design" / "design_scripts.py"
-    spec = importlib.util.spec_from_file_location("design_scripts", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["design_scripts"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-S = _scripts()
 FILES = ["competency_questions.yaml", "ontology.ttl", "transcript.json", "transcript.md"]
 
 
@@ -77,7 +59,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         return made["models"]  # type: ignore[return-value]
 
     monkeypatch.setattr(flow_module, "make_panel_models", models)
-    monkeypatch.setattr(flow_module, "make_design_embedder", lambda settings: S.WordEmbedder())
+    monkeypatch.setattr(flow_module, "make_design_embedder", lambda settings: S.word_embedder())
     monkeypatch.setenv("VERIKG_DESIGN_MAX_RETRIES", "1")
     return made
 

@@ -17,9 +17,9 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
-from pipeline.evaluation.shared_data import shared_data_dir
 from pipeline.kgcl import equivalent_graphs
 from verikg_cli.kgcl import app
+from verikg_cli.shared_data import shared_data_dir
 
 _SHARED = shared_data_dir()
 DATA = (_SHARED or Path("shared-data-not-found")) / "kgcl-dev"

@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from hash_embedder import HashEmbedder
 
 from flows.apply_changes import apply_changes
-from flows.clients import index_dir
-from pipeline.errors import PermissionDeniedError
+from flows.clients import DataDir
+from pipeline.errors import PermissionDeniedError, UnapprovedRequestError
 from pipeline.index.kg_index import KGIndex
-from pipeline.kgcl.governance import UnapprovedRequestError, file_request, review_request
+from pipeline.kgcl.governance import file_request, review_request
 from pipeline.models import (
     IRI,
     Assertion,
@@ -33,6 +32,7 @@ from pipeline.models import (
 from pipeline.ontology import load_ontology
 from pipeline.settings import Settings
 from pipeline.store import SQLiteGraphStore
+from tests.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -184,10 +184,10 @@ def test_the_apply_changes_flow_runs_an_approved_request_with_the_index(tmp_path
     path.parent.mkdir(parents=True)
     juno_store(path)
     onto = load_ontology(ONTOLOGY)
-    embedder = HashEmbedder(8, "hash-test-v1")
+    embedder = FakeEmbedder(8, "hash-test-v1")
     with SQLiteGraphStore(path) as st:
         index = KGIndex.build(st, embedder, ontology=onto)
-        index.save(index_dir(settings))
+        index.save(DataDir.of(settings).index)
         filed = file_request(st, "rename 'NASA' to 'NASA (agency)'", onto, actor="cur",
                              role="curator")
     embedder.calls.clear()
@@ -207,7 +207,7 @@ def test_the_apply_changes_flow_runs_an_approved_request_with_the_index(tmp_path
     assert report.index == "delta" and report.index_embedded == 2  # NASA's row, Juno's edge
     assert sorted(embedder.embedded) == ["Juno — operated by — NASA (agency). Juno was "
                                          "operated by NASA.", "NASA (agency) (Space Agency)"]
-    saved = KGIndex.load(index_dir(settings), ontology=onto)
+    saved = KGIndex.load(DataDir.of(settings).index, ontology=onto)
     with SQLiteGraphStore(path) as st:
         assert saved.version == st.version() == report.store_version
         assert {r.label for r in saved.rows()} >= {"NASA (agency)"}

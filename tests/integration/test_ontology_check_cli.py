@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.build_kg import load_checked_ontology
+from flows.build_tasks import load_checked_ontology
 from pipeline.errors import OntologyError
 from pipeline.models import (
     IRI,

@@ -15,10 +15,10 @@ from typing import Any
 import owlready2
 import pytest
 import rdflib
-from ontology_check_data import OBO, REAL, check, concepts, found, load, relations
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 
 from pipeline.ontology.terms import ROOT_CLASS, named_superclasses, vocabulary
+from tests.integration.ontology_check_data import OBO, REAL, check, concepts, found, load, relations
 
 IND = Namespace("https://example.org/planted/individuals#")
 NOREASON = ("--reasoner-timeout", "0")

@@ -14,9 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ontology_check_data import OBO, REAL, check, codes, concepts, found, relations
 
-from pipeline.ontology.checks import REPORT_SCHEMA
+from pipeline.ontology.checks.report import REPORT_SCHEMA
+from tests.integration.ontology_check_data import (
+    OBO,
+    REAL,
+    check,
+    codes,
+    concepts,
+    found,
+    relations,
+)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hash_embedder import HashEmbedder
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from toy_ontology import TOY_ONTOLOGY
 
 from flows.build_kg import build_kg
 from flows.certify import certify
@@ -18,6 +16,8 @@ from pipeline.errors import ConfigurationError, PermissionDeniedError
 from pipeline.models import AssertionStatus
 from pipeline.settings import Settings
 from pipeline.store import open_store
+from tests.fakes import FakeEmbedder
+from tests.toy_ontology import TOY_ONTOLOGY
 
 ONTO = TOY_ONTOLOGY
 ANSWER = json.dumps({"triples": [
@@ -35,7 +35,7 @@ def built(tmp_path: Path) -> tuple[Settings, Path]:
     onto.write_text(ONTO, encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "state", samples=1, max_retries=0,
                         llm_concurrency=1)
-    report = build_kg(str(corpus), str(onto), settings=settings, embedder=HashEmbedder(),
+    report = build_kg(str(corpus), str(onto), settings=settings, embedder=FakeEmbedder(),
                       chat_model=FakeListChatModel(responses=[ANSWER]))
     assert report.accepted == 2
     return settings, onto
@@ -47,12 +47,12 @@ def test_certify_by_confidence_is_audited(built: tuple[Settings, Path]) -> None:
         certify("cert", settings=settings, ontology=str(onto))  # no rule, no certification
     with pytest.raises(PermissionDeniedError):
         certify("cur", role="curator", min_confidence=0.0,
-                settings=settings, ontology=str(onto), embedder=HashEmbedder())
+                settings=settings, ontology=str(onto), embedder=FakeEmbedder())
     dry = certify("cert", min_confidence=0.0, dry_run=True, settings=settings,
                   ontology=str(onto))
     assert len(dry.selected) == 2 and dry.certified == 0
     done = certify("cert", min_confidence=0.0, limit=1, settings=settings,
-                   ontology=str(onto), embedder=HashEmbedder())
+                   ontology=str(onto), embedder=FakeEmbedder())
     assert done.certified == 1 and done.index == "delta"
     with open_store(settings.store_descriptor(), settings) as store:
         assert [a.id for a in store.assertions(status=AssertionStatus.CERTIFIED)] == [
@@ -60,21 +60,21 @@ def test_certify_by_confidence_is_audited(built: tuple[Settings, Path]) -> None:
         assert [e.actor for e in store.audit_log(action="certify")] == ["cert"]
         assert [e.actor for e in store.audit_log(action="refused")] == ["cur"]
     again = certify("cert", min_confidence=0.0, settings=settings, ontology=str(onto),
-                    embedder=HashEmbedder())
+                    embedder=FakeEmbedder())
     assert again.certified == 1 and done.selected[0] not in again.selected
 
 
 def test_reindex_delta_then_full(built: tuple[Settings, Path]) -> None:
     settings, onto = built
-    fresh = reindex(settings=settings, ontology=str(onto), embedder=HashEmbedder())
+    fresh = reindex(settings=settings, ontology=str(onto), embedder=FakeEmbedder())
     assert fresh.action == "none" and fresh.embedded == 0 and fresh.size >= 2
-    full = reindex(full=True, settings=settings, ontology=str(onto), embedder=HashEmbedder())
+    full = reindex(full=True, settings=settings, ontology=str(onto), embedder=FakeEmbedder())
     assert full.action == "rebuild" and full.size == fresh.size
 
 
 def test_evaluate_flow_writes_the_result(tmp_path: Path) -> None:
     from flows.evaluate import evaluate
-    from pipeline.evaluation.shared_data import shared_data_dir
+    from verikg_cli.shared_data import shared_data_dir
 
     shared = shared_data_dir()
     assert shared is not None, "the shared Text2KGBench data is missing (VERIKG_SHARED_DATA)"

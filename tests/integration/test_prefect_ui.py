@@ -25,10 +25,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import Chromium, chromium_binary
-from prefect_server import prefect_server
-from toy_ontology import TOY_ONTOLOGY
 
+from tests.browser import Chromium, chromium_binary
+from tests.prefect_server import prefect_server
+from tests.toy_ontology import TOY_ONTOLOGY
 from verikg_cli.serve import deployments_of
 
 REPO = Path(__file__).resolve().parents[2]

@@ -41,7 +41,6 @@ from pipeline.ontology.design.prompts import (
 )
 from pipeline.ontology.design.render import slug
 from pipeline.ontology.design.review import DraftCheck, check_draft
-from pipeline.ontology.design.safety import sanitize_corpus_text
 from pipeline.ontology.design.schemas import (
     DraftAnswer,
     ProposalAnswer,
@@ -67,6 +66,7 @@ from pipeline.ontology.design.transcript import (
     Transcript,
     VoteRecord,
 )
+from pipeline.text.hostile import sanitize_corpus_text
 
 ONTOLOGY_FILE = "ontology.ttl"
 CQ_FILE = "competency_questions.yaml"
@@ -125,7 +125,8 @@ class OntologyDesignPanel:
     def __init__(self, agents: Sequence[PanelAgent], embedder: Embedder,
                  settings: DesignSettings | None = None, *,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.settings = settings or DesignSettings()
+        # the defaults, not the environment: the edge reads that and passes ``settings`` in
+        self.settings = settings or DesignSettings.model_construct()
         names = [a.name for a in agents]
         if len(set(names)) != len(names):
             raise ConfigurationError(f"panel agents need distinct names, got {names}")

@@ -7,8 +7,8 @@ and one human message with the task; corrective turns follow as the agent's prev
 Why this shape:
 
 * The corpus sample sits between ``<document>`` tags and the rules say it is data; sentences
-  that read like instructions were already removed (``safety``), and the output contract checks
-  every answer anyway.
+  that read like instructions were already removed (``pipeline.text.hostile``), and the
+  output contract checks every answer anyway.
 * Answers are JSON in a fixed form, shown literally; the draft's form is taught with a toy
   domain of its own (books and authors) so that no example term leaks into a real ontology.
 * Prompts hold no run-specific values (no time, no paths), so a rerun sends the same text and a
@@ -25,8 +25,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from pipeline.ontology.design.agents import PanelAgent
-from pipeline.ontology.design.safety import fence
 from pipeline.ontology.design.transcript import CandidateRecord
+from pipeline.text.hostile import fence
 
 PROMPT_VERSION = "design-v1"
 #: a previous answer longer than this is cut in a corrective turn (the model wrote it; the

@@ -1,10 +1,11 @@
 """The answers the panel's agents must give, as pydantic models and JSON schemas.
 
 Every agent answers with one JSON object; these models are the "wrong schema" half of the
-output contract (the other half, hostile text, is ``safety``). Unknown keys are ignored, as in
-extraction (models add commentary fields); missing or mistyped fields are violations that go
-back to the agent as a corrective prompt. Term names are OWL local names; a prefixed name or a
-full IRI is cut to its local name, since the panel fixes the namespace itself.
+output contract (the other half, hostile text, is ``pipeline.text.hostile``). Unknown keys
+are ignored, as in extraction (models add commentary fields); missing or mistyped fields are
+violations that go back to the agent as a corrective prompt. Term names are OWL local names;
+a prefixed name or a full IRI is cut to its local name, since the panel fixes the namespace
+itself.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from pipeline.errors import LLMUnavailableError
 from pipeline.llm import invoke_llm
 from pipeline.ontology.design.agents import PanelAgent
 from pipeline.ontology.design.prompts import Correction
-from pipeline.ontology.design.safety import hostile_fields
 from pipeline.ontology.design.transcript import CallRecord, DesignViolation, Step, Transcript
+from pipeline.text.hostile import hostile_fields
 
 T = TypeVar("T", bound=BaseModel)
 _FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from t2k_data import DATA
+
+from tests.unit.evaluation.t2k_data import DATA
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.evaluation.shared_data import shared_data_dir
+from verikg_cli.shared_data import shared_data_dir
 
 _SHARED = shared_data_dir()
 DATA = (_SHARED or Path("shared-data-not-found")) / "text2kgbench"

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from t2k_data import ONTOLOGIES, ontology_file
 
 from pipeline.evaluation.bench_ontology import BenchOntology, load_bench_ontology
 from pipeline.models import OntologyProperty
 from pipeline.models import PropertyKind as K
 from pipeline.ontology.quirks import NoteCode
+from tests.unit.evaluation.t2k_data import ONTOLOGIES, ontology_file
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 LITERAL = "http://www.w3.org/2000/01/rdf-schema#Literal"

@@ -440,13 +440,15 @@ def test_the_4bit_pass_thins_the_rows_and_keeps_the_answer() -> None:
     assert count is not None and count[0] < 0.01 * 6000
 
 
-def test_without_the_kernel_the_float32_plans_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_kernel_the_float32_plans_answer() -> None:
     x = _clustered(3000, 64)
     group = np.arange(3000) % 3
-    monkeypatch.setenv("VERIKG_INT8_KERNEL", "0")
+    off = int8_scan.KernelConfig(enabled=False)
     int8_scan._library.cache_clear()
     try:
-        index = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=0)
+        assert int8_scan.kernel(off) is None
+        index = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=0,
+                                  int8_kernel=off)
         index.search(x[:2], 5, "g == 1")
         ids, _ = index.search(x[:2], 5, "g == 1")
         assert index.last_plan == "partition-exact"
@@ -456,17 +458,16 @@ def test_without_the_kernel_the_float32_plans_answer(monkeypatch: pytest.MonkeyP
 
 
 def test_a_compiler_failure_is_logged_and_falls_back(
-        monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setenv("VERIKG_KERNEL_CACHE", str(tmp_path / "kernels"))
-    monkeypatch.setenv("CC", "/bin/false")
+        tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    failing = int8_scan.KernelConfig(cache_dir=tmp_path / "kernels", compiler="/bin/false")
     int8_scan._library.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="pipeline.index.int8_scan"):
-            assert int8_scan.kernel() is None
+            assert int8_scan.kernel(failing) is None
         assert "float32 scans only" in caplog.text and "/bin/false" in caplog.text
         x = _clustered(2000, 16)
         index = VectorIndex.build(x, {"g": np.arange(2000) % 2}, partition_after=1,
-                                  int8_min_rows=0)
+                                  int8_min_rows=0, int8_kernel=failing)
         index.search(x[:1], 3, "g == 0")
         index.search(x[:1], 3, "g == 0")
         assert index.last_plan == "partition-exact"

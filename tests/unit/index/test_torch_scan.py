@@ -10,13 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.index import torch_scan
+from pipeline.index.torch_precision import exact_matmul, half_error_bound
 from pipeline.index.torch_scan import (
     Metric,
     ScanStats,
     effective_bandwidth,
-    exact_matmul,
     filtered_topk,
-    half_error_bound,
     plan_blocks,
     scan_bytes,
     squared_norms,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ConfigurationError, IndexError_, InputError
+from pipeline.errors import ConfigurationError, InputError, VectorIndexError
 from pipeline.index.vector_index import VectorIndex
 
 Row = dict[str, object]
@@ -154,7 +154,7 @@ def test_search_equals_brute_force(case: Case) -> None:
     # the same filter again: served from the cached selection or a partition, same answer
     assert_same_as_brute_force(case, index)
     # and every plan, forced, gives the same answer
-    for plan in ("scan-exact", "prefilter-exact", "postfilter-ann"):
+    for plan in ("scan-exact", "prefilter-exact"):
         forced = VectorIndex.build(case.vectors, attrs, metric=case.metric, ids=case.ids)
         original = forced.search
         forced.search = lambda q, k, w, p=plan, f=original: f(q, k, w, plan=p)  # type: ignore
@@ -236,31 +236,13 @@ def test_padding_when_fewer_rows_match() -> None:
     assert (ids == -1).all() and np.isneginf(scores).all()
 
 
-def test_overfetch_doubles_until_exact() -> None:
-    # 40% of rows match, but they are the *least* similar to the query: the first FAISS
-    # fetch finds none of them, so the planner must keep doubling
-    n, dim = 1000, 4
-    rng = np.random.default_rng(1)
-    q = np.array([1, 0, 0, 0], dtype=np.float32)
-    vecs = rng.normal(size=(n, dim)).astype(np.float32)
-    vecs[:, 0] = np.abs(vecs[:, 0])
-    far = np.arange(n) < 400
-    vecs[far, 0] = -vecs[far, 0] - 1
-    attrs = {"side": np.where(far, "far", "near")}
-    index = VectorIndex.build(vecs, attrs)
-    ids, scores = index.search(q, k=7, where='side == "far"', plan="postfilter-ann")
-    assert index.last_plan == "postfilter-ann"
-    expect = np.argsort(-(vecs[far] @ q), kind="stable")[:7]
-    assert ids[0].tolist() == np.flatnonzero(far)[expect].tolist()
-
-
-def test_ties_break_by_smaller_id_across_fetch_rounds() -> None:
+def test_ties_break_by_smaller_id_in_every_plan() -> None:
     vecs = np.ones((300, 3), dtype=np.float32)
     ids = np.arange(300)[::-1] * 3  # ids descend with position
     attrs = {"keep": np.array(["y" if i % 3 else "n" for i in range(300)])}
     index = VectorIndex.build(vecs, attrs, ids=ids)
     kept = np.sort(ids[[i for i in range(300) if i % 3]])
-    for plan in (None, "postfilter-ann", "scan-exact", "prefilter-exact"):
+    for plan in (None, "scan-exact", "prefilter-exact"):
         got, _ = index.search(np.ones(3, np.float32), k=4, where='keep == "y"', plan=plan)
         assert got[0].tolist() == kept[:4].tolist(), plan
         got, _ = index.search(np.ones(3, np.float32), k=4, plan=plan)
@@ -287,7 +269,7 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
 
 
 def test_load_refuses_missing_or_inconsistent(tmp_path: Path) -> None:
-    with pytest.raises(IndexError_, match="no readable vector index"):
+    with pytest.raises(VectorIndexError, match="no readable vector index"):
         VectorIndex.load(tmp_path / "nothing")
     vecs, attrs = _demo(n=10)
     VectorIndex.build(vecs, attrs).save(tmp_path / "ix")
@@ -296,7 +278,7 @@ def test_load_refuses_missing_or_inconsistent(tmp_path: Path) -> None:
     (tmp_path / "ix" / "arrays.npz").write_bytes((tmp_path / "ix5" / "arrays.npz").read_bytes())
     VectorIndex.load(tmp_path / "ix")  # consistent by itself: 5 rows with 5 ids
     (tmp_path / "ix" / "arrays.npz").write_bytes(b"garbage")
-    with pytest.raises(IndexError_):
+    with pytest.raises(VectorIndexError):
         VectorIndex.load(tmp_path / "ix")
 
 
@@ -318,28 +300,28 @@ def test_add_and_remove_keep_search_exact() -> None:
             s = vecs[cand] @ vecs[j]
             expect = [cand[t] for t in np.argsort(-s, kind="stable")[:5]]
             assert got[j].tolist() == expect
-    with pytest.raises(IndexError_, match="not in the index"):
+    with pytest.raises(VectorIndexError, match="not in the index"):
         index.remove([0])
-    with pytest.raises(IndexError_, match="unique"):
+    with pytest.raises(VectorIndexError, match="unique"):
         index.add(vecs[:1], {k: v[:1] for k, v in attrs.items()}, ids=[1])
 
 
 def test_bad_input_is_refused() -> None:
     vecs, attrs = _demo(n=10)
-    with pytest.raises(IndexError_, match="2-d"):
+    with pytest.raises(VectorIndexError, match="2-d"):
         VectorIndex.build(vecs[0], attrs)
-    with pytest.raises(IndexError_, match="shape"):
+    with pytest.raises(VectorIndexError, match="shape"):
         VectorIndex.build(vecs, {"type": attrs["type"][:3]})
     bad = vecs.copy()
     bad[0, 0] = np.nan
-    with pytest.raises(IndexError_, match="NaN"):
+    with pytest.raises(VectorIndexError, match="NaN"):
         VectorIndex.build(bad, attrs)
     index = VectorIndex.build(vecs, attrs)
-    with pytest.raises(IndexError_, match="columns"):
+    with pytest.raises(VectorIndexError, match="columns"):
         index.add(vecs[:1], {"type": attrs["type"][:1]})
-    with pytest.raises(IndexError_, match="string column"):
+    with pytest.raises(VectorIndexError, match="string column"):
         index.add(vecs[:1], {"type": np.array([1]), "confidence": np.array([0.5])})
-    with pytest.raises(IndexError_, match="shape"):
+    with pytest.raises(VectorIndexError, match="shape"):
         index.search(np.ones((1, 3), np.float32))
     with pytest.raises(InputError, match="known columns: confidence, type"):
         index.search(vecs[:1], 3, "colour == 'red'")
@@ -353,7 +335,7 @@ def test_bad_input_is_refused() -> None:
 @given(st.integers(0, 2**31 - 1), st.integers(1, 12), st.booleans(), st.booleans())
 def test_wide_top_k_is_exact_with_ties_and_filtered_scores(seed: int, k: int, ties: bool,
                                                            holes: bool) -> None:
-    from pipeline.index.vector_index import _CHUNK, _topk_chunked
+    from pipeline.index.numpy_scan import _CHUNK, _topk_chunked
 
     rng = np.random.default_rng(seed)
     m = 8 * _CHUNK * k + int(rng.integers(0, 3 * _CHUNK))  # ragged tail too
@@ -462,13 +444,13 @@ def test_update_refuses_unknown_ids_and_bad_shapes_and_changes_nothing() -> None
     vecs, attrs = _demo(n=30)
     index = VectorIndex.build(vecs, attrs)
     before = index.search(vecs[:2], 5, 'type == "Agency"')
-    with pytest.raises(IndexError_, match="not in the index"):
+    with pytest.raises(VectorIndexError, match="not in the index"):
         index.update([3, 99], attributes={"type": np.array(["Agency", "Agency"])})
-    with pytest.raises(IndexError_, match="shape"):
+    with pytest.raises(VectorIndexError, match="shape"):
         index.update([3], vectors=np.zeros((1, 3), dtype=np.float32))
-    with pytest.raises(IndexError_, match="no attribute column"):
+    with pytest.raises(VectorIndexError, match="no attribute column"):
         index.update([3], attributes={"colour": np.array(["red"])})
-    with pytest.raises(IndexError_, match="numeric column"):
+    with pytest.raises(VectorIndexError, match="numeric column"):
         index.update([3], attributes={"confidence": np.array(["high"])})
     after = index.search(vecs[:2], 5, 'type == "Agency"')
     np.testing.assert_array_equal(before[0], after[0])

@@ -16,9 +16,8 @@ from typing import Any, Protocol
 from hypothesis import strategies as st
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 
-from pipeline.evaluation.shared_data import shared_data_dir
-from pipeline.kgcl.obo import OboDocument, Stanza
-from pipeline.kgcl.rdf_apply import GraphEditor
+from pipeline.kgcl.obo_format import OboDocument, Stanza
+from pipeline.kgcl.rdf_editor import GraphEditor
 from pipeline.kgcl.render import quote_label, quote_literal
 from pipeline.kgcl.vocab import (
     DEFINITION,
@@ -29,6 +28,7 @@ from pipeline.kgcl.vocab import (
     SYNONYM_SCOPES,
     PrefixMap,
 )
+from verikg_cli.shared_data import shared_data_dir
 
 _SHARED = shared_data_dir()
 KGCL_DEV = (_SHARED or Path("shared-data-not-found")) / "kgcl-dev"

@@ -8,14 +8,13 @@ import pytest
 
 from pipeline.extract.prompt import EXTRACTION_JSON_SCHEMA
 from pipeline.llm.grammar import (
-    DOCUMENT_CLOSE,
-    DOCUMENT_OPEN,
     GROUNDED,
     candidate_mentions,
     find_document,
     schema_grammar,
     strip_markers,
 )
+from pipeline.text.hostile import DOCUMENT_CLOSE, DOCUMENT_OPEN
 
 TEXT = ("# Rosetta\n\nRosetta was launched in 2004 on an Ariane 5 rocket from Guiana Space "
         'Centre. It landed on comet 67P/Churyumov-Gerasimenko, the "rubber duck".')

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hash_embedder import HashEmbedder
 
-from pipeline.index.kg_index import KGIndex, StaleIndexError
+from pipeline.errors import StaleIndexError
+from pipeline.index.kg_index import KGIndex
 from pipeline.models import (
     IRI,
     AddAssertion,
@@ -32,6 +32,7 @@ from pipeline.models import (
 )
 from pipeline.retrieval import HybridRetriever
 from pipeline.store.sqlite import SQLiteGraphStore
+from tests.fakes import FakeEmbedder
 
 NS = "https://example.org/space#"
 
@@ -75,8 +76,8 @@ def other_writer(path: Path, store: SQLiteGraphStore) -> Iterator[SQLiteGraphSto
 
 
 @pytest.fixture()
-def embedder() -> HashEmbedder:
-    return HashEmbedder()
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder()
 
 
 def returned_ids(retriever: HybridRetriever, k: int = 100) -> set[str]:
@@ -87,7 +88,7 @@ def returned_ids(retriever: HybridRetriever, k: int = 100) -> set[str]:
 
 def test_a_removed_assertion_is_never_returned(store: SQLiteGraphStore,
                                                other_writer: SQLiteGraphStore,
-                                               embedder: HashEmbedder) -> None:
+                                               embedder: FakeEmbedder) -> None:
     index = KGIndex.build(store, embedder)
     retriever = HybridRetriever(store, index, embedder)
     assert {a.id for a in FACTS} <= returned_ids(retriever)
@@ -107,7 +108,7 @@ def test_a_removed_assertion_is_never_returned(store: SQLiteGraphStore,
 
 def test_a_removal_during_hydration_is_not_returned(store: SQLiteGraphStore,
                                                     other_writer: SQLiteGraphStore,
-                                                    embedder: HashEmbedder) -> None:
+                                                    embedder: FakeEmbedder) -> None:
     """The store changes between the index search and the hydration of its hits: the search
     runs again on the refreshed index instead of answering with what was removed."""
     victim = FACTS[0]
@@ -135,7 +136,7 @@ def test_a_removal_during_hydration_is_not_returned(store: SQLiteGraphStore,
 
 
 def test_a_status_change_reaches_the_filter_without_embedding(
-        store: SQLiteGraphStore, other_writer: SQLiteGraphStore, embedder: HashEmbedder) -> None:
+        store: SQLiteGraphStore, other_writer: SQLiteGraphStore, embedder: FakeEmbedder) -> None:
     retriever = HybridRetriever(store, KGIndex.build(store, embedder), embedder)
     where = "status == 'certified'"
     assert retriever.search("Mission", k=5, where=where) == []
@@ -152,7 +153,7 @@ def test_a_status_change_reaches_the_filter_without_embedding(
 
 
 def test_new_soft_violations_reach_the_filter_without_embedding(
-        store: SQLiteGraphStore, other_writer: SQLiteGraphStore, embedder: HashEmbedder) -> None:
+        store: SQLiteGraphStore, other_writer: SQLiteGraphStore, embedder: FakeEmbedder) -> None:
     """Another writer's graph check flags a statement: the next search filters on it (a
     delta of one row's attributes), and the context tells the reader the fact is flagged."""
     retriever = HybridRetriever(store, KGIndex.build(store, embedder), embedder)
@@ -180,7 +181,7 @@ def test_new_soft_violations_reach_the_filter_without_embedding(
 
 def test_without_auto_refresh_a_stale_index_raises(store: SQLiteGraphStore,
                                                    other_writer: SQLiteGraphStore,
-                                                   embedder: HashEmbedder) -> None:
+                                                   embedder: FakeEmbedder) -> None:
     index = KGIndex.build(store, embedder)
     retriever = HybridRetriever(store, index, embedder, auto_refresh=False)
     assert FACTS[1].id in returned_ids(retriever)  # fresh: searches normally

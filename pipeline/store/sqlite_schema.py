@@ -1,0 +1,169 @@
+"""The SQLite store's file: its schema, the migrations of older stores, and the triggers that
+make the audit log append-only and a filed change request's text final in the file itself.
+
+``connect`` opens a store file with the settings the store needs (WAL, foreign keys, a busy
+timeout) and brings its schema up to date; the column lists and ``parts`` / ``marks`` (ids in
+batches of bound parameters) are the shapes the store's statements share.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+    sha256 TEXT NOT NULL, media_type TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),
+    chunk_index INTEGER NOT NULL, text TEXT NOT NULL,
+    span_start INTEGER NOT NULL, span_end INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
+CREATE TABLE IF NOT EXISTS entities (
+    id TEXT PRIMARY KEY, label TEXT NOT NULL, type_iri TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assertions (
+    id TEXT PRIMARY KEY, subject_id TEXT NOT NULL REFERENCES entities(id),
+    predicate TEXT NOT NULL, object_id TEXT REFERENCES entities(id),
+    literal_value TEXT, literal_datatype TEXT,
+    confidence REAL NOT NULL, status TEXT NOT NULL, violations TEXT NOT NULL DEFAULT '[]',
+    CHECK ((object_id IS NULL) <> (literal_datatype IS NULL)));
+CREATE INDEX IF NOT EXISTS assertions_subject ON assertions(subject_id);
+CREATE INDEX IF NOT EXISTS assertions_object ON assertions(object_id);
+CREATE INDEX IF NOT EXISTS assertions_status ON assertions(status);
+-- provenance points at chunks by id only: the pipeline may store assertions before (or
+-- without) their chunks, and Neo4j behaves the same way.
+CREATE TABLE IF NOT EXISTS provenance (
+    assertion_id TEXT NOT NULL REFERENCES assertions(id) ON DELETE CASCADE,
+    chunk_id TEXT NOT NULL, model TEXT NOT NULL, prompt_version TEXT NOT NULL,
+    document_id TEXT NOT NULL, span_start INTEGER NOT NULL, span_end INTEGER NOT NULL,
+    quote TEXT NOT NULL, run_id TEXT NOT NULL, attempts INTEGER NOT NULL,
+    samples_agreeing INTEGER NOT NULL, samples_total INTEGER NOT NULL,
+    subject_mention TEXT NOT NULL DEFAULT '', object_mention TEXT NOT NULL DEFAULT '',
+    seen_at TEXT, repairs TEXT NOT NULL DEFAULT '[]',
+    subject_text TEXT NOT NULL DEFAULT '', object_text TEXT NOT NULL DEFAULT '',
+    subject_grounding TEXT NOT NULL DEFAULT '', object_grounding TEXT NOT NULL DEFAULT '',
+    corroboration REAL NOT NULL DEFAULT 1.0,
+    PRIMARY KEY (assertion_id, chunk_id, model, prompt_version)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id TEXT PRIMARY KEY, chunk_id TEXT NOT NULL, document_id TEXT NOT NULL,
+    run_id TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entity_annotations (
+    entity_id TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    property TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (entity_id, property, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS change_requests (
+    id TEXT PRIMARY KEY, author TEXT NOT NULL, author_role TEXT NOT NULL, kgcl TEXT NOT NULL,
+    status TEXT NOT NULL, created_at TEXT NOT NULL, reviewer TEXT NOT NULL DEFAULT '',
+    reviewer_role TEXT NOT NULL DEFAULT '', reviewed_at TEXT, reason TEXT NOT NULL DEFAULT '',
+    applied_by TEXT NOT NULL DEFAULT '', applied_by_role TEXT NOT NULL DEFAULT '',
+    applied_at TEXT);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', 1), ('version', 0);
+"""
+
+# after ``migrate`` (they name columns an older store gains there)
+INDEXES = """
+CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, seq);
+CREATE INDEX IF NOT EXISTS audit_action ON audit(action, seq);
+CREATE INDEX IF NOT EXISTS audit_target ON audit(target, seq);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id, seq);
+CREATE INDEX IF NOT EXISTS change_requests_status ON change_requests(status, created_at);
+CREATE INDEX IF NOT EXISTS assertions_flagged ON assertions(id) WHERE violations <> '[]';
+"""
+
+#: what makes the audit log append-only and a filed request's text final, in the file itself
+TRIGGERS: dict[str, str] = {
+    "audit_append_only_update": "BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit "
+                                "log is append-only: entries cannot be changed'); END",
+    "audit_append_only_delete": "BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit "
+                                "log is append-only: entries cannot be deleted'); END",
+    "change_requests_filed_text": "BEFORE UPDATE OF id, author, author_role, kgcl, created_at "
+                                  "ON change_requests BEGIN SELECT RAISE(ABORT, 'a change "
+                                  "request keeps its author and text once filed'); END",
+    "change_requests_kept": "BEFORE DELETE ON change_requests BEGIN SELECT RAISE(ABORT, "
+                            "'change requests are kept: they cannot be deleted'); END",
+}
+AUDIT_COLUMNS = ("at", "actor", "action", "target", "detail", "role", "before_state",
+                 "after_state", "request_id")
+REQUEST_COLUMNS = ("id", "author", "author_role", "kgcl", "status", "created_at", "reviewer",
+                   "reviewer_role", "reviewed_at", "reason", "applied_by", "applied_by_role",
+                   "applied_at")
+
+PROVENANCE_COLUMNS = ("assertion_id", "chunk_id", "model", "prompt_version", "document_id",
+                      "span_start", "span_end", "quote", "run_id", "attempts",
+                      "samples_agreeing", "samples_total", "subject_mention",
+                      "object_mention", "seen_at", "repairs", "subject_text", "object_text",
+                      "subject_grounding", "object_grounding", "corroboration")
+#: SQLite's default limit on bound parameters is 999 in old builds; stay well under it
+IN_BATCH = 500
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an earlier VeriKG up to the current schema, in place."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(provenance)")}
+    for column, decl in (("subject_mention", "TEXT NOT NULL DEFAULT ''"),
+                         ("object_mention", "TEXT NOT NULL DEFAULT ''"), ("seen_at", "TEXT"),
+                         ("repairs", "TEXT NOT NULL DEFAULT '[]'"),
+                         # the supporting spans and how they were grounded: none on what was
+                         # written before they were kept
+                         ("subject_text", "TEXT NOT NULL DEFAULT ''"),
+                         ("object_text", "TEXT NOT NULL DEFAULT ''"),
+                         ("subject_grounding", "TEXT NOT NULL DEFAULT ''"),
+                         ("object_grounding", "TEXT NOT NULL DEFAULT ''"),
+                         # how far other samples corroborate the agreeing ones: full (the
+                         # default) on what was written before it was kept
+                         ("corroboration", "REAL NOT NULL DEFAULT 1.0")):
+        if column not in have:
+            conn.execute(f"ALTER TABLE provenance ADD COLUMN {column} {decl}")
+    have = {r[1] for r in conn.execute("PRAGMA table_info(assertions)")}
+    if "violations" not in have:  # soft violations: none on what was written before them
+        conn.execute("ALTER TABLE assertions ADD COLUMN violations TEXT NOT NULL DEFAULT '[]'")
+    have = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
+    for column in ("role", "before_state", "after_state", "request_id"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+
+
+def create_triggers(conn: sqlite3.Connection) -> None:
+    for name, body in TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection to the store file at ``path`` (created, with its folder, if missing;
+    ``:memory:`` for a throwaway store), its schema created or brought up to date. Raises
+    ``OSError`` or ``sqlite3.Error``."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(SCHEMA)
+    migrate(conn)
+    conn.executescript(INDEXES)
+    create_triggers(conn)
+    return conn
+
+
+def parts(ids: Sequence[str]) -> Iterator[list[str]]:
+    """``ids`` in batches of at most ``IN_BATCH``, one ``IN (...)`` list each."""
+    for i in range(0, len(ids), IN_BATCH):
+        yield list(ids[i:i + IN_BATCH])
+
+
+def marks(part: Sequence[str]) -> str:
+    """The ``?`` placeholders of one batch."""
+    return ", ".join("?" * len(part))
+
+
+__all__ = ["AUDIT_COLUMNS", "INDEXES", "IN_BATCH", "PROVENANCE_COLUMNS", "REQUEST_COLUMNS",
+           "SCHEMA", "TRIGGERS", "connect", "create_triggers", "marks", "migrate", "parts"]
