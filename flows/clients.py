@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +31,7 @@ from pipeline.llm import SQLiteLLMCache, build_chat_model
 from pipeline.models import Ontology
 from pipeline.ontology.checks.cqs import kg_graph, kg_source
 from pipeline.resolve.merge_log import MergeLog
-from pipeline.settings import Settings
+from pipeline.settings import EMBEDDED_STORE_FILE, Settings
 from pipeline.store import GraphStore, open_store
 
 K = TypeVar("K")
@@ -50,7 +50,7 @@ class DataDir:
     @property
     def store(self) -> Path:
         """The embedded SQLite store (``Settings.store_descriptor`` for a bare ``sqlite:``)."""
-        return self.root / "kg.sqlite"
+        return self.root / EMBEDDED_STORE_FILE
 
     @property
     def ledger(self) -> Path:
@@ -147,11 +147,30 @@ def make_chat_models(settings: Settings, schemas: Mapping[K, dict[str, Any]], *,
             for key, schema in schemas.items()}
 
 
+def embedding_bar(total: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A Rich progress bar on stderr for one long embedding call: (per-batch update, stop)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task("embedding", total=total)
+    bar.start()
+    return (lambda done, _total: bar.update(task, completed=done)), bar.stop
+
+
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(settings.embedding_model or None, device=settings.device,
                                        batch_size=settings.embedding_batch_size,
                                        cache_path=DataDir.of(settings).embedding_cache,
-                                       precision=settings.embedding_precision)
+                                       precision=settings.embedding_precision,
+                                       bar=embedding_bar)
 
 
 def make_int8_kernel(settings: Settings) -> KernelConfig:
@@ -204,6 +223,6 @@ def save_index(settings: Settings, index: KGIndex) -> Path:
     return index.save(DataDir.of(settings).index)
 
 
-__all__ = ["DataDir", "make_chat_model", "make_chat_models", "make_embedder", "make_int8_kernel",
-           "make_ledger", "make_merge_log", "make_store", "open_index", "open_kg", "save_index",
-           "saved_index"]
+__all__ = ["DataDir", "embedding_bar", "make_chat_model", "make_chat_models", "make_embedder",
+           "make_int8_kernel", "make_ledger", "make_merge_log", "make_store", "open_index",
+           "open_kg", "save_index", "saved_index"]

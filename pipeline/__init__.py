@@ -78,7 +78,31 @@ _EXPORTS: dict[str, str] = {
     "VeriKGError": "pipeline.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Assertion",
+    "Chunk",
+    "Document",
+    "Embedder",
+    "GraphStore",
+    "HybridRetriever",
+    "KGIndex",
+    "LLMExtractor",
+    "Ontology",
+    "SentenceChunker",
+    "SentenceTransformerEmbedder",
+    "Settings",
+    "Triple",
+    "TripleContract",
+    "VeriKGError",
+    "apply_to_graph",
+    "apply_to_store",
+    "check_ontology",
+    "load_contract",
+    "load_documents",
+    "load_ontology",
+    "open_store",
+    "parse_change_request",
+]
 
 
 def __getattr__(name: str) -> object:

@@ -12,8 +12,14 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: the embedded store's file in the data directory (``flows.clients.DataDir`` names the rest)
+EMBEDDED_STORE_FILE = "kg.sqlite"
+
 
 class Settings(BaseSettings):
+    """Every setting of a run. ``Settings()`` reads ``VERIKG_*`` from the environment: the CLI
+    and the flows do that, then pass what each stage needs; the library never does."""
+
     model_config = SettingsConfigDict(env_prefix="VERIKG_", extra="ignore")
 
     #: where runs keep their state: the embedded store, the index, the LLM response cache
@@ -69,5 +75,5 @@ class Settings(BaseSettings):
 
     def store_descriptor(self) -> str:
         if self.store in ("sqlite:", "sqlite"):
-            return f"sqlite:{self.data_dir / 'kg.sqlite'}"
+            return f"sqlite:{self.data_dir / EMBEDDED_STORE_FILE}"
         return self.store

@@ -61,6 +61,10 @@ def _echo(raw: str) -> str:
 
 
 class LLMExtractor(Extractor):
+    """Extracts triples from a chunk with a LangChain chat model under a contract: ``samples``
+    independent samples, each retried with the contract's corrections up to ``max_retries``
+    times; what still fails is quarantined with its reasons, never dropped."""
+
     def __init__(self, chat_model: BaseChatModel, contract: TripleContract, *,
                  samples: int | None = None, max_retries: int | None = None,
                  model_name: str | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from pipeline.errors import ConfigurationError
-from pipeline.settings import Settings
+from pipeline.settings import EMBEDDED_STORE_FILE, Settings
 from pipeline.store.base import ROLE_RIGHTS, GraphStore
 from pipeline.store.neo4j import Neo4jGraphStore
 from pipeline.store.rules import canonical
@@ -41,7 +41,7 @@ def _build(descriptor: str, settings: Settings | None) -> GraphStore:
             raise ConfigurationError(
                 "the descriptor 'sqlite:' names no file; write sqlite:PATH or pass settings "
                 "whose data_dir holds the store")
-        return SQLiteGraphStore(settings.data_dir / "kg.sqlite")
+        return SQLiteGraphStore(settings.data_dir / EMBEDDED_STORE_FILE)
     if sep and scheme.lower() in _BOLT_SCHEMES and rest.startswith("//") and len(rest) > 2:
         if settings is None:
             return Neo4jGraphStore(descriptor, user="neo4j", password=SecretStr(""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,29 @@ def test_no_progress_bar_off_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None
     assert e._progress_reporter(10_000) == (None, None)
     assert SentenceTransformerEmbedder(precision="fp32", progress=False
                                        )._progress_reporter(10_000) == (None, None)
+
+
+def test_the_bar_is_the_callers_and_drawn_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library draws no bar of its own: the edge hands one in (``flows.clients``)."""
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(embedder_mod.sys, "stderr", Tty())
+    drawn: list[int] = []
+
+    def bar(total: int) -> tuple[embedder_mod.ProgressCallback, Callable[[], None]]:
+        drawn.append(total)
+        return (lambda done, _total: drawn.append(done)), lambda: drawn.append(-1)
+
+    assert SentenceTransformerEmbedder(precision="fp32")._progress_reporter(10_000) == (
+        None, None)  # no bar given: none drawn
+    update, stop = SentenceTransformerEmbedder(precision="fp32", bar=bar
+                                               )._progress_reporter(10_000)
+    assert update is not None and stop is not None
+    update(64, 10_000)
+    stop()
+    assert drawn == [10_000, 64, -1]
+    # below the threshold, a terminal still gets no bar
+    assert SentenceTransformerEmbedder(precision="fp32", bar=bar)._progress_reporter(10) == (
+        None, None)
