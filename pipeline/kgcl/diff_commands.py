@@ -19,7 +19,7 @@ commands leave and the new one.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -284,10 +284,4 @@ def _entity_commands(key: str, old: EntityView, new: EntityView, names: Names) -
     return adds + changes + resets + removes
 
 
-def diff_lines(commands: Iterable[str]) -> str:
-    """A diff as a change request: one command per line."""
-    return "".join(c + "\n" for c in commands)
-
-
-__all__ = ["EntityView", "Names", "Value", "View", "attribute_commands", "diff_lines",
-           "lifecycle_commands"]
+__all__ = ["EntityView", "Names", "Value", "View", "attribute_commands", "lifecycle_commands"]

@@ -14,8 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("pipeline", "flows", "verikg_cli")
-#: a module past this many lines holds more than one job: split it
-MAX_LINES = 700
+#: a module past this many lines (the goal is ~500) holds more than one job: split it
+MAX_LINES = 550
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
