@@ -38,16 +38,13 @@ from pipeline.models import (
     MergeRecord,
     Ontology,
 )
+from pipeline.text.name_tables import STOPWORDS
 from pipeline.text.names import long_forms_in_text
 from pipeline.text.normalise import resolution_key
 from pipeline.text.spans import find_mention
 
 #: the rules in the order their links are trusted (and joined)
 _RANK: dict[str, int] = {"normalised-form": 0, "alias": 1, "embedding": 2}
-
-#: words an acronym usually skips ("National Aeronautics and Space Administration" → NASA)
-_STOPWORDS = frozenset({"a", "an", "and", "at", "de", "der", "des", "du", "for", "in", "la",
-                        "le", "of", "on", "the", "to", "und"})
 
 #: rows of the similarity matrix computed at once (block x n floats in memory)
 _DEFAULT_BLOCK = 1024
@@ -68,7 +65,7 @@ def _acronym_letters(label: str) -> str | None:
 
 def _initials(label: str) -> str | None:
     """The capitalised initials of a multi-word name's content words, or None."""
-    words = [w for w in resolution_key(label).split() if w not in _STOPWORDS]
+    words = [w for w in resolution_key(label).split() if w not in STOPWORDS]
     return "".join(w[0] for w in words).upper() if len(words) >= 2 else None
 
 
