@@ -69,8 +69,9 @@ class RetrievalContext(Frozen):
             if hit.assertion is not None:
                 meta += (f", confidence {hit.assertion.confidence:.2f}, "
                          f"{hit.assertion.status.value}")
-                if hit.assertion.violations:  # kept as a fact, but a soft check failed
-                    meta += f", flagged: {', '.join(hit.assertion.violation_checks)}"
+                flagged = hit.assertion.violation_checks  # info-only violations flag nothing
+                if flagged:  # kept as a fact, but a soft check failed
+                    meta += f", flagged: {', '.join(flagged)}"
             lines.append(f"[{n}] {hit.label} ({meta})")
             for ev in hit.evidence[:max_evidence]:
                 key = (ev.document_id, ev.chunk_id, ev.span.start, ev.span.end)

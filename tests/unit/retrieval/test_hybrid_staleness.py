@@ -173,6 +173,16 @@ def test_new_soft_violations_reach_the_filter_without_embedding(
     assert FACTS[3].id not in {h.id for h in clean} and len(clean) == len(FACTS) - 1
     text = retriever.context("Mission 3", k=1, where=where).render()
     assert "confidence 0.40, draft, flagged: shacl" in text
+    # a violation kept as information only (an outvoted declaration) flags nothing
+    info = shacl.model_copy(update={"severity": Severity.INFO})
+    other_writer.write_assertions([FACTS[3].model_copy(update={"violations": (info,)})])
+    every = "kind == 'assertion'"
+    hit = next(h for h in retriever.search("Mission 3", k=50, where=every)
+               if h.id == FACTS[3].id)
+    assert hit.assertion is not None and hit.assertion.violations == (info,)
+    text = retriever.context("Mission 3", k=50, where=every).render()
+    line = next(x for x in text.splitlines() if x.startswith("[") and hit.label in x)
+    assert line.endswith("draft)") and "flagged" not in text
     # cleared by the next write: unflagged again, nothing embedded
     other_writer.write_assertions([FACTS[3]])
     assert retriever.search("Mission", k=5, where=where) == []
