@@ -17,14 +17,20 @@ from typing import Literal
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clients import make_embedder, make_store, open_index, save_index, saved_index
+from flows.clients import (
+    make_embedder,
+    make_store,
+    open_index,
+    resolve_ontology,
+    save_index,
+    saved_index,
+)
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
 from pipeline.embeddings import Embedder
 from pipeline.index import KGIndex
 from pipeline.kgcl.governance import apply_request, check_applicable
 from pipeline.models import Frozen, Role
-from pipeline.ontology import load_ontology
 from pipeline.settings import Settings
 
 #: how the index comes along: ``build`` (the flows' index, built if missing), ``saved`` (the
@@ -50,7 +56,7 @@ class ApplyReport(Frozen):
     index_version: int | None = None
 
 
-def run_apply(request_id: str, settings: Settings, ontology_path: Path, *, actor: str,
+def run_apply(request_id: str, settings: Settings, ontology_path: Path | None, *, actor: str,
               role: Role, index_mode: IndexMode = "build",
               embedder: Embedder | None = None) -> ApplyReport:
     """Apply approved request ``request_id`` (see the module docstring); the command line
@@ -58,7 +64,7 @@ def run_apply(request_id: str, settings: Settings, ontology_path: Path, *, actor
     store = make_store(settings)
     try:
         check_applicable(store, request_id, actor=actor, role=role)  # before any index work
-        ontology = load_ontology(ontology_path)
+        ontology = resolve_ontology(store, ontology_path)  # given, else the store's own
         index: KGIndex | None = None
         if index_mode == "build":
             index, _ = open_index(settings, store, embedder or make_embedder(settings), ontology)
@@ -82,7 +88,8 @@ def run_apply(request_id: str, settings: Settings, ontology_path: Path, *, actor
 
 
 @task(name="apply_change_request", cache_policy=NO_CACHE, **retry_options())
-def apply_change_request(request_id: str, settings: Settings, ontology_path: Path, actor: str,
+def apply_change_request(request_id: str, settings: Settings, ontology_path: Path | None,
+                         actor: str,
                          role: Role, index_mode: IndexMode = "build",
                          embedder: Embedder | None = None) -> ApplyReport:
     return run_apply(request_id, settings, ontology_path, actor=actor, role=role,
@@ -91,7 +98,7 @@ def apply_change_request(request_id: str, settings: Settings, ontology_path: Pat
 
 @flow(name="apply_changes")
 def apply_changes(request_id: str, actor: str, role: Role = "certifier",
-                  ontology: str = "ontologies/space", index_mode: IndexMode = "build",
+                  ontology: str | None = None, index_mode: IndexMode = "build",
                   store: str | None = None, data_dir: str | None = None,
                   settings: InProcess[Settings | None] = None,
                   embedder: InProcess[Embedder | None] = None) -> ApplyReport:
@@ -101,7 +108,8 @@ def apply_changes(request_id: str, actor: str, role: Role = "certifier",
         request_id: the approved change request (cr-...), as `kgcl request` printed it
         actor: who applies it (recorded in the audit log); a certifier or admin
         role: the actor's role; only certifier and admin may apply
-        ontology: ontology file or folder the request's terms resolve against
+        ontology: ontology file or folder the request's terms resolve against (default:
+            the one the store was built with)
         index_mode: build (the flows' index, built if missing), saved (only a saved index
             of this store) or none (the store alone)
         store: store descriptor, sqlite:PATH or a Bolt URI (default VERIKG_STORE)
@@ -114,7 +122,7 @@ def apply_changes(request_id: str, actor: str, role: Role = "certifier",
     try:
         report = apply_change_request(request_id,
                                       with_overrides(settings, store=store, data_dir=data_dir),
-                                      Path(ontology),
+                                      Path(ontology) if ontology else None,
                                       actor, role, index_mode, embedder)
     except Exception as exc:
         logger.error("change request %s was not applied: %s", request_id, exc)

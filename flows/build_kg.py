@@ -18,13 +18,13 @@ from flows import build_tasks as tasks
 from flows import clients
 from flows.artifacts import publish_build_artifacts
 from flows.params import InProcess, with_overrides
-from flows.policies import cached
 from pipeline import build
 from pipeline.build import ProgressFn
 from pipeline.confidence import ConfidenceModel
 from pipeline.confidence.labels import check_calibration, read_labels
 from pipeline.contracts import TripleContract, load_contract
 from pipeline.embeddings import Embedder
+from pipeline.errors import MissingOntologyError, StoreNotFoundError
 from pipeline.extract import LLMExtractor
 from pipeline.ledger import ChunkStage, RunLedger
 from pipeline.models import BuildReport, Chunk, ChunkExtraction, Ontology
@@ -47,7 +47,20 @@ def extract_all(extractor: LLMExtractor, chunks: Sequence[Chunk], ontology: Onto
         progress=progress)
 
 
-def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
+def _ontology(ontology_path: Path | None, settings: Settings) -> tuple[Ontology, bool]:
+    """The build's ontology, checked, and whether the store must record it: the file given,
+    else the one the store recorded at its last build (an update needs no --ontology)."""
+    if ontology_path is not None:
+        return tasks.load_checked_ontology(ontology_path), True
+    try:
+        with clients.make_store(settings) as store:
+            return clients.resolve_ontology(store, None), False
+    except StoreNotFoundError as exc:
+        raise MissingOntologyError(f"{exc}; a first build needs an ontology: pass --ontology "
+                                   "PATH") from exc
+
+
+def run_build(corpus: Path, ontology_path: Path | None, settings: Settings, *,
               progress: ProgressFn | None = None, chat_model: BaseChatModel | None = None,
               embedder: Embedder | None = None, labels: Path | None = None) -> BuildReport:
     """The build, stage by stage; ``build_kg`` is this as a Prefect flow. ``chat_model`` and
@@ -62,21 +75,33 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
     wanted = read_labels(labels) if labels is not None else None
     clock = build.StageClock()
     with clock.stage("ingest"):
-        documents = tasks.load_documents(corpus)
-        # deterministic: cached by its inputs and its code under the data directory
-        chunks = cached(tasks.chunk_documents, settings)(documents, settings.chunk_chars)
+        # read a window at a time and chunked as it is read; a bad file fails the build
+        # (VERIKG_ON_BAD_DOCUMENT=fail) or is skipped, reported and quarantined (skip)
+        corpus_read = tasks.read_corpus(corpus, settings)
+        documents, chunks = corpus_read.documents, corpus_read.chunks
+        if corpus_read.skipped:
+            logger.warning("build: %d file(s) of %s skipped (%s)", len(corpus_read.skipped),
+                           corpus, "; ".join(s.detail for s in corpus_read.skipped[:5]))
     with clock.stage("ontology"):
-        ontology = tasks.load_checked_ontology(ontology_path)
+        ontology, new_ontology = _ontology(ontology_path, settings)
     chunk_ids = [c.id for c in chunks]
-    with clients.make_store(settings) as store, clients.make_ledger(settings) as ledger:
-        with clock.stage("store_documents"):
-            new_docs = tasks.store_documents(store, documents, chunks)
+    with clients.make_store(settings, create=True) as store, \
+            clients.make_ledger(settings) as ledger:
+        # the store keeps the ontology it is built with (a new one replaces it, audited):
+        # later commands use it when given no --ontology
+        if new_ontology:
+            clients.record_ontology(store, ontology)
         contract = TripleContract(load_contract("extraction"))
         llm = chat_model or clients.make_chat_model(settings, ontology)
         extractor = LLMExtractor(llm, contract, samples=settings.samples,
                                  max_retries=settings.max_retries)
         key = build.build_key(store, chunks, ontology, extractor, contract)
+        # the run's lease first: a second build of the same run stops here, having written
+        # nothing (BuildInProgressError names the build that holds it)
         with build.ledger_run(ledger, key, store=store.descriptor) as run:
+            with clock.stage("store_documents"):
+                new_docs = tasks.store_documents(store, documents, chunks)
+                tasks.quarantine_skipped(store, corpus_read, run.run_id)
             with clock.stage("extract"):
                 done = ledger.extractions(run.run_id)
                 if run.resumed:
@@ -107,6 +132,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
                 bins=contract.spec.confidence.calibration_bins)
             report = build.build_report(
                 run=run, store=store, documents=documents, new_documents=new_docs,
+                skipped=corpus_read.skipped,
                 chunks=chunks, extractions=extractions, checked=checked, contract=contract,
                 new_assertions=new_assertions, index_size=index_size,
                 stage_seconds=clock.seconds, resumed_chunks=len(done), calibration=calibration)
@@ -116,7 +142,7 @@ def run_build(corpus: Path, ontology_path: Path, settings: Settings, *,
 
 
 @flow(name="build_kg")
-def build_kg(corpus: str = "data/sample", ontology: str = "ontologies/space",
+def build_kg(corpus: str = "data/sample", ontology: str | None = "ontologies/space",
              store: str | None = None, data_dir: str | None = None,
              samples: int | None = None, max_retries: int | None = None,
              llm: str | None = None, llm_model: str | None = None,
@@ -132,7 +158,8 @@ def build_kg(corpus: str = "data/sample", ontology: str = "ontologies/space",
 
     Args:
         corpus: file or folder of documents
-        ontology: ontology file or folder
+        ontology: ontology file or folder; None: the one the store recorded at its last
+            build
         store: store descriptor, sqlite:PATH or a Bolt URI (default VERIKG_STORE)
         data_dir: state folder: embedded store, index, caches (default VERIKG_DATA_DIR)
         samples: samples per chunk, whose agreement is the confidence (default VERIKG_SAMPLES)
@@ -149,7 +176,8 @@ def build_kg(corpus: str = "data/sample", ontology: str = "ontologies/space",
     """
     chosen = with_overrides(settings, store=store, data_dir=data_dir, samples=samples,
                             max_retries=max_retries, llm=llm, llm_model=llm_model)
-    report = run_build(Path(corpus), Path(ontology), chosen, progress=progress,
+    report = run_build(Path(corpus), Path(ontology) if ontology else None, chosen,
+                       progress=progress,
                        chat_model=chat_model, embedder=embedder,
                        labels=Path(labels) if labels else None)
     with clients.make_store(chosen) as graph:

@@ -12,13 +12,13 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import clients
 from flows.policies import llm_slot, retry_options
-from pipeline import build
+from pipeline import build, ingest
 from pipeline.build import STORE_SLICE, ProgressFn
 from pipeline.confidence import AgreementScorer, ConfidenceModel
 from pipeline.contracts import TripleContract
 from pipeline.embeddings import Embedder
 from pipeline.extract import LLMExtractor
-from pipeline.ingest import SentenceChunker, TextFileLoader
+from pipeline.ingest import Corpus, SentenceChunker, TextFileLoader
 from pipeline.models import (
     Chunk,
     ChunkExtraction,
@@ -33,14 +33,23 @@ from pipeline.store import GraphStore
 from pipeline.verify import run_graph_checks
 
 
-@task(name="load_documents", cache_policy=NO_CACHE)
-def load_documents(corpus: Path) -> list[Document]:
-    return TextFileLoader().load(corpus)
+@task(name="read_corpus", cache_policy=NO_CACHE)
+def read_corpus(corpus: Path, settings: Settings) -> Corpus:
+    """The corpus's documents (a long file in parts, read a window at a time), chunked as
+    they are read, and the files skipped (``VERIKG_ON_BAD_DOCUMENT``)."""
+    loader = TextFileLoader(max_bytes=settings.max_document_bytes,
+                            part_chars=settings.document_part_chars,
+                            on_bad=settings.on_bad_document)
+    return ingest.read_corpus(corpus, loader, SentenceChunker(max_chars=settings.chunk_chars))
 
 
-@task(name="chunk_documents", cache_policy=NO_CACHE)
-def chunk_documents(documents: Sequence[Document], max_chars: int) -> list[Chunk]:
-    return SentenceChunker(max_chars=max_chars).chunk_all(documents)
+@task(name="quarantine_skipped", cache_policy=NO_CACHE, **retry_options())
+def quarantine_skipped(store: GraphStore, corpus: Corpus, run_id: str) -> int:
+    """Keep the skipped files in the store's quarantine as documents with their reasons; a
+    file read this time resolves its record of an earlier build (idempotent)."""
+    return store.write_quarantine(
+        ingest.skipped_quarantine(corpus.skipped, run_id),
+        covered=ingest.loaded_scopes(corpus.documents, run_id)).created
 
 
 @task(name="load_checked_ontology", cache_policy=NO_CACHE)
@@ -104,6 +113,6 @@ def build_index(store: GraphStore, ontology: Ontology, settings: Settings,
     return index.size
 
 
-__all__ = ["build_index", "check_graph", "chunk_documents", "extract_chunk",
-           "load_checked_ontology", "load_documents", "score_assertions", "store_assertions",
+__all__ = ["build_index", "check_graph", "extract_chunk", "load_checked_ontology",
+           "quarantine_skipped", "read_corpus", "score_assertions", "store_assertions",
            "store_documents"]

@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import CERTIFY_SUMMARY, publish_summary
-from flows.clients import make_store, save_index, saved_index
+from flows.clients import make_store, resolve_ontology, save_index, saved_index, store_ontology
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
 from pipeline.embeddings import Embedder
@@ -26,7 +26,6 @@ from pipeline.errors import ConfigurationError
 from pipeline.kgcl.certify_rule import describe_rule, select_drafts
 from pipeline.kgcl.governance import certify as certify_assertions
 from pipeline.models import Frozen, Role
-from pipeline.ontology import load_ontology
 from pipeline.settings import Settings
 
 
@@ -64,7 +63,8 @@ def certify_selected(settings: Settings, ontology_path: Path | None, *, actor: s
             return CertifyReport(store=store.descriptor, actor=actor, role=role, rule=rule,
                                  selected=ids, certified=0, store_version=store.version(),
                                  dry_run=dry_run)
-        ontology = load_ontology(ontology_path) if ontology_path else None
+        ontology = (resolve_ontology(store, ontology_path) if ontology_path
+                    else store_ontology(store))
         index = saved_index(settings, store, embedder, ontology) if update_index else None
         outcome = certify_assertions(store, list(ids), actor=actor, role=role,
                                      reason=reason or f"certify flow: {rule}", index=index)
@@ -84,7 +84,7 @@ def certify(actor: str, role: Role = "certifier",
             min_confidence: float | None = None, requests: list[str] | None = None,
             assertion_ids: list[str] | None = None, limit: int | None = None,
             reason: str = "", dry_run: bool = False, update_index: bool = True,
-            ontology: str | None = "ontologies/space", store: str | None = None,
+            ontology: str | None = None, store: str | None = None,
             data_dir: str | None = None, settings: InProcess[Settings | None] = None,
             embedder: InProcess[Embedder | None] = None) -> CertifyReport:
     """Promote draft assertions that meet a rule to certified (audited, role-gated).
@@ -99,7 +99,8 @@ def certify(actor: str, role: Role = "certifier",
         reason: why, recorded with each certification
         dry_run: select and report, certify nothing
         update_index: bring the saved index of this store along by a delta
-        ontology: ontology file or folder (labels for the index rows)
+        ontology: ontology file or folder (labels for the index rows); default: the one
+            the store was built with
         store: store descriptor, sqlite:PATH or a Bolt URI (default VERIKG_STORE)
         data_dir: state folder with the index (default VERIKG_DATA_DIR)
         settings: in-process only: the settings to start from (default the environment)

@@ -14,25 +14,27 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from langchain_core.language_models import BaseChatModel
 from rdflib import Graph
 
 from flows.secrets import resolve_secrets
 from pipeline.embeddings import Embedder, SentenceTransformerEmbedder
-from pipeline.errors import VectorIndexError
-from pipeline.extract.prompt import extraction_json_schema
+from pipeline.errors import MissingOntologyError, OntologyError, VectorIndexError
 from pipeline.index import KGIndex
 from pipeline.index.int8_scan import KernelConfig
 from pipeline.index.kg_index import MANIFEST
 from pipeline.ledger import RunLedger
-from pipeline.llm import SQLiteLLMCache, build_chat_model
 from pipeline.models import Ontology
+from pipeline.ontology import load_ontology
 from pipeline.ontology.checks.cqs import kg_graph, kg_source
+from pipeline.ontology.loader import ontology_from_graph, parse_graph
 from pipeline.resolve.merge_log import MergeLog
 from pipeline.settings import EMBEDDED_STORE_FILE, Settings
-from pipeline.store import GraphStore, open_store
+from pipeline.store import GraphStore, RecordedOntology, open_store
+
+if TYPE_CHECKING:  # the LLM stack loads when a chat model is made, not for every command
+    from langchain_core.language_models import BaseChatModel
 
 K = TypeVar("K")
 
@@ -91,12 +93,59 @@ class DataDir:
         return self
 
 
-def make_store(settings: Settings) -> GraphStore:
+def make_store(settings: Settings, *, create: bool = False) -> GraphStore:
     """An opened store for ``settings.store`` (embedded SQLite unless a Bolt URI is given),
-    its password taken from a Prefect Secret block when one is named."""
-    DataDir.of(settings).create()
+    its password taken from a Prefect Secret block when one is named.
+
+    Only a build (``create=True``) makes a new store; every other command opens an existing
+    one, so a mistyped path is a ``StoreNotFoundError``, never a new, empty store."""
+    if create:
+        DataDir.of(settings).create()
     return open_store(settings.store_descriptor(),
-                      resolve_secrets(settings, ("neo4j_password",)))
+                      resolve_secrets(settings, ("neo4j_password",)), create=create)
+
+
+def recorded_ontology(ontology: Ontology) -> RecordedOntology:
+    """What a store keeps of ``ontology`` (loaded from a file): the file's text as Turtle
+    (a Turtle file verbatim, comments and all; another syntax converted), its absolute path
+    and the SHA-256 of its bytes."""
+    path = Path(ontology.source)
+    text = path.read_text(encoding="utf-8") if path.suffix.lower() in (".ttl", ".turtle") \
+        else parse_graph(path).serialize(format="turtle")
+    return RecordedOntology(source=text, path=str(path.resolve()), sha256=ontology.sha256)
+
+
+def record_ontology(store: GraphStore, ontology: Ontology, *, actor: str = "build") -> bool:
+    """Keep ``ontology`` in ``store`` as the one it was built with (audited when it
+    changes): later commands use it when given no ``--ontology``."""
+    return store.record_ontology(recorded_ontology(ontology), actor=actor)
+
+
+def store_ontology(store: GraphStore) -> Ontology | None:
+    """The ontology recorded in ``store`` by its build, or None."""
+    recorded = store.ontology_source()
+    if recorded is None:
+        return None
+    graph = Graph()
+    try:
+        graph.parse(data=recorded.source, format="turtle")
+    except Exception as exc:  # rdflib raises many kinds; the text was valid when recorded
+        raise OntologyError(f"the ontology recorded in {store.descriptor} ({recorded.path}) "
+                            f"cannot be read back: {exc}; pass --ontology PATH") from exc
+    return ontology_from_graph(graph, source=recorded.path, sha256=recorded.sha256)
+
+
+def resolve_ontology(store: GraphStore, path: Path | str | None) -> Ontology:
+    """The ontology at ``path`` when one is given, else the one recorded in ``store``;
+    ``MissingOntologyError`` when there is neither."""
+    if path is not None:
+        return load_ontology(path)
+    found = store_ontology(store)
+    if found is None:
+        raise MissingOntologyError(f"the store {store.descriptor} has no ontology recorded "
+                                   "(it was built before stores kept theirs); pass --ontology "
+                                   "PATH")
+    return found
 
 
 @contextmanager
@@ -109,7 +158,7 @@ def open_kg(spec: str) -> Iterator[Graph]:
     if isinstance(source, Graph):
         yield source
         return
-    with open_store(source) as store:
+    with open_store(source, create=False) as store:
         yield kg_graph(store)
 
 
@@ -127,6 +176,9 @@ def make_chat_model(settings: Settings, ontology: Ontology) -> BaseChatModel:
     """The extraction LLM, its answers shaped by the ontology's schema (predicates limited to
     its labels where the backend enforces schemas), with a persistent response cache so a
     rerun never asks twice."""
+    from pipeline.extract.prompt import extraction_json_schema
+    from pipeline.llm import SQLiteLLMCache, build_chat_model
+
     where = DataDir.of(settings).create()
     return build_chat_model(resolve_secrets(settings, ("llm_api_key",)),
                             json_schema=extraction_json_schema(ontology),
@@ -138,6 +190,8 @@ def make_chat_models(settings: Settings, schemas: Mapping[K, dict[str, Any]], *,
     """The configured LLM once per JSON schema in ``schemas`` (a backend that enforces
     schemas gets the right one), sampling at ``temperature`` with at least ``max_tokens``,
     answering from the data directory's LLM cache what it was asked before."""
+    from pipeline.llm import SQLiteLLMCache, build_chat_model
+
     where = DataDir.of(settings).create()
     tuned = resolve_secrets(settings).model_copy(update={
         "llm_temperature": temperature,
@@ -176,7 +230,8 @@ def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 def make_int8_kernel(settings: Settings) -> KernelConfig:
     """Whether and where the vector index's int8 scan kernel is built."""
     return KernelConfig(enabled=settings.int8_kernel,
-                        cache_dir=Path(settings.kernel_cache) if settings.kernel_cache else None)
+                        cache_dir=Path(settings.kernel_cache) if settings.kernel_cache else None,
+                        march=settings.int8_march)
 
 
 def open_index(settings: Settings, store: GraphStore, embedder: Embedder,
@@ -225,4 +280,5 @@ def save_index(settings: Settings, index: KGIndex) -> Path:
 
 __all__ = ["DataDir", "embedding_bar", "make_chat_model", "make_chat_models", "make_embedder",
            "make_int8_kernel", "make_ledger", "make_merge_log", "make_store", "open_index",
-           "open_kg", "save_index", "saved_index"]
+           "open_kg", "record_ontology", "recorded_ontology", "resolve_ontology", "save_index",
+           "saved_index", "store_ontology"]

@@ -13,41 +13,55 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flows.clients import make_merge_log, make_store, save_index, saved_index
+from flows.clients import (
+    make_merge_log,
+    make_store,
+    resolve_ontology,
+    save_index,
+    saved_index,
+    store_ontology,
+)
 from pipeline.kgcl.governance import apply_directly, file_request, review_request
 from pipeline.kgcl.governance import certify as certify_in_store
 from pipeline.models import ChangeRequest, Role
-from pipeline.ontology import load_ontology
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
     from pipeline.kgcl.store_apply import ApplyOutcome
 
 
-def file_change_request(settings: Settings, kgcl: str, ontology_path: Path, *, actor: str,
-                        role: Role) -> ChangeRequest:
-    """File ``kgcl`` for review (every command must apply now); the request, pending."""
-    ontology = load_ontology(ontology_path)
+def file_change_request(settings: Settings, kgcl: str, ontology_path: Path | None, *,
+                        actor: str, role: Role) -> ChangeRequest:
+    """File ``kgcl`` for review (every command must apply now); the request, pending. The
+    ontology is the one at ``ontology_path``, else the one the store was built with."""
     with make_store(settings) as store:
+        ontology = resolve_ontology(store, ontology_path)
         return file_request(store, kgcl, ontology, actor=actor, role=role)
 
 
 def review_change_request(settings: Settings, request_id: str, *, approve: bool, reason: str,
-                          actor: str, role: Role) -> ChangeRequest:
-    """Approve or reject a pending request (never one's own); approving does not apply it."""
+                          actor: str, role: Role,
+                          ontology_path: Path | None = None) -> ChangeRequest:
+    """Approve or reject a pending request (never one's own); approving does not apply it,
+    but checks it against the store and the contracts first, under the ontology at
+    ``ontology_path`` (else the store's own, when it recorded one)."""
     with make_store(settings) as store:
+        ontology = None
+        if approve:
+            ontology = (resolve_ontology(store, ontology_path) if ontology_path is not None
+                        else store_ontology(store))
         return review_request(store, request_id, approve=approve, reason=reason, actor=actor,
-                              role=role)
+                              role=role, ontology=ontology)
 
 
-def apply_kgcl(settings: Settings, kgcl: str, ontology_path: Path, *, actor: str, role: Role,
-               dry_run: bool = False) -> int:
+def apply_kgcl(settings: Settings, kgcl: str, ontology_path: Path | None, *, actor: str,
+               role: Role, dry_run: bool = False) -> int:
     """Apply ``kgcl`` to the store without review (admin only), all commands or none; with
     ``dry_run`` nothing is written and any role may see how many commands would apply."""
     from pipeline.kgcl import apply_to_store
 
-    ontology = load_ontology(ontology_path)
     with make_store(settings) as store:
+        ontology = resolve_ontology(store, ontology_path)
         if dry_run:
             return apply_to_store(kgcl, store, ontology, actor=actor, role=role, dry_run=True)
         return apply_directly(store, kgcl, ontology, actor=actor, role=role)
@@ -59,8 +73,10 @@ def certify_assertions(settings: Settings, assertion_ids: Sequence[str], *, acto
     """Promote the named assertions to certified (certifier or admin, audited); the saved
     index of this store, if there is one, follows by a delta (labels from the ontology)."""
     with make_store(settings) as store:
-        index = (saved_index(settings, store, None, load_ontology(ontology_path)
-                             if ontology_path is not None else None)
+        # the index's row texts use the ontology's labels: the store's own ontology keeps
+        # them as built, so a status change re-embeds nothing (and loads no model)
+        index = (saved_index(settings, store, None, resolve_ontology(store, ontology_path)
+                             if ontology_path is not None else store_ontology(store))
                  if update_index else None)
         outcome = certify_in_store(store, list(assertion_ids), actor=actor, role=role,
                                    reason=reason, index=index)

@@ -9,10 +9,16 @@ import yaml
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clients import make_embedder, make_store, open_index, save_index
+from flows.clients import (
+    make_embedder,
+    make_store,
+    open_index,
+    resolve_ontology,
+    save_index,
+    store_ontology,
+)
 from pipeline.errors import ConfigurationError
 from pipeline.models import Frozen
-from pipeline.ontology import load_ontology
 from pipeline.retrieval import Hit, HybridRetriever
 from pipeline.settings import Settings
 
@@ -42,7 +48,10 @@ def answer_queries(queries: Sequence[Query], settings: Settings,
                    ontology_path: Path | None = None) -> list[QueryAnswer]:
     store = make_store(settings)
     try:
-        ontology = load_ontology(ontology_path) if ontology_path else None
+        # the ontology given, else the one the store was built with (labels for the index
+        # rows and for ``where``: predicate == "located in")
+        ontology = (resolve_ontology(store, ontology_path) if ontology_path
+                    else store_ontology(store))
         embedder = make_embedder(settings)
         index, changed = open_index(settings, store, embedder, ontology)
         retriever = HybridRetriever(store, index, embedder, ontology=ontology)
@@ -59,7 +68,8 @@ def answer_queries(queries: Sequence[Query], settings: Settings,
 
 @flow(name="query_kg")
 def query_kg(text: str, where: str | None = None, k: int = 5,
-             ontology: str | None = "ontologies/space") -> list[QueryAnswer]:
-    """Hybrid retrieval over the knowledge graph: ``text`` ranked by meaning, ``where`` exact."""
+             ontology: str | None = None) -> list[QueryAnswer]:
+    """Hybrid retrieval over the knowledge graph: ``text`` ranked by meaning, ``where`` exact;
+    ``ontology`` defaults to the one the store was built with."""
     return answer_queries([Query(text=text, where=where, k=k)], Settings(),
                           Path(ontology) if ontology else None)

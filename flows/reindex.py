@@ -16,13 +16,20 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import REINDEX_SUMMARY, publish_summary
-from flows.clients import make_embedder, make_int8_kernel, make_store, open_index, save_index
+from flows.clients import (
+    make_embedder,
+    make_int8_kernel,
+    make_store,
+    open_index,
+    resolve_ontology,
+    save_index,
+    store_ontology,
+)
 from flows.params import InProcess, with_overrides
 from flows.policies import retry_options
 from pipeline.embeddings import Embedder
 from pipeline.index import KGIndex
 from pipeline.models import Frozen
-from pipeline.ontology import load_ontology
 from pipeline.settings import Settings
 
 
@@ -45,7 +52,8 @@ def refresh_index(settings: Settings, ontology_path: Path | None, full: bool,
                   embedder: Embedder | None = None) -> ReindexReport:
     store = make_store(settings)
     try:
-        ontology = load_ontology(ontology_path) if ontology_path else None
+        ontology = (resolve_ontology(store, ontology_path) if ontology_path
+                    else store_ontology(store))  # given, else the store's own
         chosen = embedder or make_embedder(settings)
         if full:
             index = KGIndex.build(store, chosen, ontology=ontology,
@@ -66,7 +74,7 @@ def refresh_index(settings: Settings, ontology_path: Path | None, full: bool,
 
 
 @flow(name="reindex")
-def reindex(full: bool = False, ontology: str | None = "ontologies/space",
+def reindex(full: bool = False, ontology: str | None = None,
             store: str | None = None, data_dir: str | None = None,
             settings: InProcess[Settings | None] = None,
             embedder: InProcess[Embedder | None] = None) -> ReindexReport:
@@ -74,7 +82,8 @@ def reindex(full: bool = False, ontology: str | None = "ontologies/space",
 
     Args:
         full: rebuild from the store instead of catching up by a delta
-        ontology: ontology file or folder (class and property labels of the rows)
+        ontology: ontology file or folder (class and property labels of the rows);
+            default: the one the store was built with
         store: store descriptor, sqlite:PATH or a Bolt URI (default VERIKG_STORE)
         data_dir: state folder holding the index (default VERIKG_DATA_DIR)
         settings: in-process only: the settings to start from (default the environment)

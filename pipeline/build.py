@@ -44,6 +44,7 @@ from pipeline.models import (
     Ontology,
     ScoredGraph,
     SetStatus,
+    SkippedDocument,
 )
 from pipeline.ontology import check_ontology, load_ontology
 from pipeline.store import GraphStore
@@ -205,8 +206,10 @@ def store_run(store: GraphStore, scored: ScoredGraph, ontology: Ontology, run_id
     is idempotent (content-hash ids, provenance merged by chunk, model and prompt version),
     so a rerun after a crash at any point — between slices, before the status changes —
     ends in the same graph."""
-    # quarantine first: if the assertion write fails, a rerun still finds every reason stored
-    store.write_quarantine(scored.quarantined)
+    # quarantine first: if the assertion write fails, a rerun still finds every reason stored.
+    # What the run refuses again takes its run id, attempts and history (every refusing run
+    # is kept); what it covered and no longer refuses stays, marked resolved by it
+    store.write_quarantine(scored.quarantined, covered=scored.covered)
     if not scored.assertions:
         return 0
     # the whole batch is decided against one snapshot, then written slice by slice
@@ -235,10 +238,12 @@ def build_report(*, run: LedgerRun, store: GraphStore, documents: Sequence[Docum
                  extractions: Sequence[ChunkExtraction], checked: GraphCheckResult,
                  contract: TripleContract, new_assertions: int, index_size: int,
                  stage_seconds: Mapping[str, float], resumed_chunks: int,
-                 calibration: LabelledCalibration | None = None) -> BuildReport:
+                 calibration: LabelledCalibration | None = None,
+                 skipped: Sequence[SkippedDocument] = ()) -> BuildReport:
     """The build's report: counts from every stage (proposed over every sample, accepted and
     quarantined after the graph checks, the store's totals), check failures of the answers
-    and of the graph, the contract's pass rates, merges, contested values and islands."""
+    and of the graph, the contract's pass rates, merges, contested values and islands, and
+    the files of the corpus skipped with their reasons."""
     scored = checked.graph
     failures: Counter[str] = Counter(checked.failures)
     proposed = 0
@@ -250,7 +255,8 @@ def build_report(*, run: LedgerRun, store: GraphStore, documents: Sequence[Docum
     counts = store.counts()
     return BuildReport(
         run_id=run.run_id, store=store.descriptor, documents=len(documents),
-        new_documents=new_documents, chunks=len(chunks), proposed=proposed,
+        new_documents=new_documents, skipped_documents=tuple(skipped), chunks=len(chunks),
+        proposed=proposed,
         accepted=len(scored.assertions), quarantined=len(scored.quarantined),
         quarantined_by_reason=dict(sorted(reasons.items())),
         flagged_by_check=checked.flagged, declarations=checked.declarations,

@@ -2,16 +2,20 @@
 
     VeriKGError
     ├── ConfigurationError          a setting or descriptor is wrong; fix it and rerun
+    │   └── MissingOntologyError    no --ontology given and the store recorded none
     ├── InputError                  user input cannot be used (what, where, what to do next);
     │   │                           also a ValueError, as bad arguments are in Python
     │   ├── DocumentError           a missing, unreadable, binary or empty document
     │   ├── OntologyError           a corrupt or unusable ontology file
     │   ├── ChangeRequestError      an invalid or inapplicable KGCL change request
+    │   │   └── ContractRefusalError  one the contracts refuse (a hard check failed)
     │   └── PermissionDeniedError   the actor's role may not make this change
     │       └── UnapprovedRequestError  a change request applied before its approval
     ├── ContractViolationError      an LLM step's output failed its contract after every retry
     ├── StoreError                  the graph store refused or lost a write (nothing committed)
+    │   ├── StoreNotFoundError      a reading command named a store that does not exist
     │   └── StoreUnavailableError   (retryable) the store cannot be reached right now
+    ├── BuildInProgressError        another live build holds the run (its lease in the ledger)
     ├── VectorIndexError            the vector index is missing, stale or inconsistent
     │   ├── StaleIndexError         it does not reflect the store's version, may not refresh
     │   └── DeltaMismatchError      a delta computed against another store version
@@ -50,6 +54,15 @@ class ChangeRequestError(InputError):
     pass
 
 
+class ContractRefusalError(ChangeRequestError):
+    """A change request a contract's hard check refuses (``reasons``: the reason codes); the
+    refusal is audited, unlike a request that merely cannot apply."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+
 class PermissionDeniedError(InputError):
     pass
 
@@ -70,12 +83,26 @@ class StoreError(VeriKGError):
     pass
 
 
+class StoreNotFoundError(StoreError):
+    """A command that reads a store was pointed at a place that holds none (a mistyped
+    path is never silently turned into a new, empty store)."""
+
+
+class MissingOntologyError(ConfigurationError):
+    """No ontology was given and the store has none recorded."""
+
+
 class StoreUnavailableError(StoreError, RetryableError):
     pass
 
 
 class LLMUnavailableError(RetryableError):
     pass
+
+
+class BuildInProgressError(VeriKGError):
+    """Another build holds the ledger run this one would resume (or took it over): the
+    message names its pid, host and start; rerun when it finishes."""
 
 
 class VectorIndexError(VeriKGError):
@@ -91,6 +118,7 @@ class DeltaMismatchError(VectorIndexError):
 
 
 __all__ = [
+    "BuildInProgressError",
     "ChangeRequestError",
     "ConfigurationError",
     "ContractViolationError",

@@ -9,14 +9,29 @@ inputs resumes that run: same run id (so provenance is identical), the finished 
 back from here instead of asking the LLM again, the rest extracted, and the idempotent store
 writes replayed. The result is exactly the graph an uninterrupted build writes.
 
+One build at a time per run: ``begin`` takes the run's **lease** — owner (host, pid, the
+process's start time and a random token), since when, and an expiry renewed by every write
+and by a heartbeat thread every ``lease_seconds / 4`` — with a conditional update inside one
+``BEGIN IMMEDIATE`` transaction, so of two builds that race for the same open run exactly one
+wins. The other does not wait: it fails at once with ``BuildInProgressError`` ("run X is being
+built by pid N on host H since T; rerun when it finishes"), before it has done anything. A
+lease whose owner died (SIGKILL, a power cut) is taken over: on the same host as soon as its
+pid is gone (a zombie or a reused pid with another start time counts as gone), on another
+host once it has expired. A build whose lease was taken over (it stalled past the expiry)
+fails at its next write instead of writing beside the new owner. ``complete`` and ``fail``
+release the lease.
+
 The ledger is one SQLite file (WAL, a transaction per step), beside the LLM cache in the data
 directory. It knows nothing of Prefect or of any particular store.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,7 +40,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pipeline.errors import StoreError
+from pipeline.errors import BuildInProgressError, StoreError
 from pipeline.models import Chunk, ChunkExtraction, Ontology, stable_hash
 
 SCHEMA = """
@@ -49,6 +64,16 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (run_id, chunk_id)
 );
 """
+
+
+#: the lease of an open run (added to a ledger written before leases existed)
+_LEASE_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "owner_host": "TEXT NOT NULL DEFAULT ''",
+                  "owner_pid": "INTEGER NOT NULL DEFAULT 0",
+                  "owner_start": "TEXT NOT NULL DEFAULT ''",
+                  "leased_since": "TEXT NOT NULL DEFAULT ''",
+                  "lease_expires": "REAL NOT NULL DEFAULT 0"}
+#: how long a lease lasts without renewal (what another host waits for a dead build's run)
+LEASE_SECONDS = 120.0
 
 
 class RunStatus(StrEnum):
@@ -93,14 +118,80 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class RunLedger:
-    """The ledger in ``path`` (created on first use). Not shared between processes that
-    build the same key at the same time: one build per key at once, as with any job queue."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()
 
-    def __init__(self, path: Path) -> None:
+
+def _start_time(pid: int) -> str:
+    """When process ``pid`` started, in clock ticks since boot ("" where /proc is absent):
+    with the pid it names one process, never a later one that reuses the pid."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields and len(fields) > 19 else ""
+
+
+@dataclass(frozen=True)
+class LeaseOwner:
+    """A build holding a run: its host, pid, process start time and a random token (one per
+    ``RunLedger``)."""
+
+    token: str
+    host: str
+    pid: int
+    start: str
+
+    @classmethod
+    def here(cls) -> LeaseOwner:
+        pid = os.getpid()
+        return cls(token=uuid.uuid4().hex, host=socket.gethostname(), pid=pid,
+                   start=_start_time(pid))
+
+
+#: tokens of the leases ledgers of this process hold now (a pid alone cannot tell a live
+#: ledger of this process from an earlier process that had the same pid)
+_HELD_HERE: set[str] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def owner_alive(owner: LeaseOwner) -> bool:
+    """Whether ``owner``, a process of this host, is still running: its pid exists, is not a
+    zombie and started when the owner did (a reused pid is another process)."""
+    if owner.pid == os.getpid():
+        with _HELD_LOCK:
+            return owner.token in _HELD_HERE
+    fields = _proc_stat(owner.pid)
+    if fields is not None:
+        if fields[0] in ("Z", "X"):
+            return False
+        return not owner.start or (len(fields) > 19 and fields[19] == owner.start)
+    if Path("/proc/self/stat").exists():
+        return False  # /proc is there and the pid is not
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLedger:
+    """The ledger in ``path`` (created on first use), shared safely by processes: a run is
+    built by the one holding its lease (``begin``), any other fails fast."""
+
+    def __init__(self, path: Path, *, lease_seconds: float = LEASE_SECONDS) -> None:
         self.path = Path(path)
+        self.lease_seconds = lease_seconds
+        self.owner = LeaseOwner.here()
         # extraction tasks may finish on several threads: one transaction at a time
         self._lock = threading.RLock()
+        self._claims: set[str] = set()
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None,
@@ -108,13 +199,34 @@ class RunLedger:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
+            self._add_lease_columns()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"the run ledger {self.path} cannot be opened ({exc}); move it "
                              "aside and rerun (the build will start over, the store merges)"
                              ) from exc
 
+    def _add_lease_columns(self) -> None:
+        with self._tx() as conn:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            for name, decl in _LEASE_COLUMNS.items():
+                if name not in have:
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
+
     def close(self) -> None:
-        self._conn.close()
+        """Stop the heartbeat and release every lease this ledger still holds."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+        try:
+            if self._claims:
+                with self._tx() as conn:
+                    conn.execute("UPDATE runs SET owner = '', lease_expires = 0 WHERE owner = ?",
+                                 (self.owner.token,))
+        finally:
+            self._claims.clear()
+            with _HELD_LOCK:
+                _HELD_HERE.discard(self.owner.token)
+            self._conn.close()
 
     def __enter__(self) -> RunLedger:
         return self
@@ -136,33 +248,106 @@ class RunLedger:
     # ------------------------------------------------------------------ runs
 
     def begin(self, key: str, *, store: str) -> LedgerRun:
-        """The open run of ``key`` (one more attempt of it), or a new run."""
+        """The open run of ``key`` (one more attempt of it), or a new run, with its lease
+        taken by this ledger; ``BuildInProgressError`` when a live build holds it."""
+        me = self.owner
         with self._tx() as conn:
             row = conn.execute(
-                "SELECT run_id, attempts FROM runs WHERE run_key = ? AND status = ? "
+                "SELECT run_id, attempts, owner, owner_host, owner_pid, owner_start, "
+                "leased_since, lease_expires FROM runs WHERE run_key = ? AND status = ? "
                 "ORDER BY started_at DESC LIMIT 1", (key, RunStatus.OPEN.value)).fetchone()
+            lease = (me.token, me.host, me.pid, me.start, _now(), self._expiry())
             if row is not None:
-                run_id, attempts = row[0], row[1] + 1
-                conn.execute("UPDATE runs SET attempts = ?, updated_at = ?, error = '' "
-                             "WHERE run_id = ?", (attempts, _now(), run_id))
+                run_id, attempts, held_by = row[0], row[1] + 1, row[2]
+                if held_by and held_by != me.token and self._held(row):
+                    raise BuildInProgressError(_busy(run_id, row))
+                # the claim: taken only if nobody claimed it since it was read
+                cur = conn.execute(
+                    "UPDATE runs SET attempts = ?, updated_at = ?, error = '', owner = ?, "
+                    "owner_host = ?, owner_pid = ?, owner_start = ?, leased_since = ?, "
+                    "lease_expires = ? WHERE run_id = ? AND status = ? AND owner = ?",
+                    (attempts, _now(), *lease, run_id, RunStatus.OPEN.value, held_by))
+                if cur.rowcount != 1:
+                    raise BuildInProgressError(f"run {run_id} was claimed by another build at "
+                                               "the same moment; rerun when it finishes")
             else:
                 run_id, attempts = f"run-{uuid.uuid4().hex[:12]}", 1
                 conn.execute(
                     "INSERT INTO runs (run_id, run_key, status, store, started_at, "
-                    "updated_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, key, RunStatus.OPEN.value, store, _now(), _now(), attempts))
+                    "updated_at, attempts, owner, owner_host, owner_pid, owner_start, "
+                    "leased_since, lease_expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, key, RunStatus.OPEN.value, store, _now(), _now(), attempts,
+                     *lease))
+        self._claim(run_id)
         return LedgerRun(run_id=run_id, run_key=key, attempts=attempts, status=RunStatus.OPEN)
 
+    def _held(self, row: sqlite3.Row | tuple[object, ...]) -> bool:
+        """Whether the lease of ``row`` (as ``begin`` reads it) still binds: on this host
+        while its owner lives, on another until it expires."""
+        owner = LeaseOwner(token=str(row[2]), host=str(row[3]), pid=int(str(row[4])),
+                           start=str(row[5]))
+        if owner.host == self.owner.host:
+            return owner_alive(owner)
+        return float(str(row[7])) > time.time()
+
+    def _expiry(self) -> float:
+        return time.time() + self.lease_seconds
+
+    def _claim(self, run_id: str) -> None:
+        with _HELD_LOCK:
+            _HELD_HERE.add(self.owner.token)
+        self._claims.add(run_id)
+        if self._heartbeat is None:
+            self._heartbeat = threading.Thread(target=self._beat, name="ledger-lease",
+                                               daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """Renew the leases this ledger holds until it closes (a long stage writes nothing
+        to the ledger for minutes)."""
+        while not self._stop.wait(self.lease_seconds / 4):
+            try:
+                with self._tx() as conn:
+                    conn.execute("UPDATE runs SET lease_expires = ? WHERE owner = ?",
+                                 (self._expiry(), self.owner.token))
+            except (sqlite3.Error, ValueError):
+                continue  # busy now or closing: the next beat, or close, settles it
+
+    def _guard(self, conn: sqlite3.Connection, run_id: str) -> None:
+        """Renew this ledger's lease of ``run_id`` inside a write, or refuse the write when
+        another build has taken the run over."""
+        cur = conn.execute("UPDATE runs SET lease_expires = ? WHERE run_id = ? AND owner = ?",
+                           (self._expiry(), run_id, self.owner.token))
+        if cur.rowcount == 1:
+            return
+        row = conn.execute("SELECT run_id, attempts, owner, owner_host, owner_pid, "
+                           "owner_start, leased_since, lease_expires FROM runs "
+                           "WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None or not row[2]:
+            raise BuildInProgressError(f"run {run_id} is not held by this build (begin it "
+                                       "first); rerun the build")
+        raise BuildInProgressError(_busy(run_id, row) + "; this build stops (its lease "
+                                   "expired and the run was taken over)")
+
+    def _release(self, run_id: str) -> None:
+        self._claims.discard(run_id)
+
     def fail(self, run_id: str, error: str) -> None:
-        """Note why an attempt stopped; the run stays open so the next build resumes it."""
+        """Note why an attempt stopped and release its lease; the run stays open so the
+        next build resumes it (a run another build took over is left to that build)."""
         with self._tx() as conn:
-            conn.execute("UPDATE runs SET error = ?, updated_at = ? WHERE run_id = ?",
-                         (error[:2000], _now(), run_id))
+            conn.execute("UPDATE runs SET error = ?, updated_at = ?, owner = '', "
+                         "lease_expires = 0 WHERE run_id = ? AND owner = ?",
+                         (error[:2000], _now(), run_id, self.owner.token))
+        self._release(run_id)
 
     def complete(self, run_id: str) -> None:
         with self._tx() as conn:
-            conn.execute("UPDATE runs SET status = ?, updated_at = ?, error = '' "
-                         "WHERE run_id = ?", (RunStatus.COMPLETE.value, _now(), run_id))
+            self._guard(conn, run_id)
+            conn.execute("UPDATE runs SET status = ?, updated_at = ?, error = '', owner = '', "
+                         "lease_expires = 0 WHERE run_id = ?",
+                         (RunStatus.COMPLETE.value, _now(), run_id))
+        self._release(run_id)
 
     def runs(self) -> list[dict[str, object]]:
         """Every run, newest first (for ``verikg runs`` and the tests)."""
@@ -179,6 +364,7 @@ class RunLedger:
         """Commit one chunk's finished extraction (all samples): from now on a resumed run
         reads it back instead of asking the LLM again."""
         with self._tx() as conn:
+            self._guard(conn, run_id)
             conn.execute(
                 "INSERT INTO chunks (run_id, chunk_id, stage, extraction, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, chunk_id) DO NOTHING",
@@ -203,6 +389,7 @@ class RunLedger:
         allowed = [s.value for s, rank in _ORDER.items() if rank < _ORDER[stage]]
         marks = ",".join("?" * len(allowed))
         with self._tx() as conn:
+            self._guard(conn, run_id)
             for i in range(0, len(ids), 500):
                 part = ids[i:i + 500]
                 conn.execute(
@@ -223,4 +410,11 @@ class RunLedger:
         return counts
 
 
-__all__ = ["ChunkStage", "LedgerRun", "RunLedger", "RunStatus", "run_key"]
+def _busy(run_id: str, row: sqlite3.Row | tuple[object, ...]) -> str:
+    expires = datetime.fromtimestamp(float(str(row[7])), UTC).isoformat(timespec="seconds")
+    return (f"run {run_id} is being built by pid {row[4]} on host {row[3]} since {row[6]}; "
+            f"rerun when it finishes (its lease, renewed while it runs, ends at {expires})")
+
+
+__all__ = ["LEASE_SECONDS", "ChunkStage", "LeaseOwner", "LedgerRun", "RunLedger", "RunStatus",
+           "owner_alive", "run_key"]

@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(default=1200, ge=200)
     chunk_overlap: int = Field(default=0, ge=0)
 
+    #: documents: a file that cannot be read as a document (binary, empty, an unknown
+    #: encoding, over the size limit, a symlink loop ...) is ``skip``-ped — the build goes on,
+    #: reports it and quarantines it as a document with its reason — or ``fail``s the build
+    on_bad_document: Literal["fail", "skip"] = "skip"
+    #: the largest file read as a document (bytes); a larger one is a bad document
+    max_document_bytes: int = Field(default=50_000_000, ge=1)
+    #: a file longer than this (characters) is read a window at a time and stored as parts of
+    #: at most this size, each cut at a paragraph or sentence end (``source#char=a,b``)
+    document_part_chars: int = Field(default=1_000_000, ge=1_000)
+
     #: embeddings: a sentence-transformers model path; empty = the packaged all-MiniLM-L6-v2
     embedding_model: str = ""
     embedding_batch_size: int = 64
@@ -72,6 +82,9 @@ class Settings(BaseSettings):
     int8_kernel: bool = True
     #: where the compiled kernel is cached; empty = ~/.cache/verikg/kernels
     kernel_cache: str = ""
+    #: the instruction set it is compiled for: ``native`` (this CPU's extensions) or a portable
+    #: target such as ``x86-64-v2`` (the same answers, the plain loops)
+    int8_march: str = Field(default="native", pattern=r"^[A-Za-z0-9_.+-]+$")
 
     def store_descriptor(self) -> str:
         if self.store in ("sqlite:", "sqlite"):

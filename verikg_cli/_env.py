@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 
@@ -38,3 +39,37 @@ def configure() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # the packaged embedding model loads from disk in a second: no "Loading weights" bar
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def require_store(descriptor: str) -> None:
+    """Before anything heavy loads: an embedded store that a command reads or changes must
+    exist (``StoreNotFoundError`` otherwise: a typo never becomes a new, empty store). A Bolt
+    URI is left to the command: reaching the server is its check."""
+    scheme, sep, path = descriptor.strip().partition(":")
+    if sep and scheme.lower() == "sqlite" and path:
+        from pipeline.store.sqlite_schema import require_store as require_sqlite
+
+        require_sqlite(path)
+
+
+def run(app: Callable[[], object]) -> None:
+    """Run a command-line app; a setting in the environment that does not validate
+    (``VERIKG_SAMPLES=abc``) is one line naming the variable and what it takes, exit 2."""
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as exc:
+        if not exc.title.endswith("Settings"):
+            raise
+        import sys
+
+        for e in exc.errors():
+            name = "VERIKG_" + "_".join(str(p) for p in e["loc"]).upper()
+            value = os.environ.get(name)
+            shown = f"={value!r}" if value is not None else ""
+            sys.stderr.write(f"error: setting {name}{shown}: {e['msg']}\n")
+        raise SystemExit(2) from None

@@ -79,9 +79,10 @@ def _store_points(labels: Path, store: str | None, data_dir: Path | None,
 def calibrate(
     labels: Annotated[Path | None, typer.Option(
         help="labelled statements over the store (JSONL or CSV: assertion or "
-             "subject/predicate/object, and correct)")] = None,
+             "subject/predicate/object, and correct)", exists=True, dir_okay=False)] = None,
     eval_result: Annotated[list[Path] | None, typer.Option(
-        "--eval", help="a RESULT.json of `verikg eval text2kgbench`; repeatable")] = None,
+        "--eval", help="a RESULT.json of `verikg eval text2kgbench`; repeatable",
+        exists=True, dir_okay=False)] = None,
     store: Annotated[str | None, typer.Option(help="store descriptor (with --labels)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="state folder (default .verikg)")]
     = None,

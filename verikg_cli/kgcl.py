@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from verikg_cli._env import configure, handle_sigterm
+from verikg_cli._env import configure, handle_sigterm, require_store, run
+from verikg_cli.choices import StoreRole
 
 configure()
 
-from pipeline.errors import VeriKGError  # noqa: E402
+from pipeline.errors import ConfigurationError, StoreNotFoundError, VeriKGError  # noqa: E402
 
 if TYPE_CHECKING:
     from pipeline.kgcl.files import FileFormat
@@ -80,21 +81,24 @@ def _format(fmt: str | None, path: Path | str) -> FileFormat:
 
 
 def _reject(exc: Exception) -> typer.Exit:
-    """One line on stderr naming the command and the problem; exit code 1."""
+    """One line on stderr naming the command and the problem; exit code 1 (``error:`` for a
+    store that is not there or a missing ontology: not a refusal of the change)."""
     message = " ".join(str(exc).split())
-    err.print(f"rejected: {message}", highlight=False, markup=False)
+    what = "error" if isinstance(exc, ConfigurationError | StoreNotFoundError) else "rejected"
+    err.print(f"{what}: {message}", highlight=False, markup=False)
     return typer.Exit(code=1)
 
 
 @app.command()
 def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt URI")] = None,
-          ontology: Annotated[Path, typer.Option(help="ontology file or folder")]
-          = Path("ontologies/space"),
+          ontology: Annotated[Path | None, typer.Option(
+              help="ontology file or folder (default: the one the store was built with)",
+              exists=True)] = None,
           changes: ChangesOpt = None, command: CommandArg = None,
           actor: Annotated[str, typer.Option(help="who makes the change")] = "cli",
-          role: Annotated[str, typer.Option(
+          role: Annotated[StoreRole, typer.Option(
               help="reader|curator|certifier|admin; applying to a store without review "
-                   "needs admin (others file a request: kgcl request)")] = "curator",
+                   "needs admin (others file a request: kgcl request)")] = StoreRole.CURATOR,
           dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
           input_file: InputOpt = None, fmt: FormatOpt = None,
           output: Annotated[str | None, typer.Option(
@@ -108,20 +112,23 @@ def apply(store: Annotated[str | None, typer.Option(help="sqlite:PATH or a Bolt 
         return
     if fmt is not None or output is not None:
         raise typer.BadParameter("--format and --output go with --input, not --store")
-    from flows.curation import apply_kgcl
-    from pipeline.settings import Settings
-
-    if role not in ("reader", "curator", "certifier", "admin"):
-        raise typer.BadParameter(f"unknown role {role!r}")
     assert store is not None
     request = _request(changes, command)
+    from pipeline.settings import Settings
+
+    settings = Settings(store=store)
+    try:
+        require_store(settings.store_descriptor())  # before anything heavy loads
+    except VeriKGError as exc:
+        raise _reject(exc) from exc
+    from flows.curation import apply_kgcl
+
     try:
         # a dry run writes nothing: any role may see what a request would do
-        n = apply_kgcl(Settings(store=store), request, ontology, actor=actor,
-                       role=role, dry_run=dry_run)  # type: ignore[arg-type]
+        n = apply_kgcl(settings, request, ontology, actor=actor,
+                       role=role.value, dry_run=dry_run)  # type: ignore[arg-type]
     except VeriKGError as exc:
-        err.print(f"rejected: {exc}", highlight=False, markup=False)
-        raise typer.Exit(code=1) from exc
+        raise _reject(exc) from exc
     verb = "would apply" if dry_run else "applied"
     console.print(f"{verb} {n} change(s)", highlight=False, markup=False)
 
@@ -130,7 +137,7 @@ def _apply_file(path: Path, fmt: str | None, output: str | None, request: str,
                 dry_run: bool) -> None:
     """The file mode of ``apply``: read, apply atomically, write (never over a rejection)."""
     from pipeline.kgcl import parse_change_request
-    from pipeline.kgcl.files import guess_format, load_graph, serialize_graph, write_atomically
+    from pipeline.kgcl.files import RdfFile, guess_format, write_atomically
     from pipeline.kgcl.obo_editor import apply_to_obo
     from pipeline.kgcl.obo_format import OboDocument
     from pipeline.kgcl.rdf_compare import iter_triples_nt
@@ -155,11 +162,12 @@ def _apply_file(path: Path, fmt: str | None, output: str | None, request: str,
             text = doc.text()
             added = [f"{sid}\t{line}" for sid, line in obo_result.added]
             removed = [f"{sid}\t{line}" for sid, line in obo_result.removed]
-            unit, n = "line", obo_result.commands
+            unit, n, how = "line", obo_result.commands, "kept every untouched line as it was"
         else:
-            graph = load_graph(path, in_fmt)
-            rdf_result = apply_to_graph(graph, parsed, dry_run=dry_run)
-            text = "" if dry_run else serialize_graph(graph, out_fmt)
+            rdf = RdfFile.read(path, in_fmt)
+            rdf_result = apply_to_graph(rdf.graph, parsed, dry_run=dry_run)
+            text, how = ("", "") if dry_run else rdf.text_after(
+                rdf_result.added, rdf_result.removed, out_fmt)
             added = list(iter_triples_nt(rdf_result.added))
             removed = list(iter_triples_nt(rdf_result.removed))
             unit, n = "triple", rdf_result.commands
@@ -178,7 +186,7 @@ def _apply_file(path: Path, fmt: str | None, output: str | None, request: str,
         sys.stdout.flush()
     else:
         write_atomically(str(output), text)
-    err.print(f"applied {summary}", highlight=False, markup=False)
+    err.print(f"applied {summary} ({how})", highlight=False, markup=False)
 
 
 @app.command()
@@ -213,7 +221,7 @@ _register_requests(app)
 def main() -> None:
     """The console-script entry point."""
     handle_sigterm()
-    app()
+    run(app)
 
 
 if __name__ == "__main__":

@@ -20,16 +20,18 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from pipeline.errors import VeriKGError
+from pipeline.errors import ConfigurationError, StoreNotFoundError, VeriKGError
+from verikg_cli._env import require_store
+from verikg_cli.choices import OutputFormat, RequestState, StoreRole
 
 _out = Console(soft_wrap=True, highlight=False)
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-ROLE_NAMES = ("reader", "curator", "certifier", "admin")
-
 StoreOpt = Annotated[str, typer.Option("--store", help="sqlite:PATH or a Bolt URI")]
 ActorOpt = Annotated[str, typer.Option("--actor", help="who acts (recorded in the audit log)")]
-OntologyOpt = Annotated[Path, typer.Option("--ontology", help="ontology file or folder")]
+OntologyOpt = Annotated[Path | None, typer.Option(
+    "--ontology", exists=True, help="ontology file or folder (default: the one the store was "
+                                    "built with)")]
 ChangesOpt = Annotated[Path | None, typer.Option("--changes", help="file of KGCL commands, "
                                                  "one per line")]
 CommandArg = Annotated[list[str] | None, typer.Argument(help="KGCL command(s), if no --changes")]
@@ -37,14 +39,11 @@ DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="state folder h
                                               "index (default: VERIKG_DATA_DIR, .verikg)")]
 IndexOpt = Annotated[bool, typer.Option("--index/--no-index", help="bring the saved index of "
                                         "this store along (by a delta), if there is one")]
-FormatOpt = Annotated[str, typer.Option("--format", help="text or json")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json")]
 
 
-def _role(role: str) -> Literal["reader", "curator", "certifier", "admin"]:
-    if role not in ROLE_NAMES:
-        raise typer.BadParameter(f"unknown role {role!r}; use one of {', '.join(ROLE_NAMES)}",
-                                 param_hint="--role")
-    return role  # type: ignore[return-value]
+def _role(role: StoreRole) -> Literal["reader", "curator", "certifier", "admin"]:
+    return role.value  # type: ignore[return-value]
 
 
 def _text(changes: Path | None, command: list[str] | None) -> str:
@@ -72,27 +71,29 @@ def _when(value: str | None, name: str) -> datetime | None:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _format(value: str) -> str:
-    if value not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format {value!r}; use text or json",
-                                 param_hint="--format")
-    return value
-
-
 def _reject(exc: VeriKGError) -> typer.Exit:
-    """A refusal or rejected change: one line on stderr, exit 1."""
+    """A refusal or rejected change: one line on stderr, exit 1. A store that is not there
+    or a missing ontology is an error of the command, not a refusal: ``error:``."""
     line = " ".join(str(exc).split())
-    _err.print(f"rejected: {line}", markup=False)
+    what = "error" if isinstance(exc, ConfigurationError | StoreNotFoundError) else "rejected"
+    _err.print(f"{what}: {line}", markup=False)
     return typer.Exit(code=1)
 
 
 def _settings(store: str, data_dir: Path | None):  # noqa: ANN202 - Settings, imported late
+    """The settings for ``store``, once it is known to exist (before any flow or model
+    loads; a typo is one line and exit 1, never a new, empty store)."""
     from pipeline.settings import Settings
 
     overrides: dict[str, object] = {"store": store}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    return Settings(**overrides)  # type: ignore[arg-type]
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        require_store(settings.store_descriptor())
+    except VeriKGError as exc:
+        raise _reject(exc) from exc
+    return settings
 
 
 def _open(store: str, data_dir: Path | None = None):  # noqa: ANN202 - imported late
@@ -105,16 +106,17 @@ def _open(store: str, data_dir: Path | None = None):  # noqa: ANN202 - imported 
 
 def request(store: StoreOpt, actor: ActorOpt, changes: ChangesOpt = None,
             command: CommandArg = None,
-            role: Annotated[str, typer.Option("--role", help="the author's role")] = "curator",
-            ontology: OntologyOpt = Path("ontologies/space")) -> None:
+            role: Annotated[StoreRole, typer.Option("--role", help="the author's role")]
+            = StoreRole.CURATOR,
+            ontology: OntologyOpt = None) -> None:
     """File a change request for review (all commands must apply now); prints its id."""
-    from flows.curation import file_change_request
-
     who = _role(role)
     text = _text(changes, command)
+    settings = _settings(store, None)
+    from flows.curation import file_change_request
+
     try:
-        filed = file_change_request(_settings(store, None), text, ontology, actor=actor,
-                                    role=who)
+        filed = file_change_request(settings, text, ontology, actor=actor, role=who)
     except VeriKGError as exc:
         raise _reject(exc) from exc
     _out.print(filed.id, markup=False)
@@ -128,21 +130,21 @@ def review(request_id: Annotated[str, typer.Argument(help="the id `kgcl request`
            = False,
            reason: Annotated[str, typer.Option("--reason", help="why (required to reject)")]
            = "",
-           role: Annotated[str, typer.Option("--role", help="certifier or admin")]
-           = "certifier",
-           ontology: OntologyOpt = Path("ontologies/space"), index: IndexOpt = True,
+           role: Annotated[StoreRole, typer.Option("--role", help="certifier or admin")]
+           = StoreRole.CERTIFIER,
+           ontology: OntologyOpt = None, index: IndexOpt = True,
            data_dir: DataOpt = None) -> None:
     """Approve (and apply) or reject a change request; never your own."""
-    from flows.apply_changes import run_apply
-    from flows.curation import review_change_request
-
     if approve == reject:
         raise typer.BadParameter("give exactly one of --approve and --reject")
     who = _role(role)
     settings = _settings(store, data_dir)
+    from flows.apply_changes import run_apply
+    from flows.curation import review_change_request
+
     try:
         decided = review_change_request(settings, request_id, approve=approve, reason=reason,
-                                        actor=actor, role=who)
+                                        actor=actor, role=who, ontology_path=ontology)
     except VeriKGError as exc:
         raise _reject(exc) from exc
     if reject:
@@ -163,25 +165,21 @@ def review(request_id: Annotated[str, typer.Argument(help="the id `kgcl request`
 
 
 def requests(store: StoreOpt,
-             status: Annotated[str | None, typer.Option("--status",
-                                                        help="pending|approved|rejected|"
-                                                        "applied")] = None,
+             status: Annotated[RequestState | None, typer.Option("--status",
+                                                                 help="pending|approved|"
+                                                                 "rejected|applied")] = None,
              author: Annotated[str | None, typer.Option("--author")] = None,
-             fmt: FormatOpt = "text") -> None:
+             fmt: FormatOpt = OutputFormat.TEXT) -> None:
     """List change requests, oldest first."""
     from pipeline.models import RequestStatus
 
-    fmt = _format(fmt)
-    try:
-        wanted = RequestStatus(status) if status is not None else None
-    except ValueError as exc:
-        raise typer.BadParameter(f"unknown status {status!r}", param_hint="--status") from exc
+    wanted = RequestStatus(status.value) if status is not None else None
     try:
         with _open(store) as st:
             found = st.change_requests(status=wanted, author=author)
     except VeriKGError as exc:
         raise _reject(exc) from exc
-    if fmt == "json":
+    if fmt is OutputFormat.JSON:
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in found], indent=2,
                                     ensure_ascii=False) + "\n")
         return
@@ -196,17 +194,19 @@ def requests(store: StoreOpt,
 
 def certify(assertion_ids: Annotated[list[str], typer.Argument(help="assertion ids (asr:…)")],
             store: StoreOpt, actor: ActorOpt,
-            role: Annotated[str, typer.Option("--role", help="certifier or admin")]
-            = "certifier",
+            role: Annotated[StoreRole, typer.Option("--role", help="certifier or admin")]
+            = StoreRole.CERTIFIER,
             reason: Annotated[str, typer.Option("--reason")] = "",
-            ontology: OntologyOpt = Path("ontologies/space"), index: IndexOpt = True,
+            ontology: OntologyOpt = None, index: IndexOpt = True,
             data_dir: DataOpt = None) -> None:
-    """Promote assertions to certified (certifier or admin only)."""
+    """Promote assertions to certified (certifier or admin only); ``verikg query`` and
+    ``verikg quarantine --soft`` show the ids."""
+    who = _role(role)
+    settings = _settings(store, data_dir)
     from flows.curation import certify_assertions
 
-    who = _role(role)
     try:
-        outcome = certify_assertions(_settings(store, data_dir), assertion_ids, actor=actor,
+        outcome = certify_assertions(settings, assertion_ids, actor=actor,
                                      role=who, reason=reason, ontology_path=ontology,
                                      update_index=index)
     except VeriKGError as exc:
@@ -227,10 +227,8 @@ def log(store: StoreOpt,
         = None,
         until: Annotated[str | None, typer.Option("--until", help="ISO date/time, inclusive")]
         = None,
-        fmt: FormatOpt = "text") -> None:
+        fmt: FormatOpt = OutputFormat.TEXT) -> None:
     """Query the audit log (append-only), oldest first."""
-
-    fmt = _format(fmt)
     start, end = _when(since, "--since"), _when(until, "--until")
     try:
         with _open(store) as st:
@@ -238,7 +236,7 @@ def log(store: StoreOpt,
                                    until=end, request_id=request_id)
     except VeriKGError as exc:
         raise _reject(exc) from exc
-    if fmt == "json":
+    if fmt is OutputFormat.JSON:
         sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2,
                                     ensure_ascii=False) + "\n")
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,12 +19,15 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from verikg_cli._env import configure, handle_sigterm
+from verikg_cli._env import configure, handle_sigterm, require_store, run
+from verikg_cli.choices import MAX_K, Form, OutputFormat, Reason
 
 configure()
 
 from pipeline.errors import VeriKGError  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
+
+if TYPE_CHECKING:  # pydantic-settings loads when a command runs, not for --help
+    from pipeline.settings import Settings
 
 app = typer.Typer(help="VeriKG: verified knowledge graphs from documents.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -46,6 +49,8 @@ def _fail(exc: Exception) -> typer.Exit:
 
 def _settings(store: str | None, data_dir: Path | None, *, samples: int | None = None,
               max_retries: int | None = None) -> Settings:
+    from pipeline.settings import Settings
+
     overrides: dict[str, object] = {}
     if store:
         overrides["store"] = store
@@ -56,6 +61,17 @@ def _settings(store: str | None, data_dir: Path | None, *, samples: int | None =
     if max_retries is not None:
         overrides["max_retries"] = max_retries
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _existing_store(store: str | None, data_dir: Path | None) -> Settings:
+    """The settings of a command that reads or changes a store, once the store is known to
+    exist (checked before any model or flow loads: exit 1 with one line otherwise)."""
+    settings = _settings(store, data_dir)
+    try:
+        require_store(settings.store_descriptor())
+    except VeriKGError as exc:
+        raise _fail(exc) from exc
+    return settings
 
 
 class _Bars:
@@ -109,23 +125,40 @@ def demo(corpus: Path = Path("data/sample"), ontology: Path = Path("ontologies/s
 
 
 @app.command()
-def build(corpus: Annotated[Path, typer.Option(help="file or folder of documents")],
-          ontology: Annotated[Path, typer.Option(help="ontology file or folder")],
+def build(corpus: Annotated[Path, typer.Option(help="file or folder of documents",
+                                               exists=True)],
+          ontology: Annotated[Path | None, typer.Option(
+              help="ontology file or folder; the store records it (a different one replaces "
+                   "it, audited), so later commands need no --ontology (default: the one "
+                   "the store was built with; a new store needs one)", exists=True)] = None,
           store: StoreOpt = None, data_dir: DataOpt = None, samples: SamplesOpt = None,
           max_retries: RetriesOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")]
           = False,
           labels: Annotated[Path | None, typer.Option(
               help="a labelled sample of statements (JSONL or CSV): report the stored "
-                   "confidence's ECE and reliability diagram on it")] = None) -> None:
+                   "confidence's ECE and reliability diagram on it", exists=True,
+              dir_okay=False)] = None,
+          on_bad_document: Annotated[str | None, typer.Option(
+              "--on-bad-document", metavar="skip|fail",
+              help="a file that cannot be read as a document (binary, empty, unknown "
+                   "encoding, too large, a symlink loop): skip it — reported and quarantined, "
+                   "the build goes on — or fail the build (default VERIKG_ON_BAD_DOCUMENT, "
+                   "skip)")] = None) -> None:
     """Build or update a knowledge graph from documents under an ontology."""
     from flows.build_kg import build_kg
     from verikg_cli.render import print_report
 
+    if on_bad_document is not None and on_bad_document not in ("skip", "fail"):
+        raise typer.BadParameter(f"'{on_bad_document}' is not one of skip, fail",
+                                 param_hint="--on-bad-document")
     settings = _settings(store, data_dir, samples=samples, max_retries=max_retries)
+    if on_bad_document is not None:
+        settings = settings.model_copy(update={"on_bad_document": on_bad_document})
     try:
         with _progress() as p:
-            report = build_kg(str(corpus), str(ontology), settings=settings, progress=_Bars(p),
+            report = build_kg(str(corpus), str(ontology) if ontology else None,
+                              settings=settings, progress=_Bars(p),
                               labels=str(labels) if labels else None)
     except VeriKGError as exc:
         raise _fail(exc) from exc
@@ -136,19 +169,40 @@ def build(corpus: Annotated[Path, typer.Option(help="file or folder of documents
 
 
 @app.command()
-def query(text: str, where: Annotated[str | None, typer.Option(help='filter, e.g. '
-                                                               '\'type == "Mission"\'')] = None,
-          k: int = 5, ontology: Path | None = Path("ontologies/space"), store: StoreOpt = None,
-          data_dir: DataOpt = None) -> None:
-    """Hybrid search: rank by meaning, filter exactly by attributes, show evidence."""
-    from flows.query import Query, answer_queries
-    from verikg_cli.render import print_answers
+def query(text: str,
+          where: Annotated[str | None, typer.Option(
+              help='filter on kind, type, predicate, confidence, status, violations, e.g. '
+                   '\'type == "Mission" and predicate == "operated by"\' (a type or '
+                   'predicate by its label, local name or IRI)')] = None,
+          k: Annotated[int, typer.Option(min=1, max=MAX_K, help=f"hits to show (1..{MAX_K})")]
+          = 5,
+          ontology: Annotated[Path | None, typer.Option(
+              help="ontology file or folder (default: the one the store was built with)",
+              exists=True)] = None,
+          store: StoreOpt = None, data_dir: DataOpt = None,
+          fmt: Annotated[OutputFormat, typer.Option(
+              "--format", help="text, or json (each hit with its assertion and entity ids)")]
+          = OutputFormat.TEXT) -> None:
+    """Hybrid search: rank by meaning, filter exactly by attributes, show evidence and the
+    ids (asr:…, ent:…) that kgcl certify and kgcl request take."""
+    if where is not None:
+        from pipeline.index.where import parse_where
 
-    settings = _settings(store, data_dir)
+        try:
+            parse_where(where)  # a malformed filter fails before any model loads
+        except VeriKGError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--where") from exc
+    settings = _existing_store(store, data_dir)
+    from flows.query import Query, answer_queries
+    from verikg_cli.render import answers_json, print_answers
+
     try:
         answers = answer_queries.fn([Query(text=text, where=where, k=k)], settings, ontology)
     except VeriKGError as exc:
         raise _fail(exc) from exc
+    if fmt is OutputFormat.JSON:
+        sys.stdout.write(json.dumps(answers_json(answers), indent=1, ensure_ascii=False) + "\n")
+        return
     print_answers(console, answers)
 
 
@@ -172,15 +226,14 @@ def ontology_check(
     reasoner_timeout: Annotated[float, typer.Option(
         "--reasoner-timeout", min=0.0,
         help="seconds HermiT may run (0 turns the reasoner off)")] = 120.0,
-    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json")]
+    = OutputFormat.TEXT,
 ) -> None:
     """Verify an ontology: every check, each finding with its reason code, severity and IRIs.
     Exit 1 if any finding is an error, 0 otherwise, 2 on bad usage."""
     from flows.clients import open_kg
     from pipeline.ontology.checks.report import check_file
 
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter(f"'{fmt}' is not one of text, json", param_hint="--format")
     try:
         if kg is not None:
             with open_kg(kg) as graph:
@@ -192,7 +245,7 @@ def ontology_check(
     except VeriKGError as exc:
         # one line: parser messages can hold newlines
         raise _fail(VeriKGError(" ".join(str(exc).split()))) from exc
-    if fmt == "json":
+    if fmt is OutputFormat.JSON:
         sys.stdout.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:
         for f in report.findings:
@@ -217,10 +270,12 @@ def ontology_check(
 
 
 @app.command()
-def quarantine(reason: Annotated[str | None, typer.Option(help="only this reason code")] = None,
-               store: Annotated[str | None, typer.Option()] = None,
-               data_dir: Annotated[Path | None, typer.Option()] = None,
-               fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+def quarantine(reason: Annotated[Reason | None, typer.Option(help="only this reason code")]
+               = None,
+               store: StoreOpt = None,
+               data_dir: DataOpt = None,
+               fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json")]
+               = OutputFormat.TEXT,
                soft: Annotated[bool, typer.Option(
                    "--soft", help="the stored assertions that passed the hard checks but "
                                   "carry soft violations (kept as facts, flagged for review), "
@@ -229,35 +284,33 @@ def quarantine(reason: Annotated[str | None, typer.Option(help="only this reason
                    "--check", help="with --soft: only assertions that failed this soft check "
                                    "(e.g. shacl, types-fit-domain-range)")] = None) -> None:
     """What the contracts refused, with the reasons, for review; with --soft, the statements
-    they kept but flagged. Exit 2 on bad usage (an unknown --format or --check)."""
-    from flows.clients import make_store
-
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter(f"'{fmt}' is not one of text, json", param_hint="--format")
+    they kept but flagged. Exit 2 on bad usage (an unknown --reason, --format or --check),
+    1 when the store does not exist."""
     if check is not None and not soft:
         raise typer.BadParameter("--check picks a soft check: add --soft (refused candidates "
                                  "are picked by --reason)", param_hint="--check")
+    settings = _existing_store(store, data_dir)
+    from flows.clients import make_store
+
     if soft:
-        _quarantine_soft(_settings(store, data_dir), check, reason, fmt)
+        _quarantine_soft(settings, check, reason, fmt)
         return
     try:
-        with make_store(_settings(store, data_dir)) as st:
+        with make_store(settings) as st:
             items = st.quarantined()
+            chunks = st.get_chunks(sorted({q.chunk_id for q in items}))
+            documents = st.get_documents(sorted({q.document_id for q in items}))
     except VeriKGError as exc:
         raise _fail(exc) from exc
     if reason:
         items = [q for q in items if any(v.reason.value == reason for v in q.violations)]
+    from verikg_cli.render import print_quarantine, quarantine_json
+
     if fmt == "json":
-        sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in items], indent=1,
+        sys.stdout.write(json.dumps(quarantine_json(items, chunks, documents), indent=1,
                                     ensure_ascii=False) + "\n")
         return
-    for q in items:
-        what = (f"({q.candidate.subject} | {q.candidate.predicate} | {q.candidate.object})"
-                if q.candidate else repr(q.raw[:80]))
-        reasons = "; ".join(f"[{v.reason.value}] {v.detail}" for v in q.violations)
-        console.print(f"{q.document_id} {what}: {reasons} (attempts {q.attempts}, {q.model})",
-                      highlight=False, markup=False)
-    console.print(f"{len(items)} quarantined", highlight=False)
+    print_quarantine(console, items, chunks, documents)
 
 
 def _quarantine_soft(settings: Settings, check: str | None, reason: str | None,
@@ -296,12 +349,16 @@ def _quarantine_soft(settings: Settings, check: str | None, reason: str | None,
 
 
 @app.command()
-def runs(data_dir: Annotated[Path | None, typer.Option()] = None,
-         fmt: Annotated[str, typer.Option("--format")] = "text") -> None:
+def runs(data_dir: DataOpt = None,
+         fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json")]
+         = OutputFormat.TEXT) -> None:
     """The builds in the run ledger: open ones resume when the same build runs again."""
+    settings = _settings(None, data_dir)
+    if not Path(settings.data_dir).is_dir():
+        raise _fail(VeriKGError(f"no VeriKG data directory at {settings.data_dir} (a build "
+                                "makes one: verikg build --data-dir DIR ...)"))
     from flows.clients import DataDir, make_ledger
 
-    settings = _settings(None, data_dir)
     if not DataDir.of(settings).ledger.exists():
         console.print(f"no builds recorded in {settings.data_dir}", highlight=False)
         return
@@ -324,11 +381,15 @@ def runs(data_dir: Annotated[Path | None, typer.Option()] = None,
 
 
 @merges_app.command("list")
-def merges_list(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+def merges_list(data_dir: DataOpt = None) -> None:
     """Every entity merge the builds made (undone ones marked)."""
+    settings = _settings(None, data_dir)
+    if not Path(settings.data_dir).is_dir():
+        raise _fail(VeriKGError(f"no VeriKG data directory at {settings.data_dir} (a build "
+                                "makes one: verikg build --data-dir DIR ...)"))
     from flows.clients import make_merge_log
 
-    log = make_merge_log(_settings(None, data_dir))
+    log = make_merge_log(settings)
     undone = log.undone()
     records = log.records()
     for m in records:
@@ -339,15 +400,15 @@ def merges_list(data_dir: Annotated[Path | None, typer.Option()] = None) -> None
 
 
 @merges_app.command("undo")
-def merges_undo(merge_id: str, store: Annotated[str | None, typer.Option()] = None,
-                data_dir: Annotated[Path | None, typer.Option()] = None,
+def merges_undo(merge_id: str, store: StoreOpt = None, data_dir: DataOpt = None,
                 actor: Annotated[str, typer.Option(help="who undoes it (audit log)")] = "cli",
                 ) -> None:
     """Split a merged entity back out of the one it was merged into (atomic, audited)."""
+    settings = _existing_store(store, data_dir)
     from flows.curation import undo_merge
 
     try:
-        applied = undo_merge(_settings(store, data_dir), merge_id, actor=actor)
+        applied = undo_merge(settings, merge_id, actor=actor)
     except VeriKGError as exc:
         raise _fail(exc) from exc
     console.print(f"undid {merge_id}: {applied} change(s) applied", highlight=False)
@@ -355,15 +416,17 @@ def merges_undo(merge_id: str, store: Annotated[str | None, typer.Option()] = No
 
 @eval_app.command("text2kgbench")
 def eval_text2kgbench(
-    ontology: Annotated[Path, typer.Option(help="the benchmark's ontology JSON")],
-    gold: Annotated[Path, typer.Option(help="ground-truth JSONL")],
+    ontology: Annotated[Path, typer.Option(help="the benchmark's ontology JSON", exists=True,
+                                           dir_okay=False)],
+    gold: Annotated[Path, typer.Option(help="ground-truth JSONL", exists=True,
+                                       dir_okay=False)],
     responses: Annotated[list[Path], typer.Option(
         help="a system's responses JSONL; give it twice for two systems (their agreement "
-             "feeds confidence)")],
+             "feeds confidence)", exists=True, dir_okay=False)],
     out: Annotated[Path, typer.Option(help="where to write RESULT.json")],
-    written_form: Annotated[str, typer.Option(
+    written_form: Annotated[Form, typer.Option(
         help="how kept triples are written back: tidy (the document's spelling of the "
-             "model's words), model, text or canonical")] = "tidy",
+             "model's words), model, text or canonical")] = Form.TIDY,
 ) -> None:
     """Score recorded LLM outputs with Text2KGBench's metrics — raw, through a naive filter,
     verified, and verified by the hard checks alone; write RESULT.json and a reliability
@@ -372,12 +435,7 @@ def eval_text2kgbench(
     from pipeline.models import WrittenForm
     from verikg_cli.render import print_evaluation
 
-    try:
-        form = WrittenForm(written_form)
-    except ValueError:
-        err.print(Text.assemble(("error: ", "bold red"), f"--written-form {written_form!r} is "
-                                "not one of: " + ", ".join(f.value for f in WrittenForm)))
-        raise typer.Exit(code=2) from None
+    form = WrittenForm(written_form.value)
     try:
         result = evaluate_text2kgbench(ontology, gold, responses, out=out, written_form=form)
     except (VeriKGError, ValueError) as exc:
@@ -403,7 +461,7 @@ _register_calibrate(app)
 def main() -> None:
     """The console-script entry point."""
     handle_sigterm()
-    app()
+    run(app)
 
 
 if __name__ == "__main__":

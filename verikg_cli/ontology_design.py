@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from pipeline.errors import VeriKGError
+from verikg_cli.choices import PanelRole
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -33,10 +34,10 @@ def design(
     domain: Annotated[str, typer.Option(help="what the ontology is about, in a sentence or "
                                         "two")],
     corpus: Annotated[Path, typer.Option(help="file or folder of documents; a sample is shown "
-                                         "to the panel")],
+                                         "to the panel", exists=True)],
     out: Annotated[Path, typer.Option(help="folder for ontology.ttl, competency_questions.yaml "
                                       "and transcript.json/.md")],
-    role: Annotated[list[str] | None, typer.Option(
+    role: Annotated[list[PanelRole] | None, typer.Option(
         "--role", help="a seat on the panel, repeatable (domain_expert, analyst, "
         "ontology_engineer, critic); default: one of each")] = None,
     rounds: Annotated[int | None, typer.Option(help="round 1: proposal rounds (default 1)")]
@@ -62,12 +63,12 @@ def design(
 
     Exit 1 if problems are left: they are listed, and the files are still written.
     """
-    from flows.design_ontology import design_ontology
     from pipeline.ontology.design import DesignSettings
     from pipeline.settings import Settings
 
     overrides: dict[str, object] = {}
-    for key, value in (("roles", tuple(role) if role else None), ("proposal_rounds", rounds),
+    roles = tuple(r.value for r in role) if role else None
+    for key, value in (("roles", roles), ("proposal_rounds", rounds),
                        ("review_rounds", review_rounds), ("quorum", quorum),
                        ("merge_threshold", merge_threshold), ("iri", iri), ("prefix", prefix)):
         if value is not None:
@@ -79,6 +80,8 @@ def design(
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
                              for e in exc.errors())
         raise _fail(f"invalid design settings: {problems}") from exc
+    from flows.design_ontology import design_ontology  # the flows load once the input is good
+
     try:
         report = design_ontology(domain, str(corpus), str(out), settings=settings,
                                  design=panel_settings)

@@ -11,16 +11,21 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.query import QueryAnswer
+from pipeline.ingest.corpus import LOADER
 from pipeline.models import (
     Assertion,
     BuildReport,
+    Chunk,
+    ChunkId,
     Document,
     DocumentId,
     EntityRef,
+    QuarantinedCandidate,
     Severity,
     local_name,
 )
 from pipeline.ontology.checks.cqs import CQRun
+from pipeline.retrieval import Hit
 from pipeline.store.rules import review_violations
 
 
@@ -73,6 +78,13 @@ def print_report(console: Console, r: BuildReport) -> None:
                       f"(samples by attempts: {r.contract.attempts})", highlight=False,
                       markup=False)
     console.print(f"new assertions: {r.new_assertions}", highlight=False, markup=False)
+    if r.skipped_documents:
+        console.print(f"skipped documents: {len(r.skipped_documents)} (not built; bad ones are "
+                      "quarantined: verikg quarantine lists them)", style="bold yellow",
+                      highlight=False, markup=False)
+        for s in r.skipped_documents:
+            console.print(f"  {s.source}: [{s.reason.value}] {s.detail}", highlight=False,
+                          markup=False, soft_wrap=True)
     if r.calibration is not None:
         c = r.calibration
         console.print(f"calibration on {c.found} labelled statements ({c.right} right, "
@@ -90,12 +102,52 @@ def print_answers(console: Console, answers: Sequence[QueryAnswer]) -> None:
             asr = hit.assertion
             extra = f"  (confidence {asr.confidence:.2f}, {asr.status.value})" if asr else (
                 f"  ({hit.kind})")
-            console.print(f"  {rank}. [{hit.score:.3f}] {hit.label}{extra}", highlight=False,
-                          markup=False)
+            # the ids kgcl certify / kgcl request take, dim after the statement
+            console.print(Text.assemble(f"  {rank}. [{hit.score:.3f}] {hit.label}{extra}  ",
+                                        (" ".join(_hit_ids(hit)), "dim")), highlight=False,
+                          soft_wrap=True)
             for ev in hit.evidence[:2]:
                 console.print(f"       evidence: {ev.document_source} "
                               f"[{ev.span.start}:{ev.span.end}] \"{ev.quote.strip()}\"",
                               highlight=False, markup=False)
+
+
+def _hit_ids(hit: Hit) -> list[str]:
+    """A hit's assertion id then its entity ids (subject, object), or the entity's id."""
+    if hit.assertion is None:
+        return [hit.id]
+    t = hit.assertion.triple
+    obj = [t.object.id] if isinstance(t.object, EntityRef) else []
+    return [hit.assertion.id, t.subject.id, *obj]
+
+
+def answers_json(answers: Sequence[QueryAnswer]) -> list[dict[str, Any]]:
+    """``verikg query --format json``: each query with its hits, every hit with its ids
+    (``assertion_id``, ``subject_id``, ``object_id`` or ``entity_id``) and evidence."""
+    out: list[dict[str, Any]] = []
+    for a in answers:
+        hits: list[dict[str, Any]] = []
+        for hit in a.hits:
+            item: dict[str, Any] = {"kind": hit.kind, "id": hit.id, "score": hit.score,
+                                    "label": hit.label}
+            if hit.assertion is not None:
+                t = hit.assertion.triple
+                item.update({
+                    "assertion_id": hit.assertion.id, "subject": t.subject.label,
+                    "subject_id": t.subject.id, "predicate": t.predicate,
+                    "object": t.object_label,
+                    "object_id": t.object.id if isinstance(t.object, EntityRef) else None,
+                    "confidence": hit.assertion.confidence,
+                    "status": hit.assertion.status.value})
+            else:
+                item["entity_id"] = hit.id
+            item["evidence"] = [{"document": ev.document_source, "document_id": ev.document_id,
+                                 "chunk_id": ev.chunk_id, "span": [ev.span.start, ev.span.end],
+                                 "quote": ev.quote} for ev in hit.evidence]
+            hits.append(item)
+        out.append({"query": a.query.text, "where": a.query.where, "k": a.query.k,
+                    "hits": hits})
+    return out
 
 
 def print_cqs(console: Console, run: CQRun) -> None:
@@ -228,4 +280,92 @@ def print_flagged(console: Console, flagged: Sequence[Assertion],
                               markup=False, soft_wrap=True)
     counts = ", ".join(f"{name} {n}" for name, n in sorted(by_check.items()))
     console.print(f"{len(flagged)} flagged assertion(s)" + (f": {counts}" if counts else ""),
+                  highlight=False, markup=False)
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+def _where(q: QuarantinedCandidate, chunks: Mapping[ChunkId, Chunk],
+           documents: Mapping[DocumentId, Document]) -> tuple[str, int, str]:
+    """Where a refused statement was read, in reading order: the document's source, the
+    chunk's index, and as printed (with the chunk's span in the document; the chunk id when
+    the store does not hold the chunk)."""
+    doc = documents.get(q.document_id)
+    source = doc.source if doc else q.document_id
+    chunk = chunks.get(q.chunk_id)
+    if chunk is None:
+        return source, -1, f"{source} {q.chunk_id}"
+    return (source, chunk.index,
+            f"{source} chunk {chunk.index} [{chunk.span.start}:{chunk.span.end}]")
+
+
+def quarantine_json(items: Sequence[QuarantinedCandidate], chunks: Mapping[ChunkId, Chunk],
+                    documents: Mapping[DocumentId, Document]) -> list[dict[str, Any]]:
+    """One object per stored record (sample index, every run that refused it, whether a later
+    run resolved it), with where its statement was read: document source, chunk index, span."""
+    out = []
+    for q in items:
+        doc, chunk = documents.get(q.document_id), chunks.get(q.chunk_id)
+        out.append({**q.model_dump(mode="json"),
+                    "document": doc.source if doc else None,
+                    "chunk_index": chunk.index if chunk else None,
+                    "span": [chunk.span.start, chunk.span.end] if chunk else None})
+    return out
+
+
+def _numbers(values: Sequence[int]) -> str:
+    return ",".join(str(v) for v in sorted(set(values)))
+
+
+def print_quarantine(console: Console, items: Sequence[QuarantinedCandidate],
+                     chunks: Mapping[ChunkId, Chunk],
+                     documents: Mapping[DocumentId, Document]) -> None:
+    """What the contracts refused, one line per statement: where it was read (document,
+    chunk, span), the statement, its reasons, then the samples that refused it ("samples
+    0,1,2 of 3"), their attempts, the model and the run (with the earlier runs that refused
+    it too). Records a later run no longer refused follow under their own heading."""
+    groups: dict[tuple[Any, ...], list[QuarantinedCandidate]] = {}
+    skipped = [q for q in items if q.model == LOADER]
+    for q in skipped:  # a document the loader could not read: no statement, no samples
+        reasons = "; ".join(f"[{v.reason.value}] {v.detail}" for v in q.violations)
+        state = f"resolved by {q.resolved_by}" if q.resolved_by else f"run {q.run_id}"
+        console.print(f"skipped document {q.document_id.removeprefix('file:')}: {reasons} "
+                      f"({state})", highlight=False, markup=False, soft_wrap=True)
+    for q in items:
+        if q.model == LOADER:
+            continue
+        c = q.candidate
+        what = (f"({c.subject} | {c.predicate} | {c.object})" if c else repr(q.raw[:80]))
+        reasons = "; ".join(f"[{v.reason.value}] {v.detail}" for v in q.violations)
+        key = (q.resolved_by is not None, _where(q, chunks, documents), what, reasons, q.model,
+               q.prompt_version, q.run_id, q.runs, q.resolved_by or "")
+        groups.setdefault(key, []).append(q)
+    heading = False
+    for key in sorted(groups):
+        resolved, (_, _, where), what, reasons, model, _, run, runs, resolved_by = key
+        if resolved and not heading:
+            heading = True
+            console.print("resolved (a later run read the same text and did not refuse them):",
+                          highlight=False, markup=False)
+        found = groups[key]
+        total = max(q.samples_total for q in found)
+        samples = [q.sample_index for q in found]
+        line = (f"{where} {what}: {reasons} ("
+                f"{'samples' if len(set(samples)) > 1 else 'sample'} {_numbers(samples)}"
+                + (f" of {total}" if total else "")
+                + f", attempts {_numbers([q.attempts for q in found])}, {model}, run {run}")
+        earlier = [r for r in runs if r != run]
+        if earlier:
+            line += f" (also refused by {', '.join(earlier)})"
+        line += f"; resolved by {resolved_by})" if resolved else ")"
+        console.print(("  " if resolved else "") + line, highlight=False, markup=False,
+                      soft_wrap=True)
+    standing = [k for k in groups if not k[0]]
+    rows = sum(len(groups[k]) for k in standing)
+    done = len(groups) - len(standing)
+    open_skips = sum(1 for q in skipped if q.resolved_by is None)
+    console.print(f"{rows} quarantined ({len(standing)} statement(s))"
+                  + (f"; {open_skips} document(s) skipped" if open_skips else "")
+                  + (f"; {done} statement(s) resolved by a later run" if done else ""),
                   highlight=False, markup=False)

@@ -24,6 +24,7 @@ from pipeline.models import (
     ChunkId,
     EntityId,
     EntityRef,
+    ExtractionScope,
     LiteralValue,
     Ontology,
     Provenance,
@@ -155,8 +156,12 @@ class AgreementScorer(ConfidenceScorer):
             assertions.append(Assertion.of(resolved,
                                            confidence=self.model.score(provs, violations),
                                            provenance=provs, violations=violations))
+        covered = tuple(ExtractionScope(run_id=ex.run_id, chunk_id=ex.chunk.id, model=ex.model,
+                                        prompt_version=ex.prompt_version,
+                                        samples=len(ex.samples)) for ex in extractions)
         return ScoredGraph(assertions=tuple(sorted(assertions, key=lambda a: a.id)),
-                           quarantined=tuple(sorted(quarantined.values(), key=lambda q: q.id)))
+                           quarantined=tuple(sorted(quarantined.values(), key=lambda q: q.id)),
+                           covered=covered)
 
 
 def reinforce(batch: Sequence[Assertion], stored: Mapping[AssertionId, Assertion],

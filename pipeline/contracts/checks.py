@@ -34,7 +34,9 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 @dataclass
 class CandidateState:
     candidate: CandidateTriple
-    chunk: Chunk
+    #: the text the candidate was read from; None for a statement a person makes (a KGCL
+    #: change), which the text checks do not judge (``pipeline.contracts.statement``)
+    chunk: Chunk | None
     ontology: Ontology
     prop: OntologyProperty | None = None
     subject_span: tuple[int, int] | None = None
@@ -52,6 +54,11 @@ class CandidateState:
 
 
 Check = Callable[[CandidateState], Violation | None]
+
+
+def with_article(noun: str) -> str:
+    """``noun`` with its indefinite article: "an integer", "a date"."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 def _v(reason: ViolationReason, check: str, detail: str) -> Violation:
@@ -150,6 +157,8 @@ def _in_text(s: CandidateState, role: str) -> tuple[tuple[int, int] | None, str,
     """The span of the subject or object in the chunk and how it was found, or None with
     what is wrong."""
     mention = getattr(s.candidate, role)
+    if s.chunk is None:
+        return None, "", f"{role} '{mention}' comes from no text"
     kind: GroundingKind = "name" if role == "subject" else _object_kind(s)
     found = ground(s.chunk.text, mention, kind=kind, aliases=s.aliases or None,
                    initials=False)
@@ -304,7 +313,7 @@ def literal_is_a_value(s: CandidateState) -> Violation | None:
     wanted = " or ".join(d.removeprefix(XSD) for d in s.prop.range)
     return _v(ViolationReason.NOT_A_VALUE, "literal-is-a-value",
               f"'{s.candidate.object}' is no number, date or truth value, but "
-              f"'{s.prop.label}' takes a {wanted}")
+              f"'{s.prop.label}' takes {with_article(wanted)}")
 
 
 def literal_datatype(s: CandidateState) -> Violation | None:

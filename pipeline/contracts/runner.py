@@ -176,6 +176,7 @@ class TripleContract:
 
     def _accept(self, s: CandidateState, soft: tuple[Violation, ...]) -> AcceptedTriple:
         prop = s.prop
+        assert s.chunk is not None  # check_output always reads a chunk
         if prop is None:  # only when predicate-in-ontology is switched off
             raise ContractViolationError(
                 f"{self.spec.tag}: the predicate check is off, so "

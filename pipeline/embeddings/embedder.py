@@ -59,8 +59,20 @@ def cpu_has_amx_bf16() -> bool:
     hardware on which bfloat16 measured faster than float32 for this model: with AVX512-BF16
     alone (oneDNN capped below AMX) bf16 ran at 0.7x fp32, without either at 0.25x.
 
-    Asks torch first (its cpuinfo probe, which also checks the kernel lets the process use
-    AMX), falling back to the ``amx_bf16`` flag in /proc/cpuinfo."""
+    Reads the ``amx_bf16`` flag in /proc/cpuinfo first: without it the answer is no, and
+    torch (seconds to import) is not loaded just to name the model. With it, or off Linux,
+    asks torch's cpuinfo probe, which also checks the kernel lets the process use AMX."""
+    flagged: bool | None = None
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:  # pragma: no cover - not Linux
+        text = ""
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flagged = "amx_bf16" in line.partition(":")[2].split()
+            break
+    if flagged is False:
+        return False
     try:
         import torch
 
@@ -69,14 +81,7 @@ def cpu_has_amx_bf16() -> bool:
             return bool(probe())
     except Exception:  # pragma: no cover - torch is a dependency; the probe is private
         pass
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:  # pragma: no cover - not Linux
-        return False
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return "amx_bf16" in line.partition(":")[2].split()
-    return False
+    return bool(flagged)
 
 
 def resolve_precision(precision: str, device: str) -> str:

@@ -124,12 +124,15 @@ class LLMExtractor(Extractor):
             for acc in report.accepted:
                 for v in acc.violations:  # soft: kept and flagged, but a failure all the same
                     failures[v.check] += 1
+                corrects = acc.triple.key not in accepted
                 accepted.setdefault(acc.triple.key, acc)
-                # a later attempt that states the pair acceptably corrects what an earlier
-                # attempt was refused for it; a refusal in the same answer stands
+                # a later attempt that newly states the pair acceptably corrects what an
+                # earlier attempt was refused for it; a refusal in the same answer stands, and
+                # so does one beside a statement accepted before (repeating it corrects nothing)
                 pair = _pair(acc.candidate)
                 for key in [k for k, (_, _, at) in pending.items()
-                            if isinstance(k, tuple) and k[0] == pair and at < attempt]:
+                            if corrects and isinstance(k, tuple) and k[0] == pair
+                            and at < attempt]:
                     del pending[key]
             done = {_statement(a.candidate) for a in accepted.values()}
             for rej in report.rejected:
@@ -146,14 +149,15 @@ class LLMExtractor(Extractor):
                                       violations=rej.violations, model=self.model_name,
                                       prompt_version=PROMPT_VERSION, run_id=run_id,
                                       attempts=attempts, sample_index=index,
-                                      history=tuple(history))
+                                      history=tuple(history), samples_total=self.samples)
             for rej, raw, _ in pending.values()]
         if output_failure is not None:
             raw, violations = output_failure
             quarantined.append(QuarantinedCandidate.make(
                 chunk=chunk, raw=raw, candidate=None, violations=violations,
                 model=self.model_name, prompt_version=PROMPT_VERSION, run_id=run_id,
-                attempts=attempts, sample_index=index, history=tuple(history)))
+                attempts=attempts, sample_index=index, history=tuple(history),
+                samples_total=self.samples))
         unique = {q.id: q for q in quarantined}
         return SampleResult(sample_index=index, attempts=attempts,
                             accepted=tuple(accepted.values()),

@@ -83,9 +83,27 @@ class KernelConfig:
     cache_dir: Path | None = None
     #: the C compiler to run; None: ``cc``, else ``gcc``, from PATH
     compiler: str | None = None
+    #: the instruction set compiled for (``-march``): ``native`` uses every extension of this
+    #: CPU (AVX-512 VNNI, AMX where present); ``x86-64-v2`` / ``x86-64-v3`` build a portable
+    #: library that takes the plain loops (tests run both, so no answer depends on the CPU)
+    march: str = "native"
 
 
 DEFAULT_KERNEL = KernelConfig()
+_default = [DEFAULT_KERNEL]
+
+
+def default_kernel() -> KernelConfig:
+    """The configuration an index uses when it is given none (``DEFAULT_KERNEL`` unless the
+    process chose another with ``use_default_kernel``)."""
+    return _default[0]
+
+
+def use_default_kernel(config: KernelConfig) -> KernelConfig:
+    """Make ``config`` the default of every index built afterwards without its own (a test
+    session turning the kernel off or building it portably); returns the previous one."""
+    previous, _default[0] = _default[0], config
+    return previous
 
 
 def _aligned_empty(shape: tuple[int, ...], dtype: type) -> np.ndarray:
@@ -128,7 +146,7 @@ def _cache_dir(config: KernelConfig) -> Path:
     return config.cache_dir or Path("~/.cache/verikg/kernels").expanduser()
 
 
-def _compile(source: bytes, target: Path, compiler: str | None) -> None:
+def _compile(source: bytes, target: Path, compiler: str | None, march: str) -> None:
     cc = compiler or shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         raise OSError("no C compiler (cc) on PATH")
@@ -137,7 +155,7 @@ def _compile(source: bytes, target: Path, compiler: str | None) -> None:
         src = Path(tmp) / "int8_scan.c"
         src.write_bytes(source)
         out = Path(tmp) / target.name
-        cmd = [cc, "-O3", "-march=native", "-shared", "-fPIC", "-pthread", "-o", str(out),
+        cmd = [cc, "-O3", f"-march={march}", "-shared", "-fPIC", "-pthread", "-o", str(out),
                str(src)]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
@@ -145,17 +163,23 @@ def _compile(source: bytes, target: Path, compiler: str | None) -> None:
         out.replace(target)  # atomic: concurrent first uses never load a half-written file
 
 
+def _library(config: KernelConfig | None = None) -> ctypes.CDLL | None:
+    """The compiled kernel library of ``config`` (default: ``default_kernel()``), or None
+    where it cannot be built (logged once)."""
+    return _built(config if config is not None else default_kernel())
+
+
 @lru_cache(maxsize=8)
-def _library(config: KernelConfig = DEFAULT_KERNEL) -> ctypes.CDLL | None:
-    """The compiled kernel library, or None where it cannot be built (logged once)."""
+def _built(config: KernelConfig) -> ctypes.CDLL | None:
     if not config.enabled:
         return None
     try:
         source = _SOURCE.read_bytes()
-        digest = hashlib.sha256(source + _cpu_signature().encode()).hexdigest()[:16]
+        digest = hashlib.sha256(source + f"{_cpu_signature()}|{config.march}".encode()
+                                ).hexdigest()[:16]
         target = _cache_dir(config) / f"int8_scan-{digest}.so"
         if not target.exists():
-            _compile(source, target, config.compiler)
+            _compile(source, target, config.compiler, config.march)
         lib = ctypes.CDLL(str(target))
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("int8 scan kernel unavailable, float32 scans only: %s", exc)
@@ -173,7 +197,7 @@ def _library(config: KernelConfig = DEFAULT_KERNEL) -> ctypes.CDLL | None:
     return lib
 
 
-def int4_wanted(m: int, d: int, config: KernelConfig = DEFAULT_KERNEL) -> bool:
+def int4_wanted(m: int, d: int, config: KernelConfig | None = None) -> bool:
     """Whether rows this many and this wide get the 4-bit first pass too: big enough to
     stream from beyond the core's L2 (``_INT4_MIN_ROWS``), whole blocks of 128 dimensions,
     and a kernel with VNNI (elsewhere unpacking nibbles costs more than the bytes saved)."""
@@ -182,14 +206,14 @@ def int4_wanted(m: int, d: int, config: KernelConfig = DEFAULT_KERNEL) -> bool:
             and bool(lib.verikg_int8_int4_fast()))
 
 
-def kernel(config: KernelConfig = DEFAULT_KERNEL
+def kernel(config: KernelConfig | None = None
            ) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     """The compiled candidate kernel, or None where it cannot be built (or is disabled)."""
     lib = _library(config)
     return None if lib is None else lib.verikg_int8_topk
 
 
-def amx(enable: bool | None = None, config: KernelConfig = DEFAULT_KERNEL) -> bool:
+def amx(enable: bool | None = None, config: KernelConfig | None = None) -> bool:
     """Whether the kernel multiplies batches of queries with AMX tiles (Sapphire Rapids and
     later Xeons, where Linux grants them); ``enable`` turns that off or back on (tests,
     comparisons). Single queries always take the VNNI / plain loops: they are bound by memory,
@@ -242,7 +266,7 @@ class Int8Rows:
 
     @classmethod
     def quantize(cls, vectors: np.ndarray, ids: np.ndarray, sq_norms: np.ndarray | None,
-                 config: KernelConfig = DEFAULT_KERNEL) -> Int8Rows:
+                 config: KernelConfig | None = None) -> Int8Rows:
         """Codes for ``vectors`` (float32, contiguous) named ``ids``; ``sq_norms``: the L2
         metric's |x|^2 (None: inner product); ``config``: the kernel that will scan them."""
         x = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -332,7 +356,7 @@ class Int8Rows:
         return buf.c[:nq].copy()
 
 
-def scores4(rows: Int8Rows, q: np.ndarray, config: KernelConfig = DEFAULT_KERNEL
+def scores4(rows: Int8Rows, q: np.ndarray, config: KernelConfig | None = None
             ) -> np.ndarray:
     """The 4-bit pass's approximate scores of every row for one query ((d,) float32): what
     it ranks rows by (tests and diagnostics). Needs the kernel and the rows' 4-bit codes."""
@@ -439,4 +463,5 @@ def _scratch(nq: int, d: int, k: int) -> _Buffers:
     return buf
 
 
-__all__ = ["DEFAULT_KERNEL", "Int8Rows", "KernelConfig", "amx", "kernel", "threads"]
+__all__ = ["DEFAULT_KERNEL", "Int8Rows", "KernelConfig", "amx", "default_kernel", "kernel",
+           "threads", "use_default_kernel"]

@@ -31,8 +31,8 @@ from typing import Literal
 import numpy as np
 
 from pipeline.embeddings.base import Embedder
-from pipeline.errors import DeltaMismatchError, VectorIndexError
-from pipeline.index.int8_scan import DEFAULT_KERNEL, KernelConfig
+from pipeline.errors import DeltaMismatchError, InputError, VectorIndexError
+from pipeline.index.int8_scan import KernelConfig, default_kernel
 from pipeline.index.kg_rows import (
     RowSpec,
     RowTable,
@@ -84,16 +84,23 @@ class RefreshResult:
         return self.action != "none"
 
 
+
+def check_k(k: object) -> int:
+    """``k`` if it is a whole number of hits of at least 1, else ``InputError``."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"k (the number of hits) must be a whole number >= 1, got {k!r}")
+    return int(k)
+
 class KGIndex:
     """A ``VectorIndex`` over a graph store's assertions and entities, plus row metadata."""
 
     def __init__(self, embedder: Embedder | None = None, *, ontology: Ontology | None = None,
-                 device: str = "cpu", int8_kernel: KernelConfig = DEFAULT_KERNEL) -> None:
+                 device: str = "cpu", int8_kernel: KernelConfig | None = None) -> None:
         self.embedder = embedder
         self.ontology = ontology
         self.device = device
         #: whether and where the vector index's int8 scan kernel is built
-        self.int8_kernel = int8_kernel
+        self.int8_kernel = int8_kernel if int8_kernel is not None else default_kernel()
         #: the store version this index reflects (None: not built, or a failed update)
         self.version: int | None = None
         self.store_descriptor = ""
@@ -110,7 +117,7 @@ class KGIndex:
     # ---------------------------------------------------------------- building
     @classmethod
     def build(cls, store: GraphStore, embedder: Embedder, *, ontology: Ontology | None = None,
-              device: str = "cpu", int8_kernel: KernelConfig = DEFAULT_KERNEL) -> KGIndex:
+              device: str = "cpu", int8_kernel: KernelConfig | None = None) -> KGIndex:
         """Index every assertion and entity of ``store`` as of its current version."""
         index = cls(embedder, ontology=ontology, device=device, int8_kernel=int8_kernel)
         with index._lock:
@@ -428,10 +435,14 @@ class KGIndex:
 
     def search(self, query_vectors: np.ndarray, k: int = 10,
                where: str | WhereExpr | None = None) -> list[list[tuple[IndexRow, float]]]:
-        """Top-``k`` rows per query vector (exact, filtered), as (row, score) pairs."""
+        """Top-``k`` rows per query vector (exact, filtered), as (row, score) pairs. ``k``
+        must be at least 1 (``InputError``); a ``k`` above the row count is that count (no
+        more can match), so a huge ``k`` never allocates beyond the index's size."""
+        check_k(k)
         with self._lock:  # a concurrent delta changes vectors and rows together
             if self.vectors is None:
                 raise VectorIndexError("the index is empty: build it from a store first")
+            k = min(k, max(len(self.vectors), 1))
             ids, scores = self.vectors.search(query_vectors, k, where)
             rows = self._table.rows
             return [[(rows[int(i)], float(s)) for i, s in zip(qi, qs, strict=True) if i >= 0]
@@ -464,7 +475,7 @@ class KGIndex:
     @classmethod
     def load(cls, directory: str | os.PathLike[str], embedder: Embedder | None = None, *,
              ontology: Ontology | None = None, device: str = "cpu",
-             int8_kernel: KernelConfig = DEFAULT_KERNEL) -> KGIndex:
+             int8_kernel: KernelConfig | None = None) -> KGIndex:
         """Read an index written by ``save`` (this format or format 1). With an ``embedder``
         it must be the same model the index was built with; without one, pass one to
         ``refresh`` later."""
@@ -496,4 +507,4 @@ class KGIndex:
         return index
 
 
-__all__ = ["KGIndex", "RefreshResult"]
+__all__ = ["KGIndex", "RefreshResult", "check_k"]

@@ -49,7 +49,7 @@ import numpy as np
 from pipeline.errors import ConfigurationError, VectorIndexError
 from pipeline.index import int8_scan, numpy_scan, partitions, torch_engine
 from pipeline.index.ann import HNSWGraph
-from pipeline.index.int8_scan import DEFAULT_KERNEL, KernelConfig
+from pipeline.index.int8_scan import KernelConfig, default_kernel
 from pipeline.index.partitions import Partition, Partitions, QueryLog, Selections
 from pipeline.index.rows import Attributes, RowStore
 from pipeline.index.where import WhereExpr
@@ -78,7 +78,7 @@ class VectorIndex:
                  half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
                  hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64,
                  int8_min_rows: int | None = 64, int8_max_batch: int = _INT8_MAX_BATCH,
-                 int8_kernel: KernelConfig = DEFAULT_KERNEL) -> None:
+                 int8_kernel: KernelConfig | None = None) -> None:
         if metric not in ("ip", "l2"):
             raise ConfigurationError(f"unknown metric {metric!r}; use 'ip' or 'l2'")
         if device != "cpu" and not device.startswith("cuda"):
@@ -126,7 +126,7 @@ class VectorIndex:
         #: partitions of 8,192 rows or more; else one BLAS product)
         self.int8_max_batch = int(int8_max_batch)
         #: whether and where the int8 scan's C kernel is built
-        self.int8_kernel = int8_kernel
+        self.int8_kernel = int8_kernel if int8_kernel is not None else default_kernel()
         self._sq_norms: np.ndarray | None = None  # |x|^2 of every row, for l2 scans
         self._flat_i8: int8_scan.Int8Rows | None = None  # int8 copy of every row (unfiltered)
         self._selections = Selections()
@@ -141,7 +141,7 @@ class VectorIndex:
               half: bool | None = None, ann: Ann = "off", ann_min_fraction: float = 0.3,
               hnsw_m: int = 32, ef_construction: int = 64, ef_search: int = 64,
               int8_min_rows: int | None = 64, int8_max_batch: int = _INT8_MAX_BATCH,
-              int8_kernel: KernelConfig = DEFAULT_KERNEL) -> VectorIndex:
+              int8_kernel: KernelConfig | None = None) -> VectorIndex:
         """A new index over ``vectors`` (n, dim) with one attribute array of length n each
         (with ``ann="hnsw"``, its HNSW graph is built here too)."""
         vecs = np.asarray(vectors, dtype=np.float32)
@@ -476,7 +476,7 @@ class VectorIndex:
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str], *, device: str = "cpu",
-             int8_kernel: KernelConfig = DEFAULT_KERNEL) -> VectorIndex:
+             int8_kernel: KernelConfig | None = None) -> VectorIndex:
         """Read an index written by ``save``; a missing or inconsistent one raises."""
         path = Path(directory)
         try:

@@ -457,6 +457,35 @@ def parse_where(source: str) -> WhereExpr:
     return _Parser(source).expr(tree.body)
 
 
+def map_values(expr: WhereExpr, columns: frozenset[str],
+               fn: Callable[[str, str], str]) -> WhereExpr:
+    """``expr`` with every string compared with one of ``columns`` replaced by
+    ``fn(column, value)`` (a value may name the same thing several ways: the knowledge-graph
+    retriever maps a label or an IRI to the local name the index holds). A changed
+    comparison gets a source that says what it now compares, so a cache keyed by the
+    source (the vector index's partitions) never mixes the two."""
+    if isinstance(expr, _BoolOp):
+        parts = tuple(map_values(p, columns, fn) for p in expr.parts)
+        if parts == expr.parts:
+            return expr
+        joined = f" {expr.op} ".join(f"({p.source})" for p in parts)
+        return _BoolOp(expr.op, parts, joined)
+    if isinstance(expr, _Not):
+        part = map_values(expr.part, columns, fn)
+        return expr if part == expr.part else _Not(part, f"not ({part.source})")
+    if isinstance(expr, _Compare) and expr.column in columns:
+        values = expr.value if isinstance(expr.value, tuple) else (expr.value,)
+        mapped = tuple(fn(expr.column, v) if isinstance(v, str) else v for v in values)
+        if mapped == values:
+            return expr
+        value: Literal_ | tuple[Literal_, ...] = (
+            mapped if isinstance(expr.value, tuple) else mapped[0])
+        shown = (json.dumps(list(mapped), ensure_ascii=False) if isinstance(value, tuple)
+                 else json.dumps(value, ensure_ascii=False))
+        return _Compare(expr.column, expr.op, value, f"{expr.column} {expr.op} {shown}")
+    return expr
+
+
 def compile_where(source: str | WhereExpr) -> Callable[[Mapping[str, Column]], np.ndarray]:
     """A function from attribute columns to the boolean mask of matching rows."""
     expr = source if isinstance(source, WhereExpr) else parse_where(source)
@@ -464,4 +493,4 @@ def compile_where(source: str | WhereExpr) -> Callable[[Mapping[str, Column]], n
 
 
 __all__ = ["LIST_MARK", "CategoricalColumn", "Column", "WhereExpr", "compile_where",
-           "decode_list", "encode_list", "parse_where"]
+           "decode_list", "encode_list", "map_values", "parse_where"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pipeline.models import Chunk, Document
+from pipeline.models import Chunk, Document, SkippedDocument
 
 
 class DocumentLoader(ABC):
@@ -15,6 +15,11 @@ class DocumentLoader(ABC):
     @abstractmethod
     def load(self, path: Path) -> list[Document]:
         """Load one file, or every supported file under a directory (sorted, deterministic)."""
+
+    def iter_load(self, path: Path) -> Iterator[Document | SkippedDocument]:
+        """The documents of ``path`` one at a time, and the files skipped with their reasons
+        (a loader that reads everything at once, or skips nothing, yields ``load``'s)."""
+        yield from self.load(path)
 
 
 class Chunker(ABC):

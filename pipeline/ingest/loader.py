@@ -1,122 +1,213 @@
 """Loading plain-text and Markdown documents (including text extracted from PDFs).
 
-Bad input never half-loads: a missing path, something that is not a regular file (a FIFO, a
-device), a file over the size limit, a binary file (NUL bytes or other control characters),
-UTF-16/32, invalid UTF-8 or an empty file raises ``DocumentError`` naming the file and what to
-do, before anything reaches the store. At most ``max_bytes + 1`` bytes are ever read, so a
-symlink to ``/dev/zero`` or a FIFO named ``x.txt`` cannot exhaust memory or hang the load.
+A file that cannot be read as a document — binary, empty, in an encoding that cannot be
+told, over ``max_bytes``, not a regular file (a FIFO, a device), a symbolic link that loops
+or leads nowhere, unreadable — is refused with its reason (``reading.Refusal``): with
+``on_bad="fail"`` the whole load raises ``DocumentError`` naming the file and what to do;
+with ``on_bad="skip"`` the file is yielded as a ``SkippedDocument`` and the load goes on.
+Either way nothing of a bad file is ever used, and a path given directly that cannot be read
+always raises. In a folder, files of other types are reported (``unsupported-type``) but never
+fail a load; a symbolic link to a folder is followed unless it leads back to a folder the
+walk is already in (``symlink-loop``, reported).
+
+Reading is bounded (``pipeline.ingest.reading``): a file is read a window at a time, checked
+whole before any of it is used, and a text longer than ``part_chars`` becomes several
+documents, one per part, whose ``source`` is the file's with an RFC 5147 fragment
+(``notes.txt#char=0,999812``: the part's characters in the text as read). Text in another
+encoding than UTF-8 records it in ``media_type`` (``text/plain; charset=iso-8859-1``).
 """
 
 from __future__ import annotations
 
+import os
 import re
-import stat
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
+from typing import Literal, get_args
 
-from pipeline.errors import DocumentError
+from pipeline.errors import ConfigurationError, DocumentError
+from pipeline.ingest import reading
 from pipeline.ingest.base import DocumentLoader
-from pipeline.models import Document
+from pipeline.models import Document, SkippedDocument, ViolationReason
 
 SUPPORTED_SUFFIXES = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
 #: files in a corpus folder that describe the corpus rather than belong to it
 SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md", "license.txt"}
-MAX_BYTES = 5_000_000
+#: the largest file read as a document (``Settings.max_document_bytes``)
+MAX_BYTES = 50_000_000
+#: the longest text kept as one document (``Settings.document_part_chars``)
+PART_CHARS = 1_000_000
+#: what a bad document does to a load (``Settings.on_bad_document``)
+OnBadDocument = Literal["fail", "skip"]
+ON_BAD_CHOICES: tuple[str, ...] = get_args(OnBadDocument)
 
 _TITLE = re.compile(r"^\s*#\s+(.+?)\s*$", re.MULTILINE)
-#: control characters no text document holds (tab, line feed, vertical tab, form feed and
-#: carriage return are layout; pdftotext writes form feeds between pages): C0, DEL and C1
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-#: byte-order marks of encodings other than UTF-8, longest first (UTF-32 LE starts like UTF-16 LE)
-_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
-               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+_ALNUM = re.compile(r"[^\W_]")
+#: the fragment a part's source carries (RFC 5147, text/plain fragment identifiers)
+PART_FRAGMENT = "#char="
 
 
 class TextFileLoader(DocumentLoader):
-    """Reads ``.txt``/``.md`` files as UTF-8; a folder is read recursively in sorted order."""
+    """Reads ``.txt``/``.md`` files; a folder is read recursively in sorted order."""
 
-    def __init__(self, *, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, *, max_bytes: int = MAX_BYTES, part_chars: int = PART_CHARS,
+                 on_bad: OnBadDocument = "fail") -> None:
+        if on_bad not in ON_BAD_CHOICES:
+            raise ConfigurationError(f"on_bad_document must be one of {', '.join(ON_BAD_CHOICES)}"
+                                     f", not {on_bad!r}")
+        if max_bytes < 1 or part_chars < 1:
+            raise ConfigurationError("max_document_bytes and document_part_chars must be "
+                                     "positive")
         self.max_bytes = max_bytes
+        self.part_chars = part_chars
+        self.on_bad = on_bad
 
     def load(self, path: Path) -> list[Document]:
+        """The documents of ``path``; with ``on_bad="skip"`` the bad files are left out
+        (``iter_load`` and ``pipeline.ingest.read_corpus`` say which and why)."""
+        return [d for d in self.iter_load(path) if isinstance(d, Document)]
+
+    def iter_load(self, path: Path) -> Iterator[Document | SkippedDocument]:
+        """Every document of ``path`` (a file or a folder), part by part as it is read, and
+        with ``on_bad="skip"`` every skipped file; identical content is yielded once."""
         path = Path(path)
         if not path.exists():
+            try:
+                path.stat()
+            except OSError as exc:
+                if path.is_symlink():
+                    raise DocumentError(reading.os_refusal(path, exc).message) from None
             raise DocumentError(f"{path}: no such file or directory; check the path you gave")
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*")
-                           if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                           and p.name.lower() not in SKIPPED_NAMES)
-            if not files:
-                raise DocumentError(
-                    f"{path}: no documents found (looked for {', '.join(SUPPORTED_SUFFIXES)})")
-            docs = [self._load_file(f, root=path) for f in files]
-            return _dedupe(docs)
-        return [self._load_file(path, root=path.parent)]
+        if not path.is_dir():
+            suffix = path.suffix.lower()
+            if suffix not in SUPPORTED_SUFFIXES:
+                raise DocumentError(_unsupported(path))
+            try:
+                yield from self._read(path, root=path.parent)
+            except reading.Refusal as refusal:
+                raise DocumentError(refusal.message) from None
+            return
+        yield from self._folder(path)
 
-    def _load_file(self, file: Path, *, root: Path) -> Document:
-        suffix = file.suffix.lower()
-        if suffix not in SUPPORTED_SUFFIXES:
+    def _folder(self, root: Path) -> Iterator[Document | SkippedDocument]:
+        seen: set[str] = set()
+        files = bad = 0
+        first_bad = ""
+        for entry in _walk(root, root, _ancestors(root)):
+            if isinstance(entry, SkippedDocument):
+                yield entry
+                continue
+            files += 1
+            try:
+                for doc in self._read(entry, root=root):
+                    if doc.id not in seen:
+                        seen.add(doc.id)
+                        yield doc
+            except reading.Refusal as refusal:
+                if self.on_bad == "fail":
+                    raise DocumentError(refusal.message) from None
+                bad += 1
+                first_bad = first_bad or refusal.message
+                yield SkippedDocument(source=_relative(entry, root), reason=refusal.reason,
+                                      detail=refusal.message)
+        if not files:
             raise DocumentError(
-                f"{file}: unsupported file type '{suffix or '(none)'}'; VeriKG reads "
-                f"{', '.join(SUPPORTED_SUFFIXES)} (extract text from PDFs first)")
-        data = self._read(file)
-        for bom, encoding in _OTHER_BOMS:
-            if data.startswith(bom):
-                raise DocumentError(f"{file}: encoded as {encoding} (byte-order mark); "
-                                    "re-encode it as UTF-8")
-        if b"\x00" in data:
-            raise DocumentError(f"{file}: looks binary (contains NUL bytes); give a text file")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DocumentError(f"{file}: not valid UTF-8 at byte {exc.start}; re-encode it "
-                                "as UTF-8") from exc
-        control = _CONTROL.search(text)
-        if control:
-            raise DocumentError(
-                f"{file}: looks binary (control character U+{ord(control.group()):04X} at "
-                f"character {control.start()}); give a text file")
-        text = text.replace("\r\n", "\n").lstrip("\ufeff")
-        if not text.strip():
-            raise DocumentError(f"{file}: empty document; remove it or add text")
-        if not any(ch.isalnum() for ch in text):  # only punctuation or invisible characters
-            raise DocumentError(f"{file}: empty document (no letter or digit); remove it or "
-                                "add text")
-        match = _TITLE.search(text)
+                f"{root}: no documents found (looked for {', '.join(SUPPORTED_SUFFIXES)})")
+        if not seen:
+            raise DocumentError(f"{root}: none of its {bad} document(s) could be read "
+                                f"(the first: {first_bad})")
+
+    def _read(self, file: Path, *, root: Path) -> Iterator[Document]:
+        """The document(s) of one file: one, or one per part of a long text."""
+        codec = reading.sniff(file, self.max_bytes)
+        media = SUPPORTED_SUFFIXES[file.suffix.lower()]
+        if (charset := reading.charset(codec)) is not None:
+            media = f"{media}; charset={charset}"
+        source = _relative(file, root)
+        pieces = reading.parts(file, codec, max_bytes=self.max_bytes,
+                               part_chars=self.part_chars)
+        first = next(pieces)
+        second = next(pieces, None)
+        match = _TITLE.search(first)
         title = match.group(1) if match else file.stem
-        source = str(file.relative_to(root)) if file.is_relative_to(root) else str(file)
-        return Document.from_text(text, source=source, title=title,
-                                  media_type=SUPPORTED_SUFFIXES[suffix])
-
-    def _read(self, file: Path) -> bytes:
-        """The file's bytes, refusing anything but a regular file within ``max_bytes``.
-
-        Checked before reading and bounded while reading: a FIFO would block forever, a device
-        never ends, and a file may grow between ``stat`` and ``read``."""
-        try:
-            info = file.stat()
-            if not stat.S_ISREG(info.st_mode):
-                raise DocumentError(f"{file}: not a regular file (a device, FIFO or socket); "
-                                    "give a text file")
-            if info.st_size > self.max_bytes:
-                raise DocumentError(f"{file}: {info.st_size} bytes is over the "
-                                    f"{self.max_bytes}-byte limit; split the document")
-            with file.open("rb") as handle:
-                data = handle.read(self.max_bytes + 1)
-        except OSError as exc:
-            raise DocumentError(f"{file}: cannot be read ({exc.strerror or exc}); check its "
-                                "permissions") from exc
-        if len(data) > self.max_bytes:
-            raise DocumentError(f"{file}: over the {self.max_bytes}-byte limit; split the "
-                                "document")
-        return data
+        if second is None:
+            yield Document.from_text(first, source=source, title=title, media_type=media)
+            return
+        start, n = 0, 0
+        for text in chain((first, second), pieces):
+            end = start + len(text)
+            if _ALNUM.search(text):  # a stretch of blank lines is no document
+                n += 1
+                yield Document.from_text(text, source=f"{source}{PART_FRAGMENT}{start},{end}",
+                                         title=f"{title} (part {n})", media_type=media)
+            start = end
 
 
-def _dedupe(docs: list[Document]) -> list[Document]:
-    """Identical content under two names is one document (ids are content hashes)."""
-    seen: dict[str, Document] = {}
-    for d in docs:
-        seen.setdefault(d.id, d)
-    return list(seen.values())
+def file_source(source: str) -> str:
+    """The file a document's ``source`` names (a part's without its fragment)."""
+    return source.partition(PART_FRAGMENT)[0]
+
+
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _unsupported(path: Path) -> str:
+    return (f"{path}: unsupported file type '{path.suffix.lower() or '(none)'}'; VeriKG reads "
+            f"{', '.join(SUPPORTED_SUFFIXES)} (extract text from PDFs first)")
+
+
+def _ancestors(root: Path) -> frozenset[tuple[int, int]]:
+    """The folders holding ``root`` (and itself): a link to one of them is a loop."""
+    keys = set()
+    for folder in (root.resolve(), *root.resolve().parents):
+        info = folder.stat()
+        keys.add((info.st_dev, info.st_ino))
+    return frozenset(keys)
+
+
+def _walk(folder: Path, root: Path, inside: frozenset[tuple[int, int]]
+          ) -> Iterator[Path | SkippedDocument]:
+    """The candidate documents under ``folder`` depth first, sorted by name (the order of
+    ``sorted(root.rglob("*"))``), and the paths skipped with their reasons."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        yield SkippedDocument(source=_relative(folder, root),
+                              reason=ViolationReason.UNREADABLE_FILE,
+                              detail=f"{folder}: the folder cannot be listed "
+                                     f"({exc.strerror or exc}); check its permissions")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if _is_dir(entry):
+            info = path.stat()
+            key = (info.st_dev, info.st_ino)
+            if key in inside:
+                yield SkippedDocument(
+                    source=_relative(path, root), reason=ViolationReason.SYMLINK_LOOP,
+                    detail=f"{path}: a symbolic link to a folder that holds it "
+                           f"({os.readlink(path)}, a loop); not followed")
+                continue
+            yield from _walk(path, root, inside | {key})
+        elif entry.name.lower() in SKIPPED_NAMES:
+            continue
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield path
+        elif not any(part.startswith(".") for part in path.relative_to(root).parts):
+            yield SkippedDocument(source=_relative(path, root),
+                                  reason=ViolationReason.UNSUPPORTED_TYPE,
+                                  detail=_unsupported(path))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a folder or a link to one (a link that loops is not: the reader
+    reports it as a file)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def load_documents(path: Path | str) -> list[Document]:

@@ -8,13 +8,17 @@ The rules, and why:
   rights behind this: a certifier cannot rename or add edges itself, so it cannot file a
   request that does.)
 - **Filing** checks the request against the store as it is (every command must apply: an
-  invalid request is refused at once, with the line, and not stored) and stores it
-  ``pending`` with its author, the author's role, the KGCL text and the time.
+  invalid request is refused at once, with the line, and not stored) and against the
+  contracts (every statement it adds passes the checks an extracted triple passes, with the
+  same severities: :mod:`pipeline.kgcl.store_contract`), and stores it ``pending`` with its
+  author, the author's role, the KGCL text and the time.
 - **Review.** Only a certifier or admin approves or rejects, and **never the request's own
   author** — not even an admin: a change needs a second pair of eyes, which is the point of
   review. A rejection needs a reason; an approval may give one. A request is decided once
   (pending → approved | rejected); an approved request that was not applied yet may still be
-  rejected (approval withdrawn).
+  rejected (approval withdrawn). Given the ontology, an approval checks the request against
+  the store and the contracts again, as they are now: what the contracts refuse cannot be
+  approved.
 - **Applying** an approved request is a certifier's or admin's act; an unapproved one is
   refused (``UnapprovedRequestError``). The request is checked again against the store as it
   is now, and applies in one transaction, which also marks it ``applied``; the change entries
@@ -25,7 +29,8 @@ The rules, and why:
   such command, and a curator must not be able to smuggle one in. Taking a certified
   assertion back out of ``certified`` needs the same right (the store enforces it).
 - **Every refusal is audited** (action ``refused``): a role that may not file, review, apply
-  or certify, self-review, applying an unapproved request. A request that is merely invalid
+  or certify, self-review, applying an unapproved request, a request the contracts refuse
+  (filed, approved, applied or applied directly). A request that is merely invalid
   (an unknown entity, a bad line) is an input error, reported to the user and not recorded:
   nothing was attempted against anyone's rights, and the store stays exactly as it was.
 - **The audit log is append-only** (the stores forbid editing or deleting entries) and
@@ -37,7 +42,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pipeline.errors import ChangeRequestError, PermissionDeniedError, UnapprovedRequestError
+from pipeline.contracts.spec import ContractSpec
+from pipeline.errors import (
+    ChangeRequestError,
+    ContractRefusalError,
+    PermissionDeniedError,
+    UnapprovedRequestError,
+)
 from pipeline.index.kg_index import KGIndex
 from pipeline.kgcl.store_apply import (
     ApplyOutcome,
@@ -45,8 +56,8 @@ from pipeline.kgcl.store_apply import (
     apply_primitives,
     apply_to_store,
     check_may_change,
+    compile_checked,
 )
-from pipeline.kgcl.store_plan import compile_request
 from pipeline.models import (
     AssertionId,
     AssertionStatus,
@@ -88,12 +99,15 @@ def new_request_id(author: str, kgcl: str, at: datetime) -> str:
 
 
 def file_request(store: GraphStore, kgcl: str, ontology: Ontology, *, actor: str, role: Role,
-                 at: datetime | None = None) -> ChangeRequest:
+                 at: datetime | None = None,
+                 contract: ContractSpec | None = None) -> ChangeRequest:
     """File a change request (pending review). Raises PermissionDeniedError (audited) for a
-    role that may not make its changes, ChangeRequestError for a request that would not apply
-    to the store as it is (nothing stored)."""
+    role that may not make its changes, ContractRefusalError (audited) for one the contract
+    refuses, ChangeRequestError for a request that would not apply to the store as it is
+    (nothing stored)."""
     check_may_change(store, actor=actor, role=role, target="change request")
-    compiled = compile_request(kgcl, store, ontology)
+    compiled = compile_checked(kgcl, store, ontology, actor=actor, role=role,
+                               target="change request", contract=contract)
     check_may_change(store, actor=actor, role=role, target="change request",
                      changes=compiled.changes)
     when = at or rules.now()
@@ -109,9 +123,12 @@ def file_request(store: GraphStore, kgcl: str, ontology: Ontology, *, actor: str
 
 
 def review_request(store: GraphStore, request_id: str, *, approve: bool, reason: str,
-                   actor: str, role: Role) -> ChangeRequest:
+                   actor: str, role: Role, ontology: Ontology | None = None,
+                   contract: ContractSpec | None = None) -> ChangeRequest:
     """Approve or reject a request. Only a certifier or admin may, never its author; a
-    rejection needs a reason. Refusals are audited."""
+    rejection needs a reason. With ``ontology``, an approval first checks the request
+    against the store and the contract as they are now (a refusal by the contract is
+    audited and leaves the request pending). Refusals are audited."""
     request = _get(store, request_id)
     verb = "approve" if approve else "reject"
     if role not in REVIEWERS:
@@ -130,6 +147,13 @@ def review_request(store: GraphStore, request_id: str, *, approve: bool, reason:
     if request.status not in allowed:
         raise ChangeRequestError(f"change request {request.id} is {request.status.value}; "
                                  f"only a pending request can be {verb}d")
+    if approve and ontology is not None:
+        try:
+            compile_checked(request.kgcl, store, ontology, actor=actor, role=role,
+                            target=request.id, request_id=request.id, contract=contract)
+        except ContractRefusalError as exc:
+            raise ContractRefusalError(f"change request {request.id} cannot be approved: "
+                                       f"{exc}", exc.reasons) from exc
     when = rules.now()
     status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     decided = request.model_copy(update={"status": status, "reviewer": actor,
@@ -165,15 +189,22 @@ def check_applicable(store: GraphStore, request_id: str, *, actor: str,
 
 
 def apply_request(store: GraphStore, request_id: str, ontology: Ontology, *, actor: str,
-                  role: Role, index: KGIndex | None = None) -> ApplyOutcome:
+                  role: Role, index: KGIndex | None = None,
+                  contract: ContractSpec | None = None) -> ApplyOutcome:
     """Apply an approved request to the store (and ``index``) in one transaction that also
     marks it applied. Refuses (audited) a role that may not apply requests and a request
     that is not approved; a request that no longer applies to the store raises
     ChangeRequestError, changes nothing and stays approved (the failure is audited as
-    ``apply_failed``, so a reviewer can see it and reject it)."""
+    ``apply_failed``, so a reviewer can see it and reject it; one the contract refuses now
+    is audited as ``refused``)."""
     request = check_applicable(store, request_id, actor=actor, role=role)
     try:
-        compiled = compile_request(request.kgcl, store, ontology)
+        compiled = compile_checked(request.kgcl, store, ontology, actor=actor, role=role,
+                                   target=request.id, request_id=request.id,
+                                   contract=contract)
+    except ContractRefusalError as exc:
+        raise ContractRefusalError(f"approved change request {request.id} is refused: {exc}",
+                                   exc.reasons) from exc
     except ChangeRequestError as exc:
         store.record_audit([AuditEntry(at=rules.now(), actor=actor, action="apply_failed",
                                        target=request.id, detail=str(exc), role=role,
@@ -216,7 +247,8 @@ def certify(store: GraphStore, assertion_ids: Sequence[str], *, actor: str, role
 
 
 def apply_directly(store: GraphStore, kgcl: str, ontology: Ontology, *, actor: str,
-                   role: Role, index: KGIndex | None = None) -> int:
+                   role: Role, index: KGIndex | None = None,
+                   contract: ContractSpec | None = None) -> int:
     """Apply a change request at once, without filing and review: an administrator's bypass
     (for repairs and bulk imports). Anyone else is refused, and the refusal is audited:
     curators file requests (``file_request``) that a certifier reviews."""
@@ -225,7 +257,8 @@ def apply_directly(store: GraphStore, kgcl: str, ontology: Ontology, *, actor: s
             f"role {role!r} may not apply changes without review: file a change request "
             "(kgcl request) for a certifier to review, or apply as an admin"),
             actor=actor, role=role, target="change request")
-    return apply_to_store(kgcl, store, ontology, actor=actor, role=role, index=index)
+    return apply_to_store(kgcl, store, ontology, actor=actor, role=role, index=index,
+                          contract=contract)
 
 
 def audit_trail(store: GraphStore, *, actor: str | None = None, action: str | None = None,

@@ -40,10 +40,10 @@ from kgcl_schema.datamodel.kgcl import (
 from kgcl_schema.grammar.parser import parse_statement
 
 from pipeline.errors import ChangeRequestError
+from pipeline.kgcl.syntax import CLOSE, OPEN, diagnose, explain, forms_of, read_as, shown
 from pipeline.models import Frozen
 
 _IRI = re.compile(r"<([^<>\s]+)>")
-_PLACEHOLDER_CHARS = ("\u00ab", "\u00bb")  # « » mark placeholders; refused in user text
 
 
 class ParsedChange(Frozen):
@@ -72,23 +72,27 @@ class _Protected:
 
     def literal(self, text: str) -> str:
         self.literals.append(text)
-        return f"\u00ab{len(self.literals) - 1}\u00bb"
+        return f"{OPEN}{len(self.literals) - 1}{CLOSE}"
 
     def iri(self, iri: str) -> str:
         self.iris.append(iri)
-        return f"\u00abi{len(self.iris) - 1}\u00bb"
+        return f"{OPEN}i{len(self.iris) - 1}{CLOSE}"
 
 
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 
 
 def _protect(text: str) -> tuple[str, _Protected]:
-    """Replace quoted strings by ``'«n»'`` / ``"«n»"`` and ``<IRI>`` by ``«in»``.
+    """Replace quoted strings by ``'«n»'`` / ``"«n»"`` and ``<IRI>`` by ``«in»`` (« and »
+    standing for two private-use characters, which user text may not hold outside quotes).
 
     A single-quoted string stays single-quoted (the grammar reads it as a label), a double- or
-    triple-quoted one becomes double-quoted (a literal)."""
-    if any(c in text for c in _PLACEHOLDER_CHARS):
-        raise ValueError("the characters \u00ab and \u00bb may appear only inside quotes")
+    triple-quoted one becomes double-quoted (a literal). Inside quotes any character but a raw
+    control character is kept; outside them, invisible and direction-changing characters are
+    refused (they make a command read otherwise than it parses)."""
+    if bad := _CONTROL.search(text):
+        raise ValueError(f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}"
+                         " (write \\n or \\t inside quotes for a line break or a tab)")
     prot = _Protected()
     out: list[str] = []
     i, n = 0, len(text)
@@ -135,15 +139,26 @@ def _protect(text: str) -> tuple[str, _Protected]:
                 emit(c, i)
                 i += 1
         else:
+            if _HIDDEN.match(c):
+                raise ValueError(f"invisible or direction-changing character U+{ord(c):04X} at "
+                                 f"column {i + 1} outside quotes")
             emit(c, i)
             i += 1
     return "".join(out), prot
 
 
-_LIT = re.compile(r"^\u00ab(\d+)\u00bb$")
-_IRI_PH = re.compile(r"^\u00abi(\d+)\u00bb$")
+#: raw control characters (a tab is allowed), refused anywhere in a command
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+#: outside quotes: format characters (bidi overrides, zero-width), line and paragraph
+#: separators, and the placeholder marks
+_HIDDEN = re.compile(
+    r"[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ue000\ue001]")
+
+
+_LIT = re.compile(rf"^{OPEN}(\d+){CLOSE}$")
+_IRI_PH = re.compile(rf"^{OPEN}i(\d+){CLOSE}$")
 _QUOTED_PH = re.compile(
-    r"^(['\"])\u00ab(\d+)\u00bb\1(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^(\S+))?$")
+    rf"^(['\"]){OPEN}(\d+){CLOSE}\1(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^(\S+))?$")
 
 
 class _Decoded:
@@ -156,7 +171,7 @@ class _Decoded:
 
 def _decode(value: str, prot: _Protected) -> _Decoded | None:
     """The value behind a placeholder (None when ``value`` holds none)."""
-    if "\u00ab" not in value:
+    if OPEN not in value:
         return None
     if m := _LIT.match(value):
         return _Decoded(prot.literals[int(m.group(1))])
@@ -174,8 +189,9 @@ def _decode(value: str, prot: _Protected) -> _Decoded | None:
 
 def _unprotect(value: str, prot: _Protected) -> str:
     """Placeholders back to readable text, for error messages."""
-    value = re.sub(r"\u00abi(\d+)\u00bb", lambda m: "<" + prot.iris[int(m.group(1))] + ">", value)
-    return re.sub(r"\u00ab(\d+)\u00bb", lambda m: prot.literals[int(m.group(1))], value)
+    value = re.sub(rf"{OPEN}i(\d+){CLOSE}", lambda m: "<" + prot.iris[int(m.group(1))] + ">",
+                   value)
+    return re.sub(rf"{OPEN}(\d+){CLOSE}", lambda m: prot.literals[int(m.group(1))], value)
 
 
 def _plain(value: object) -> object:
@@ -231,7 +247,7 @@ def _subclass_edge(change: Change) -> Change:
 
 
 _CHANGE_SYNONYM = re.compile(
-    r"^change\s+(?:(exact|narrow|broad|related)\s+)?synonym\s+'\u00ab\d+\u00bb'"
+    rf"^change\s+(?:(exact|narrow|broad|related)\s+)?synonym\s+'{OPEN}\d+{CLOSE}'"
     r"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*))?\s+for\s+(\S+)")
 
 
@@ -262,37 +278,80 @@ def _check_references(change: Change, text: str, line: int) -> None:
             continue
         quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
         if not (quoted or _CURIE.match(value) or "://" in value or value.startswith("urn:")):
-            raise ChangeRequestError(f"line {line}: cannot parse KGCL command {text!r}: "
-                                     f"{name} {value!r} is not a CURIE, <IRI> or quoted label")
+            column = text.find(value) + 1 or len(text) + 1
+            raise ChangeRequestError(
+                f"line {line}: cannot parse KGCL command: {name} {value!r} is not a CURIE, "
+                f"<IRI> or quoted label (quote a label: '{value}') at column {column}: "
+                f"{shown(text, column)}{forms_of(read_as(text.split()[:1] + ['?']))}")
+
+
+def _words(protected: str, prot: _Protected) -> tuple[list[str], list[int]]:
+    """The protected command's words and their 1-based columns in the user's text."""
+    spans = list(re.finditer(r"\S+", protected))
+    return [m.group() for m in spans], [prot.original_column(m.start() + 1) for m in spans]
+
+
+def _quoting_error(stripped: str, message: str, line: int) -> ChangeRequestError:
+    """A quoting or character problem, with a caret, and the form of the command the text
+    before it reads as."""
+    m = re.search(r"at column (\d+)", message)
+    column = int(m.group(1)) if m else len(stripped) + 1
+    forms = ""
+    try:
+        prefix, prot = _protect(stripped[:column - 1])
+        forms = forms_of(read_as(_words(prefix, prot)[0]))
+    except ValueError:
+        pass
+    return ChangeRequestError(f"line {line}: cannot parse KGCL command: {message}: "
+                              f"{shown(stripped, column)}{forms}")
 
 
 def parse_command(text: str, *, line: int = 1) -> ParsedChange:
-    """Parse one KGCL command; raise ``ChangeRequestError`` naming the line when it does not
-    parse."""
+    """Parse one KGCL command; raise ``ChangeRequestError`` naming the line, what was
+    expected where, and the command's form when it does not parse."""
     stripped = text.strip()
-    prot = _Protected()
     try:
         protected, prot = _protect(stripped)
-        change = parse_statement(protected)
-        _restore(change, prot, protected)
-        change = _subclass_edge(change)
-    except ChangeRequestError:
-        raise
+    except ValueError as exc:
+        raise _quoting_error(stripped, str(exc), line) from None
+    tokens, columns = _words(protected, prot)
+    normal = " ".join(tokens)  # the grammar wants single spaces between words
+    try:
+        change = parse_statement(normal)
     except Exception as exc:  # lark raises several error types; all mean "does not parse"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         column = getattr(exc, "column", None)
-        if isinstance(column, int):  # lark counts in the placeholder text; report the user's
-            first = re.sub(r"col \d+", f"col {prot.original_column(column)}", first)
-        raise ChangeRequestError(f"line {line}: cannot parse KGCL command {stripped!r}: "
-                                 f"{first}") from exc
-    _check_references(change, stripped, line)
+        column = _column(normal, columns, column) if isinstance(column, int) else None
+        raise ChangeRequestError(f"line {line}: cannot parse KGCL command: "
+                                 f"{explain(stripped, tokens, columns, column)}") from None
+    try:
+        _restore(change, prot, normal)
+        change = _subclass_edge(change)
+    except ValueError as exc:
+        raise ChangeRequestError(f"line {line}: cannot parse KGCL command {stripped!r}: {exc}"
+                                 f"{forms_of(read_as(tokens))}") from None
+    try:
+        _check_references(change, stripped, line)
+    except ChangeRequestError:
+        if diagnose(tokens) is None:
+            raise
+        raise ChangeRequestError(f"line {line}: cannot parse KGCL command: "
+                                 f"{explain(stripped, tokens, columns, None)}") from None
     return ParsedChange(line=line, text=stripped, change=change)
 
 
+def _column(normal: str, columns: list[int], column: int) -> int:
+    """A 1-based column of the single-spaced protected text as a column of the user's."""
+    word = normal[:max(0, column - 1)].count(" ")
+    return columns[word] if word < len(columns) else column
+
+
 def parse_change_request(text: str) -> list[ParsedChange]:
-    """Parse every command of a request; raise on the first one that does not parse."""
+    """Parse every command of a request; raise on the first one that does not parse.
+
+    Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` only: a Unicode line separator inside a quoted
+    label stays in the label."""
     out = []
-    for n, raw in enumerate(text.splitlines(), 1):
+    for n, raw in enumerate(re.split(r"\r\n|\n|\r", text), 1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.contracts.spec import ContractSpec
 from pipeline.embeddings.base import Embedder
-from pipeline.errors import PermissionDeniedError, VectorIndexError
+from pipeline.errors import ContractRefusalError, PermissionDeniedError, VectorIndexError
 from pipeline.index.kg_index import KGIndex, RefreshResult
 from pipeline.index.kg_rows import assertion_text, entity_label
 from pipeline.kgcl.store_plan import CompiledRequest, compile_request
@@ -52,6 +53,20 @@ def check_may_change(store: GraphStore, *, actor: str, role: str, target: str,
     except PermissionDeniedError as exc:
         store.record_audit([rules.refusal(actor=actor, role=role, target=target,
                                           detail=str(exc))])
+        raise
+
+
+def compile_checked(request: str, store: GraphStore, ontology: Ontology, *, actor: str,
+                    role: str, target: str, request_id: str = "",
+                    contract: ContractSpec | None = None) -> CompiledRequest:
+    """``compile_request``, with a refusal by the contract audited (action ``refused``, the
+    reason codes in its detail) before it is raised: someone tried to put into the graph what
+    the contracts keep out. A request that merely cannot apply is not audited."""
+    try:
+        return compile_request(request, store, ontology, contract)
+    except ContractRefusalError as exc:
+        store.record_audit([rules.refusal(actor=actor, role=role, target=target,
+                                          detail=str(exc), request_id=request_id)])
         raise
 
 
@@ -179,26 +194,31 @@ def apply_primitives(changes: Sequence[Primitive], store: GraphStore, *, actor: 
 
 
 def apply_request_text(request: str, store: GraphStore, ontology: Ontology, *, actor: str,
-                       role: Role, index: KGIndex | None = None) -> ApplyOutcome:
+                       role: Role, index: KGIndex | None = None,
+                       contract: ContractSpec | None = None) -> ApplyOutcome:
     """Parse, check, compile and apply a change request directly (no review), atomically
-    across store and index. A refusal for the actor's role is audited; an invalid request
-    raises ``ChangeRequestError`` and changes nothing (not even the audit log)."""
+    across store and index. A refusal for the actor's role or by the contract is audited
+    (and changes nothing else); an invalid request raises ``ChangeRequestError`` and changes
+    nothing (not even the audit log)."""
     check_may_change(store, actor=actor, role=role, target="change request")
-    compiled = compile_request(request, store, ontology)
+    compiled = compile_checked(request, store, ontology, actor=actor, role=role,
+                               target="change request", contract=contract)
     check_may_change(store, actor=actor, role=role, target="change request",
                      changes=compiled.changes)
     return apply_compiled(compiled, store, actor=actor, role=role, index=index)
 
 
 def apply_to_store(request: str, store: GraphStore, ontology: Ontology, *, actor: str,
-                   role: Role, dry_run: bool = False, index: KGIndex | None = None) -> int:
+                   role: Role, dry_run: bool = False, index: KGIndex | None = None,
+                   contract: ContractSpec | None = None) -> int:
     """Parse, resolve and apply a change request atomically; returns the number of commands
-    applied (or that would be, with ``dry_run``, which writes nothing at all)."""
+    applied (or that would be, with ``dry_run``, which writes nothing at all: a refusal by
+    the contract is raised, not audited)."""
     if dry_run:
-        return len(compile_request(request, store, ontology).commands)
+        return len(compile_request(request, store, ontology, contract).commands)
     return apply_request_text(request, store, ontology, actor=actor, role=role,
-                              index=index).commands
+                              index=index, contract=contract).commands
 
 
 __all__ = ["ApplyOutcome", "apply_compiled", "apply_primitives", "apply_request_text",
-           "apply_to_store", "check_may_change", "predicted_texts"]
+           "apply_to_store", "check_may_change", "compile_checked", "predicted_texts"]

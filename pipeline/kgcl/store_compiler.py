@@ -4,14 +4,19 @@ the table).
 
 Each method checks its command against the workspace (the store as the earlier commands of
 the request leave it), records what it changes there and returns one or two primitives; a
-command that cannot apply raises ``ChangeRequestError`` naming its line.
+command that cannot apply raises ``ChangeRequestError`` naming its line. Every statement a
+command adds, and every label it gives, passes the contract's checks first
+(:mod:`pipeline.kgcl.store_contract`): a hard failure raises ``ContractRefusalError``, a soft
+one is stored on the assertion.
 """
 
 from __future__ import annotations
 
 from pipeline.contracts.checks import resolve_property
+from pipeline.contracts.spec import ContractSpec
 from pipeline.errors import ChangeRequestError
 from pipeline.kgcl.parser import ParsedChange
+from pipeline.kgcl.store_contract import StatementGuard
 from pipeline.kgcl.store_workspace import (
     DEFINITION,
     DEPRECATED,
@@ -32,7 +37,6 @@ from pipeline.models import (
     AddAnnotation,
     AddAssertion,
     Assertion,
-    AssertionStatus,
     CreateEntity,
     DeleteEntity,
     EntityAnnotation,
@@ -54,9 +58,10 @@ from pipeline.models import (
 class CommandCompiler:
     """Turns one parsed command at a time into primitives, updating the workspace."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, contract: ContractSpec) -> None:
         self.ws = ws
         self.onto = ws.ontology
+        self.guard = StatementGuard(ws, contract)
 
     # ---- errors and references
     @staticmethod
@@ -98,7 +103,8 @@ class CommandCompiler:
         surface = iri if "://" in iri else (text.split(":", 1)[-1] if ":" in text else text)
         found = resolve_property(self.onto, surface)
         if found is None:
-            raise self.fail(pc, f"{text!r} is not a property of the ontology")
+            raise self.fail(pc, f"{text!r} is not a property of the ontology "
+                                "(unknown-predicate)")
         return found
 
     def cls(self, ref: object, pc: ParsedChange) -> str:
@@ -149,12 +155,16 @@ class CommandCompiler:
         held.discard(key)
         return RemoveAnnotation(annotation=annotation, kgcl=pc.text)
 
-    def curated(self, subject: EntityRef, prop: OntologyProperty,
-                obj: EntityRef | LiteralValue) -> Assertion:
-        """A curated assertion: confidence 1, draft (certification is a separate, recorded
-        step), no provenance (no document stated it)."""
-        return Assertion.of(Triple(subject=subject, predicate=prop.iri, object=obj),
-                            confidence=1.0, provenance=(), status=AssertionStatus.DRAFT)
+    def curated(self, pc: ParsedChange, subject: EntityRef, prop: OntologyProperty,
+                obj: EntityRef | LiteralValue | str, datatype: str | None = None) -> Assertion:
+        """A curated assertion, checked by the contract (refused, or kept with its soft
+        violations): confidence 1 times the penalties, draft (certification is a separate,
+        recorded step), no provenance (no document stated it). A literal object (its text,
+        or a stored literal re-read) is typed by the property's range unless ``datatype``
+        says otherwise."""
+        if isinstance(obj, LiteralValue):
+            obj = obj.value
+        return self.guard.assertion(pc, subject, prop, obj, datatype)
 
     def target(self, pc: ParsedChange, prop: OntologyProperty, holder: object, name: str, *,
                live: bool, datatype_field: str = "datatype") -> EntityRef | LiteralValue:
@@ -210,6 +220,7 @@ class CommandCompiler:
             raise self.fail(pc, f"{ent.id} is labelled {ent.label!r}, not {old!r}")
         if new == ent.label:
             raise self.fail(pc, f"{ent.id} is already labelled {new!r}")
+        self.guard.label(pc, new)
         self.ws.set_entity(ent.model_copy(update={"label": new}), relabel=True)
         return [RenameEntity(entity_id=ent.id, new_label=new, kgcl=pc.text)]
 
@@ -220,6 +231,7 @@ class CommandCompiler:
             raise self.fail(pc, "create node needs an id and a label")
         if self.ws.entity(eid) is not None:
             raise self.fail(pc, f"an entity {eid} already exists")
+        self.guard.label(pc, label)
         entity = EntityRef(id=EntityId(eid), label=label, type_iri=IRI(OWL_THING))
         self.ws.set_entity(entity)
         self.ws.notes(eid).clear()
@@ -377,8 +389,11 @@ class CommandCompiler:
                 raise self.fail(pc, f"{subject.id} already has the class {cls}")
             return [self._retype(pc, subject, cls)]
         prop = self.prop(getattr(ch, "predicate", None), pc)
+        if prop.kind is PropertyKind.DATATYPE:
+            value, datatype = value_of(ch, "object", "datatype")
+            return [self.add(pc, self.curated(pc, subject, prop, value, datatype))]
         obj = self.target(pc, prop, ch, "object", live=True)
-        return [self.add(pc, self.curated(subject, prop, obj))]
+        return [self.add(pc, self.curated(pc, subject, prop, obj))]
 
     def _EdgeDeletion(self, pc: ParsedChange, ch: object) -> list[Primitive]:  # noqa: N802
         subject = self.entity(getattr(ch, "subject", None), pc)
@@ -404,7 +419,7 @@ class CommandCompiler:
         if isinstance(gone.triple.object, EntityRef):
             self.entity(gone.triple.object.id, pc, live=True)
         self.entity(subject.id, pc, live=True)
-        return [self.remove(pc, gone), self.add(pc, self.curated(subject, new,
+        return [self.remove(pc, gone), self.add(pc, self.curated(pc, subject, new,
                                                                  gone.triple.object))]
 
     def _NodeMove(self, pc: ParsedChange, ch: object) -> list[Primitive]:  # noqa: N802
@@ -423,7 +438,7 @@ class CommandCompiler:
         if new.id == old.id:
             raise self.fail(pc, "the edge already points there")
         gone = self.edge(pc, subject, prop, old)
-        return [self.remove(pc, gone), self.add(pc, self.curated(subject, prop, new))]
+        return [self.remove(pc, gone), self.add(pc, self.curated(pc, subject, prop, new))]
 
     def _deepen_or_shallow(self, pc: ParsedChange, ch: object, *, deeper: bool
                            ) -> list[Primitive]:
@@ -466,9 +481,8 @@ class CommandCompiler:
             gone = self.edge(pc, ent, prop, LiteralValue(
                 value=old, datatype=IRI(old_dt or (prop.range[0] if prop.range
                                                    else XSD + "string"))))
-            assert isinstance(gone.triple.object, LiteralValue)
-            value = LiteralValue(value=new, datatype=IRI(new_dt or gone.triple.object.datatype))
-            return [self.remove(pc, gone), self.add(pc, self.curated(ent, prop, value))]
+            return [self.remove(pc, gone), self.add(pc, self.curated(pc, ent, prop, new,
+                                                                     new_dt))]
         return [self.note(pc, ent.id, iri, old, add=False),
                 self.note(pc, ent.id, iri, new, add=True)]
 

@@ -36,14 +36,19 @@ an entity is named by its id or its label (a label no entity has any more still 
 entity that had it when the request began, as its author saw the graph);
 an unknown entity, an edge that does not exist (or already does), an annotation that is
 absent (or present) rejects the whole request with ``ChangeRequestError`` naming the line,
-and nothing is written. Applying the result is :mod:`pipeline.kgcl.store_apply`.
+and nothing is written. Every statement a command adds passes the contract's checks, as an
+extracted triple does (:mod:`pipeline.kgcl.store_contract`): a hard failure refuses the whole
+request (``ContractRefusalError``, with the reason codes), a soft one is stored on the
+assertion, flagged. Applying the result is :mod:`pipeline.kgcl.store_apply`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
+from pipeline.contracts.spec import ContractSpec, load_contract
 from pipeline.kgcl.parser import ParsedChange, parse_change_request
 from pipeline.kgcl.store_compiler import CommandCompiler
 from pipeline.kgcl.store_workspace import Primitive, Workspace, expand
@@ -87,24 +92,36 @@ def _references(pc: ParsedChange) -> list[str]:
     return [expand(str(r)) for r in refs if isinstance(r, str) and r and " " not in r]
 
 
+@cache
+def shipped_contract() -> ContractSpec:
+    """The extraction contract shipped with the project, which change requests pass unless
+    a caller names another."""
+    return load_contract("extraction")
+
+
 def compile_request(request: str | Sequence[ParsedChange], store: GraphStore,
-                    ontology: Ontology) -> CompiledRequest:
+                    ontology: Ontology, contract: ContractSpec | None = None
+                    ) -> CompiledRequest:
     """Parse (if text) and compile a request against ``store``, command by command, each
-    seeing what the earlier ones did. Raises ``ChangeRequestError`` naming the line on the
-    first command that cannot apply; reads only, writes nothing."""
+    seeing what the earlier ones did, every added statement checked by ``contract`` (the
+    shipped extraction contract by default). Raises ``ChangeRequestError`` naming the line
+    on the first command that cannot apply (``ContractRefusalError`` when the contract
+    refuses it); reads only, writes nothing."""
     parsed = parse_change_request(request) if isinstance(request, str) else list(request)
     ws = Workspace(store, ontology)
     ws.prefetch(r for pc in parsed for r in _references(pc))
-    compiler = CommandCompiler(ws)
+    compiler = CommandCompiler(ws, contract or shipped_contract())
     commands = tuple(CompiledCommand(pc, compiler.compile(pc)) for pc in parsed)
     return CompiledRequest(commands, entities=dict(ws.entities), assertions=dict(ws.assertions),
                            relabelled=frozenset(ws.relabelled))
 
 
 def compile_changes(parsed: Sequence[ParsedChange], store: GraphStore,
-                    ontology: Ontology) -> list[Primitive]:
+                    ontology: Ontology, contract: ContractSpec | None = None
+                    ) -> list[Primitive]:
     """The primitives a parsed request compiles to (see ``compile_request``)."""
-    return compile_request(parsed, store, ontology).changes
+    return compile_request(parsed, store, ontology, contract).changes
 
 
-__all__ = ["CompiledCommand", "CompiledRequest", "compile_changes", "compile_request"]
+__all__ = ["CompiledCommand", "CompiledRequest", "compile_changes", "compile_request",
+           "shipped_contract"]

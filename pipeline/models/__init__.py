@@ -54,6 +54,7 @@ from pipeline.models.documents import (
     Chunk,
     Document,
     Evidence,
+    SkippedDocument,
     Span,
 )
 from pipeline.models.extraction import (
@@ -61,6 +62,7 @@ from pipeline.models.extraction import (
     AttemptRecord,
     CandidateTriple,
     ChunkExtraction,
+    ExtractionScope,
     OutputReport,
     QuarantinedCandidate,
     RejectedCandidate,
@@ -146,6 +148,7 @@ __all__ = [
     "EntityId",
     "EntityRef",
     "Evidence",
+    "ExtractionScope",
     "Frozen",
     "GraphCheckResult",
     "IRI",
@@ -179,6 +182,7 @@ __all__ = [
     "ScoredGraph",
     "SetStatus",
     "Severity",
+    "SkippedDocument",
     "Span",
     "StoreCounts",
     "Triple",

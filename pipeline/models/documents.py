@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from pipeline.models.base import ChunkId, DocumentId, Frozen, stable_hash
+from pipeline.models.violations import ViolationReason
 
 
 class Span(Frozen):
@@ -39,6 +40,15 @@ class Document(Frozen):
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
         return cls(id=DocumentId(f"doc:{sha[:16]}"), source=source, title=title or source,
                    text=text, sha256=sha, media_type=media_type)
+
+
+class SkippedDocument(Frozen):
+    """A file of a corpus the loader could not read as a document, and why (``detail`` is the
+    one-line message naming the file and what to do)."""
+
+    source: str
+    reason: ViolationReason
+    detail: str
 
 
 class Chunk(Frozen):

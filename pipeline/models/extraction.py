@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.models.base import ChunkId, DocumentId, Frozen, QuarantineId, RunId, stable_hash
 from pipeline.models.documents import Chunk, Evidence
@@ -59,7 +59,16 @@ class AttemptRecord(Frozen):
 
 
 class QuarantinedCandidate(Frozen):
-    """An LLM proposal that failed its contract after every retry, kept with its reasons."""
+    """An LLM proposal that failed its contract after every retry, kept with its reasons.
+
+    Its ``id`` is its statement in one sample: chunk, model, prompt version, sample index and
+    the subject, predicate and object as proposed (two predicates for one pair are two
+    records). ``run_id``, ``attempts``, ``history``, ``raw`` and ``violations`` are those of
+    the latest run that refused it; ``runs`` names every run that refused it, in the order
+    they first did. A later run that extracts the same chunk again (same model, prompt
+    version and sample) and does not refuse it — it accepted the statement, or no longer
+    proposed it — does not remove it: the store keeps it as history with ``resolved_by``
+    set to that run (``ExtractionScope``); a run that refuses it again reopens it."""
 
     id: QuarantineId
     chunk_id: ChunkId
@@ -74,12 +83,29 @@ class QuarantinedCandidate(Frozen):
     sample_index: Annotated[int, Field(ge=0)]
     #: every attempt of the sample this candidate came from
     history: tuple[AttemptRecord, ...] = ()
+    #: how many samples its chunk's extraction drew (0: not known, as on older records)
+    samples_total: Annotated[int, Field(ge=0)] = 0
+    #: every run that refused it, oldest first; always holds ``run_id`` (added when missing,
+    #: as on records stored before runs were kept)
+    runs: tuple[RunId, ...] = ()
+    #: the later run that extracted its chunk again and did not refuse it; None while it stands
+    resolved_by: RunId | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _runs_hold_the_run(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("run_id"):
+            runs = tuple(data.get("runs") or ())
+            if data["run_id"] not in runs:
+                data = {**data, "runs": (*runs, data["run_id"])}
+        return data
 
     @classmethod
     def make(cls, *, chunk: Chunk, raw: str, candidate: CandidateTriple | None,
              violations: tuple[Violation, ...], model: str, prompt_version: str,
              run_id: RunId, attempts: int, sample_index: int,
-             history: tuple[AttemptRecord, ...] = ()) -> QuarantinedCandidate:
+             history: tuple[AttemptRecord, ...] = (),
+             samples_total: int = 0) -> QuarantinedCandidate:
         body = raw if candidate is None else (
             f"{candidate.subject}\x00{candidate.predicate}\x00{candidate.object}")
         digest = stable_hash(chunk.id, model, prompt_version, str(sample_index), body)
@@ -87,11 +113,34 @@ class QuarantinedCandidate(Frozen):
         return cls(id=qid, chunk_id=chunk.id, document_id=chunk.document_id, raw=raw,
                    candidate=candidate, violations=violations, model=model,
                    prompt_version=prompt_version, run_id=run_id, attempts=attempts,
-                   sample_index=sample_index, history=history)
+                   sample_index=sample_index, history=history, samples_total=samples_total)
+
+    def refused_again(self, later: QuarantinedCandidate) -> QuarantinedCandidate:
+        """This stored record as ``later`` (the same statement refused again) leaves it: the
+        later refusal's run, attempts, history and reasons, every run that refused it, and
+        open again if it had been resolved."""
+        runs = (*self.runs, *(r for r in later.runs if r not in self.runs))
+        return later.model_copy(update={"runs": runs, "resolved_by": None})
 
     @property
     def primary_reason(self) -> ViolationReason:
         return self.violations[0].reason
+
+
+class ExtractionScope(Frozen):
+    """What one run's extraction of a chunk covered: the chunk, the model, the prompt version
+    and how many samples. A stored refusal inside it (same chunk, model and prompt version, a
+    sample the run drew) that the run does not refuse again is resolved by the run."""
+
+    run_id: RunId
+    chunk_id: ChunkId
+    model: str
+    prompt_version: str
+    samples: Annotated[int, Field(ge=0)]
+
+    def covers(self, q: QuarantinedCandidate) -> bool:
+        return (q.chunk_id == self.chunk_id and q.model == self.model
+                and q.prompt_version == self.prompt_version and q.sample_index < self.samples)
 
 
 class AcceptedTriple(Frozen):

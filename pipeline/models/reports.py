@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.models.base import Frozen
+from pipeline.models.documents import SkippedDocument
 from pipeline.models.verification import DeclarationFinding, MergeRecord
 
 
@@ -48,6 +49,8 @@ class BuildReport(Frozen):
     store: str
     documents: int
     new_documents: int
+    #: files of the corpus the loader skipped, with their reasons (quarantined as documents)
+    skipped_documents: tuple[SkippedDocument, ...] = ()
     chunks: int
     proposed: int
     accepted: int

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from pipeline.models.base import IRI, AssertionId, EntityId, Frozen, stable_hash
-from pipeline.models.extraction import QuarantinedCandidate
+from pipeline.models.extraction import ExtractionScope, QuarantinedCandidate
 from pipeline.models.graph import Assertion, EntityRef
 from pipeline.models.violations import Violation
 
@@ -15,6 +15,9 @@ from pipeline.models.violations import Violation
 class ScoredGraph(Frozen):
     assertions: tuple[Assertion, ...]
     quarantined: tuple[QuarantinedCandidate, ...]
+    #: the extractions these came from (chunk, model, prompt version, samples): a stored
+    #: refusal they cover and do not refuse again is resolved when the run is stored
+    covered: tuple[ExtractionScope, ...] = ()
 
 
 MergeReason = Literal["normalised-form", "alias", "embedding"]

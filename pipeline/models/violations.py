@@ -28,6 +28,16 @@ class ViolationReason(StrEnum):
     SHACL_VIOLATION = "shacl-violation"
     FUNCTIONAL_CONFLICT = "functional-conflict"
     ISOLATED_ISLAND = "isolated-island"
+    # a document the loader skipped (``verikg build --on-bad-document skip``), quarantined whole
+    UNREADABLE_ENCODING = "unreadable-encoding"
+    BINARY_DOCUMENT = "binary-document"
+    EMPTY_DOCUMENT = "empty-document"
+    TOO_LARGE = "too-large"
+    SYMLINK_LOOP = "symlink-loop"
+    DANGLING_SYMLINK = "dangling-symlink"
+    NOT_A_REGULAR_FILE = "not-a-regular-file"
+    UNREADABLE_FILE = "unreadable-file"
+    UNSUPPORTED_TYPE = "unsupported-type"
 
 
 class Severity(StrEnum):

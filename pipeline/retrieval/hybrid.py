@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.embeddings.base import Embedder
 from pipeline.errors import StaleIndexError, VectorIndexError
-from pipeline.index.kg_index import KGIndex
+from pipeline.index.kg_index import KGIndex, check_k
 from pipeline.index.where import WhereExpr, parse_where
 from pipeline.models import (
     Assertion,
@@ -29,6 +29,7 @@ from pipeline.models import (
     Ontology,
 )
 from pipeline.retrieval.models import EvidenceChunk, Hit, RetrievalContext
+from pipeline.retrieval.terms import resolve_terms
 from pipeline.store.base import GraphStore
 
 if TYPE_CHECKING:
@@ -60,7 +61,9 @@ class HybridRetriever:
 
     def search(self, text: str, k: int = 10, where: str | WhereExpr | None = None, *,
                expand: int = 1, certified_only: bool = False) -> list[Hit]:
-        """The ``k`` best hits for ``text`` among rows matching ``where``.
+        """The ``k`` best hits for ``text`` among rows matching ``where``. ``k`` must be a
+        whole number of at least 1 (``InputError`` otherwise); more than the index holds
+        is what it holds.
 
         ``expand`` is how many hops of neighbouring assertions to attach (0 = none).
         ``certified_only`` keeps certified assertions only (entities carry no status, so
@@ -75,7 +78,10 @@ class HybridRetriever:
         if isinstance(texts, str):
             raise TypeError("search_batch() takes a sequence of texts, not one string")
         texts = list(texts)
+        check_k(k)
         expr = parse_where(where) if isinstance(where, str) else where
+        if expr is not None:  # labels, local names and IRIs alike: the index's own values
+            expr = resolve_terms(expr, self.ontology, self.index)
         if certified_only:
             expr = _CERTIFIED if expr is None else expr & _CERTIFIED
         if not texts:

@@ -7,7 +7,8 @@ Rules every backend keeps:
 - constructors do no I/O; ``open()`` connects and creates the schema (idempotent);
 - every public write is one transaction: all of it commits or none of it does;
 - writes are idempotent: assertions merge by id, provenance by (assertion, chunk, model,
-  prompt version), quarantined candidates by id, documents and chunks by id; writing the same
+  prompt version), quarantined candidates by id (never dropped: one a later run no longer
+  refuses is marked resolved), documents and chunks by id; writing the same
   batch twice reports ``created == 0`` the second time and changes nothing;
 - lifecycle changes are role-gated (only ``certifier``/``admin`` certify, or take a certified
   assertion back out of ``certified``) and audited;
@@ -41,12 +42,33 @@ from pipeline.models import (
     EntityAnnotation,
     EntityId,
     EntityRef,
+    ExtractionScope,
     QuarantinedCandidate,
     RequestStatus,
     Role,
     StoreCounts,
     WriteResult,
 )
+from pipeline.models.base import Frozen
+
+
+class RecordedOntology(Frozen):
+    """The ontology a store was built with, kept in the store (``record_ontology``) so a
+    command run anywhere finds it without ``--ontology``: its Turtle text, the path it was
+    read from, and the SHA-256 of that file's bytes."""
+
+    source: str
+    path: str
+    sha256: str
+
+
+def ontology_audit(old: RecordedOntology | None, new: RecordedOntology, *, actor: str,
+                   at: datetime) -> AuditEntry:
+    """The audit entry of recording ``new`` over ``old`` (both backends write it)."""
+    return AuditEntry(at=at, actor=actor, action="record_ontology", target="ontology",
+                      detail=f"the store's ontology is now {new.path}",
+                      before=f"sha256:{old.sha256} {old.path}" if old is not None else "",
+                      after=f"sha256:{new.sha256} {new.path}")
 
 #: the curation ops (``Change.op``, ``pipeline.models.changes``) a curator may apply
 _CURATION = frozenset({"add_assertion", "remove_assertion", "rename_entity", "set_status",
@@ -98,8 +120,13 @@ class GraphStore(ABC):
         ``updated``."""
 
     @abstractmethod
-    def write_quarantine(self, items: Sequence[QuarantinedCandidate]) -> WriteResult:
-        """Merge quarantined candidates by id."""
+    def write_quarantine(self, items: Sequence[QuarantinedCandidate], *,
+                         covered: Sequence[ExtractionScope] = ()) -> WriteResult:
+        """Merge quarantined candidates by id (``pipeline.store.quarantine``): a record
+        refused again takes the new run's id, attempts and history and adds the run to its
+        ``runs``; a stored record that ``covered`` (what the run extracted) covers but the
+        run does not refuse is kept, marked ``resolved_by`` the run. ``created`` counts new
+        records, ``updated`` changed ones."""
 
     @abstractmethod
     def apply_changes(self, changes: Sequence[Change], *, actor: str, role: Role,
@@ -140,7 +167,7 @@ class GraphStore(ABC):
 
     @abstractmethod
     def quarantined(self) -> list[QuarantinedCandidate]:
-        """All quarantined candidates, ordered by id."""
+        """All quarantined candidates, resolved ones included, ordered by id."""
 
     @abstractmethod
     def entities(self) -> list[EntityRef]:
@@ -188,6 +215,17 @@ class GraphStore(ABC):
     def change_requests(self, *, status: RequestStatus | None = None,
                         author: str | None = None) -> list[ChangeRequest]:
         """Stored change requests, oldest first (then by id)."""
+
+    # ---- the ontology the store was built with
+    @abstractmethod
+    def record_ontology(self, ontology: RecordedOntology, *, actor: str) -> bool:
+        """Keep ``ontology`` as the store's (replacing any other), with a
+        ``record_ontology`` audit entry naming the old and new digests when it changes; one
+        transaction, ``version`` unmoved. Returns whether it changed."""
+
+    @abstractmethod
+    def ontology_source(self) -> RecordedOntology | None:
+        """The recorded ontology, or None when no build recorded one."""
 
     @abstractmethod
     def counts(self) -> StoreCounts: ...

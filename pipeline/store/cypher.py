@@ -12,7 +12,7 @@ query string exists. The graph model:
     (:Assertion)-[:SUBJECT]->(:Entity)   (:Assertion)-[:OBJECT]->(:Entity)
     (:Assertion)-[:STATED_IN {model, prompt_version, run_id, span_*, quote, ...}]->(:Chunk)
     (:Chunk {id, document_id, chunk_index, text, span_start, span_end})-[:PART_OF]->(:Document)
-    (:Quarantined {id, chunk_id, document_id, run_id, reason, payload})
+    (:Quarantined {id, chunk_id, document_id, run_id, reason, resolved_by, payload})
     (:Annotation {entity_id, property, value})-[:ANNOTATES]->(:Entity)
     (:AuditEntry {seq, at, actor, action, target, detail, role, before_state, after_state,
                   request_id})
@@ -54,7 +54,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: labels and relationship types of the store's own structure; an ontology term with one of
 #: these names gets a prefix, so an ontology class called "Document" never joins the documents
 RESERVED = frozenset({"Entity", "Assertion", "Chunk", "Document", "Quarantined", "AuditEntry",
-                      "StoreMeta", "Annotation", "ChangeRequest", "SUBJECT", "OBJECT",
+                      "StoreMeta", "StoreOntology", "Annotation", "ChangeRequest",
+                      "SUBJECT", "OBJECT",
                       "STATED_IN", "PART_OF", "ANNOTATES"})
 RESERVED_PREFIX = "Onto_"
 
@@ -96,7 +97,8 @@ INDEXES = tuple(
     f"CREATE INDEX verikg_{label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) ON (n.{key})"
     for label, key in (("Annotation", "entity_id"), ("AuditEntry", "actor"),
                        ("AuditEntry", "action"), ("AuditEntry", "target"), ("AuditEntry", "at"),
-                       ("AuditEntry", "request_id"), ("ChangeRequest", "status")))
+                       ("AuditEntry", "request_id"), ("ChangeRequest", "status"),
+                       ("Quarantined", "chunk_id")))
 
 # --------------------------------------------------------------------------- writes
 
@@ -141,9 +143,17 @@ MATCH (d:Document {id: r.document_id})
 MERGE (c)-[:PART_OF]->(d)
 """
 
-EXISTING_QUARANTINE = "UNWIND $ids AS id MATCH (q:Quarantined {id: id}) RETURN q.id AS id"
+# the stored records a quarantine write merges with: by id, and those of the covered chunks
+STORED_QUARANTINE = """
+UNWIND $ids AS id MATCH (q:Quarantined {id: id}) RETURN q.payload AS payload
+"""
 
-MERGE_QUARANTINE = "UNWIND $rows AS r MERGE (q:Quarantined {id: r.id}) ON CREATE SET q += r"
+QUARANTINE_OF_CHUNKS = """
+UNWIND $ids AS id MATCH (q:Quarantined {chunk_id: id}) RETURN q.payload AS payload
+"""
+
+# a record refused again or resolved is replaced in place (``quarantine.plan_quarantine``)
+MERGE_QUARANTINE = "UNWIND $rows AS r MERGE (q:Quarantined {id: r.id}) SET q += r"
 
 EXISTING_ASSERTIONS = """
 UNWIND $ids AS id
@@ -365,6 +375,11 @@ COUNT_ENTITIES = "MATCH (e:Entity) RETURN count(e) AS n"
 COUNT_BY_STATUS = "MATCH (a:Assertion) RETURN a.status AS status, count(*) AS n"
 
 VERSION = "OPTIONAL MATCH (m:StoreMeta {id: $meta}) RETURN coalesce(m.version, 0) AS version"
+
+#: the ontology the store was built with (one node; ``reset`` removes it with the rest)
+ONTOLOGY = "MATCH (o:StoreOntology {id: $meta}) RETURN o {.path, .sha256, .source} AS o"
+SET_ONTOLOGY = ("MERGE (o:StoreOntology {id: $meta}) "
+                "SET o.path = $path, o.sha256 = $sha256, o.source = $source")
 
 
 def _checked(quoted: str) -> str:

@@ -48,6 +48,7 @@ from pipeline.models import (
     EntityAnnotation,
     EntityId,
     EntityRef,
+    ExtractionScope,
     QuarantinedCandidate,
     RequestStatus,
     Role,
@@ -57,7 +58,7 @@ from pipeline.models import (
 )
 from pipeline.store import change_requests, cypher, forms, rules
 from pipeline.store import neo4j_writes as writes
-from pipeline.store.base import GraphStore
+from pipeline.store.base import GraphStore, RecordedOntology, ontology_audit
 
 T = TypeVar("T")
 
@@ -172,9 +173,10 @@ class Neo4jGraphStore(GraphStore):
         return self._run("writing assertions", writes.write_assertions, batch, actor,
                          self._batch, write=True)
 
-    def write_quarantine(self, items: Sequence[QuarantinedCandidate]) -> WriteResult:
-        return self._run("writing quarantine", writes.write_quarantine, items, self._batch,
-                         write=True)
+    def write_quarantine(self, items: Sequence[QuarantinedCandidate], *,
+                         covered: Sequence[ExtractionScope] = ()) -> WriteResult:
+        return self._run("writing quarantine", writes.write_quarantine, items, covered,
+                         self._batch, write=True)
 
     def apply_changes(self, changes: Sequence[Change], *, actor: str, role: Role,
                       request: ChangeRequest | None = None) -> int:
@@ -288,6 +290,15 @@ class Neo4jGraphStore(GraphStore):
     def counts(self) -> StoreCounts:
         return self._run("counting", _counts, write=False)
 
+    def record_ontology(self, ontology: RecordedOntology, *, actor: str) -> bool:
+        return bool(self._run("recording the ontology", _record_ontology, ontology, actor,
+                              write=True))
+
+    def ontology_source(self) -> RecordedOntology | None:
+        records = self._run("reading the ontology", _fetch, cypher.ONTOLOGY,
+                            {"meta": cypher.META_ID}, write=False)
+        return RecordedOntology(**records[0]["o"]) if records else None
+
     def version(self) -> int:
         records = self._run("reading the version", _fetch, cypher.VERSION,
                             {"meta": cypher.META_ID}, write=False)
@@ -299,6 +310,17 @@ class Neo4jGraphStore(GraphStore):
 
 def _fetch(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [record.data() for record in tx.run(query, params)]
+
+
+def _record_ontology(tx: ManagedTransaction, ontology: RecordedOntology, actor: str) -> bool:
+    record = tx.run(cypher.ONTOLOGY, meta=cypher.META_ID).single()
+    old = RecordedOntology(**record["o"]) if record is not None else None
+    if old == ontology:
+        return False
+    tx.run(cypher.SET_ONTOLOGY, meta=cypher.META_ID, path=ontology.path,
+           sha256=ontology.sha256, source=ontology.source).consume()
+    writes.append(tx, [ontology_audit(old, ontology, actor=actor, at=rules.now())])
+    return True
 
 
 def _reset_slice(tx: ManagedTransaction, limit: int) -> int:

@@ -30,6 +30,7 @@ from pipeline.models import (
     Document,
     EntityId,
     EntityRef,
+    ExtractionScope,
     QuarantinedCandidate,
     RemoveAnnotation,
     RemoveAssertion,
@@ -41,6 +42,7 @@ from pipeline.models import (
     flag_checks,
 )
 from pipeline.store import change_requests, cypher, forms, rules
+from pipeline.store.quarantine import covered_chunks, plan_quarantine
 
 
 def run_rows(tx: ManagedTransaction, query: str, rows: Sequence[dict[str, Any]],
@@ -139,17 +141,24 @@ def merge(tx: ManagedTransaction, batch: list[Assertion], *, may_certify: bool,
 
 
 def write_quarantine(tx: ManagedTransaction, items: Sequence[QuarantinedCandidate],
-                     size: int) -> WriteResult:
-    stored = {r["id"] for r in run_ids(tx, cypher.EXISTING_QUARANTINE,
-                                       sorted({q.id for q in items}), size)}
-    new = first_new(items, stored)
+                     covered: Sequence[ExtractionScope], size: int) -> WriteResult:
+    """Write a run's quarantine as ``quarantine.plan_quarantine`` decides: new records
+    created, records refused again or resolved replaced in place."""
+    stored: dict[str, QuarantinedCandidate] = {}
+    for query, keys in ((cypher.STORED_QUARANTINE, sorted({q.id for q in items})),
+                        (cypher.QUARANTINE_OF_CHUNKS, covered_chunks(covered))):
+        for r in run_ids(tx, query, keys, size):
+            q = QuarantinedCandidate.model_validate_json(r["payload"])
+            stored[q.id] = q
+    plan = plan_quarantine(items, stored, covered)
     run_rows(tx, cypher.MERGE_QUARANTINE, [
         {"id": q.id, "chunk_id": q.chunk_id, "document_id": q.document_id,
          "run_id": q.run_id, "reason": q.primary_reason.value,
-         "payload": q.model_dump_json()} for q in new], size)
-    if new:
+         "resolved_by": q.resolved_by or "", "payload": q.model_dump_json()}
+        for q in plan.rows], size)
+    if plan.rows:
         bump(tx, [])
-    return WriteResult(created=len(new))
+    return plan.result()
 
 
 def first_new(items: Sequence[Any], stored: set[str]) -> list[Any]:

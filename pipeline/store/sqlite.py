@@ -38,6 +38,7 @@ from pipeline.models import (
     EntityAnnotation,
     EntityId,
     EntityRef,
+    ExtractionScope,
     QuarantinedCandidate,
     RequestStatus,
     Role,
@@ -48,14 +49,16 @@ from pipeline.models import (
 from pipeline.store import change_requests, forms, rules
 from pipeline.store import sqlite_schema as schema
 from pipeline.store import sqlite_writes as writes
-from pipeline.store.base import GraphStore
+from pipeline.store.base import GraphStore, RecordedOntology, ontology_audit
 
 
 class SQLiteGraphStore(GraphStore):
     """The embedded graph store. ``path`` may be ``:memory:`` for throwaway use."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
+        #: False: ``open`` refuses a path that holds no VeriKG store instead of creating one
+        self.create = create
         self.descriptor = f"sqlite:{self.path}"
         self._conn: sqlite3.Connection | None = None
         # one connection shared by threads (Prefect runs tasks in threads); writes serialise
@@ -67,6 +70,8 @@ class SQLiteGraphStore(GraphStore):
         with self._lock:
             if self._conn is not None:
                 return
+            if not self.create:
+                schema.require_store(self.path)  # never a new, empty store at a typo
             try:
                 conn = schema.connect(self.path)
             except (OSError, sqlite3.Error) as exc:
@@ -153,19 +158,13 @@ class SQLiteGraphStore(GraphStore):
                 writes.bump(conn, [rules.audit_for_write(plan, actor=actor, at=rules.now())])
         return plan.result()
 
-    def write_quarantine(self, items: Sequence[QuarantinedCandidate]) -> WriteResult:
+    def write_quarantine(self, items: Sequence[QuarantinedCandidate], *,
+                         covered: Sequence[ExtractionScope] = ()) -> WriteResult:
         with self._tx("writing quarantine") as conn:
-            created = 0
-            for q in items:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO quarantine (id, chunk_id, document_id, run_id, reason,"
-                    " payload) VALUES (?, ?, ?, ?, ?, ?)",
-                    (q.id, q.chunk_id, q.document_id, q.run_id, q.primary_reason.value,
-                     q.model_dump_json()))
-                created += cur.rowcount
-            if created:
+            plan = writes.write_quarantine(conn, items, covered)
+            if plan.rows:
                 writes.bump(conn, [])
-        return WriteResult(created=created)
+        return plan.result()
 
     def apply_changes(self, changes: Sequence[Change], *, actor: str, role: Role,
                       request: ChangeRequest | None = None) -> int:
@@ -196,11 +195,26 @@ class SQLiteGraphStore(GraphStore):
             for trigger in schema.TRIGGERS:
                 conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
             for table in ("provenance", "entity_annotations", "assertions", "entities",
-                          "chunks", "documents", "quarantine", "audit", "change_requests"):
+                          "chunks", "documents", "quarantine", "audit", "change_requests",
+                          "ontology"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             schema.create_triggers(conn)
             # the version keeps growing, so an index built before the reset reads as stale
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+
+    def record_ontology(self, ontology: RecordedOntology, *, actor: str) -> bool:
+        with self._tx("recording the ontology") as conn:
+            old = _ontology(conn)
+            if old == ontology:
+                return False
+            conn.execute("INSERT OR REPLACE INTO ontology (id, path, sha256, source) VALUES "
+                         "(1, ?, ?, ?)", (ontology.path, ontology.sha256, ontology.source))
+            writes.append(conn, [ontology_audit(old, ontology, actor=actor, at=rules.now())])
+        return True
+
+    def ontology_source(self) -> RecordedOntology | None:
+        with self._read("reading the ontology") as conn:
+            return _ontology(conn)
 
     # ------------------------------------------------------------------ reads
 
@@ -362,6 +376,12 @@ class SQLiteGraphStore(GraphStore):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _ontology(conn: sqlite3.Connection) -> RecordedOntology | None:
+    row = conn.execute("SELECT path, sha256, source FROM ontology WHERE id = 1").fetchone()
+    return None if row is None else RecordedOntology(path=row["path"], sha256=row["sha256"],
+                                                     source=row["source"])
 
 
 def _translate(exc: sqlite3.Error, path: str, action: str) -> VeriKGError:

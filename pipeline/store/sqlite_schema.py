@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from pipeline.errors import StoreNotFoundError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -47,9 +49,12 @@ CREATE TABLE IF NOT EXISTS provenance (
     subject_grounding TEXT NOT NULL DEFAULT '', object_grounding TEXT NOT NULL DEFAULT '',
     corroboration REAL NOT NULL DEFAULT 1.0,
     PRIMARY KEY (assertion_id, chunk_id, model, prompt_version)) WITHOUT ROWID;
+-- run_id: the latest run that refused it; resolved_by: the later run that did not ('' while
+-- it stands); payload: the whole record (every run that refused it among the rest)
 CREATE TABLE IF NOT EXISTS quarantine (
     id TEXT PRIMARY KEY, chunk_id TEXT NOT NULL, document_id TEXT NOT NULL,
-    run_id TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL);
+    run_id TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL,
+    resolved_by TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL, detail TEXT NOT NULL);
@@ -63,6 +68,10 @@ CREATE TABLE IF NOT EXISTS change_requests (
     reviewer_role TEXT NOT NULL DEFAULT '', reviewed_at TEXT, reason TEXT NOT NULL DEFAULT '',
     applied_by TEXT NOT NULL DEFAULT '', applied_by_role TEXT NOT NULL DEFAULT '',
     applied_at TEXT);
+-- the ontology the store was built with (one row): commands use it when given none
+CREATE TABLE IF NOT EXISTS ontology (
+    id INTEGER PRIMARY KEY CHECK (id = 1), path TEXT NOT NULL, sha256 TEXT NOT NULL,
+    source TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', 1), ('version', 0);
 """
 
@@ -75,6 +84,7 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id, seq);
 CREATE INDEX IF NOT EXISTS change_requests_status ON change_requests(status, created_at);
 CREATE INDEX IF NOT EXISTS assertions_flagged ON assertions(id) WHERE violations <> '[]';
+CREATE INDEX IF NOT EXISTS quarantine_chunk ON quarantine(chunk_id);
 """
 
 #: what makes the audit log append-only and a filed request's text final, in the file itself
@@ -128,6 +138,11 @@ def migrate(conn: sqlite3.Connection) -> None:
     for column in ("role", "before_state", "after_state", "request_id"):
         if column not in have:
             conn.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    have = {r[1] for r in conn.execute("PRAGMA table_info(quarantine)")}
+    if "resolved_by" not in have:
+        # records stored before a later run could resolve them all stand; their payloads
+        # read back with ``runs`` = their one run (``QuarantinedCandidate`` fills it in)
+        conn.execute("ALTER TABLE quarantine ADD COLUMN resolved_by TEXT NOT NULL DEFAULT ''")
 
 
 def create_triggers(conn: sqlite3.Connection) -> None:
@@ -154,6 +169,30 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+def is_store(path: str) -> bool:
+    """Whether ``path`` is an existing SQLite file holding a VeriKG store (its ``meta`` table
+    with a schema number), checked read-only: nothing is created or changed."""
+    if path == ":memory:" or not Path(path).is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
+def require_store(path: str) -> None:
+    """``StoreNotFoundError`` unless ``path`` holds a VeriKG store (``is_store``)."""
+    if not is_store(path):
+        what = "no VeriKG store" if not Path(path).exists() else "not a VeriKG store"
+        raise StoreNotFoundError(f"{what} at {path} (build one with verikg build --corpus "
+                                 f"DOCS --ontology ONTOLOGY --store sqlite:{path})")
+
+
 def parts(ids: Sequence[str]) -> Iterator[list[str]]:
     """``ids`` in batches of at most ``IN_BATCH``, one ``IN (...)`` list each."""
     for i in range(0, len(ids), IN_BATCH):
@@ -166,4 +205,5 @@ def marks(part: Sequence[str]) -> str:
 
 
 __all__ = ["AUDIT_COLUMNS", "INDEXES", "IN_BATCH", "PROVENANCE_COLUMNS", "REQUEST_COLUMNS",
-           "SCHEMA", "TRIGGERS", "connect", "create_triggers", "marks", "migrate", "parts"]
+           "SCHEMA", "TRIGGERS", "connect", "create_triggers", "is_store", "marks", "migrate",
+           "parts", "require_store"]

@@ -23,6 +23,8 @@ from pipeline.models import (
     CreateEntity,
     EntityId,
     EntityRef,
+    ExtractionScope,
+    QuarantinedCandidate,
     RemoveAnnotation,
     RemoveAssertion,
     RenameEntity,
@@ -32,6 +34,7 @@ from pipeline.models import (
 )
 from pipeline.store import change_requests, forms, rules
 from pipeline.store import sqlite_schema as schema
+from pipeline.store.quarantine import QuarantinePlan, covered_chunks, plan_quarantine
 
 
 def bump(conn: sqlite3.Connection, entries: Iterable[AuditEntry]) -> None:
@@ -220,5 +223,28 @@ def merge(conn: sqlite3.Connection, batch: list[Assertion], *,
     return plan
 
 
+def write_quarantine(conn: sqlite3.Connection, items: Sequence[QuarantinedCandidate],
+                     covered: Sequence[ExtractionScope]) -> QuarantinePlan:
+    """Write a run's quarantine as ``quarantine.plan_quarantine`` decides: new records
+    inserted, records refused again or resolved replaced in place."""
+    stored: dict[str, QuarantinedCandidate] = {}
+    for column, keys in (("id", sorted({q.id for q in items})),
+                         ("chunk_id", covered_chunks(covered))):
+        for part in schema.parts(keys):
+            for r in conn.execute(f"SELECT payload FROM quarantine WHERE {column} IN "  # noqa: S608
+                                  f"({schema.marks(part)})", part):
+                q = QuarantinedCandidate.model_validate_json(r[0])
+                stored[q.id] = q
+    plan = plan_quarantine(items, stored, covered)
+    conn.executemany(
+        "INSERT INTO quarantine (id, chunk_id, document_id, run_id, reason, resolved_by, "
+        "payload) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        "run_id = excluded.run_id, reason = excluded.reason, "
+        "resolved_by = excluded.resolved_by, payload = excluded.payload",
+        [(q.id, q.chunk_id, q.document_id, q.run_id, q.primary_reason.value,
+          q.resolved_by or "", q.model_dump_json()) for q in plan.rows])
+    return plan
+
+
 __all__ = ["annotate", "append", "apply_changes", "apply_one", "bump", "existing_ids",
-           "get_entity", "merge", "save_request"]
+           "get_entity", "merge", "save_request", "write_quarantine"]

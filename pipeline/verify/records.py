@@ -35,8 +35,20 @@ def quarantine_records(assertion: Assertion, violations: Sequence[Violation],
         out.append(QuarantinedCandidate.make(
             chunk=chunk, raw=p.quote, candidate=cand, violations=tuple(violations),
             model=p.model, prompt_version=p.prompt_version, run_id=RunId(p.run_id),
-            attempts=p.attempts, sample_index=0))
+            attempts=p.attempts, sample_index=0, samples_total=p.samples_total))
     return out
 
 
-__all__ = ["quarantine_records"]
+def add_refusal(quarantined: dict[str, QuarantinedCandidate], q: QuarantinedCandidate) -> None:
+    """Add a graph check's record to a run's quarantine. A record with its id is already there
+    when a sample's answers refused the same statement (another sample accepted it): that
+    record stays, with the graph check's reasons added, so neither refusal is lost."""
+    earlier = quarantined.get(q.id)
+    if earlier is None:
+        quarantined[q.id] = q
+        return
+    added = tuple(v for v in q.violations if v not in earlier.violations)
+    quarantined[q.id] = earlier.model_copy(update={"violations": earlier.violations + added})
+
+
+__all__ = ["add_refusal", "quarantine_records"]

@@ -50,7 +50,7 @@ from pipeline.resolve import EntityResolver, apply_merges, mention_counts
 from pipeline.verify.conflicts import resolve_functional_conflicts
 from pipeline.verify.declarations import waive_declaration_conflicts
 from pipeline.verify.islands import find_islands
-from pipeline.verify.records import quarantine_records
+from pipeline.verify.records import add_refusal, quarantine_records
 from pipeline.verify.shacl import validate_batch
 from pipeline.verify.types import check_types, entity_classes, type_evidence
 
@@ -81,8 +81,8 @@ class _Outcome:
             if not vs:
                 kept.append(a)
             elif severity is Severity.HARD:
-                self.quarantined.update((q.id, q) for q in
-                                        quarantine_records(a, vs, self.ontology))
+                for q in quarantine_records(a, vs, self.ontology):
+                    add_refusal(self.quarantined, q)
             else:
                 kept.append(_flag(a, vs))
         return kept
@@ -148,7 +148,8 @@ def run_graph_checks(scored: ScoredGraph, ontology: Ontology, spec: ContractSpec
     rescored = [a.model_copy(update={"confidence": model.score(a.provenance, a.violations)})
                 if a.provenance else a for a in assertions]
     graph = ScoredGraph(assertions=tuple(sorted(rescored, key=lambda a: a.id)),
-                        quarantined=tuple(sorted(quarantined.values(), key=lambda q: q.id)))
+                        quarantined=tuple(sorted(quarantined.values(), key=lambda q: q.id)),
+                        covered=scored.covered)
     counts: Counter[str] = Counter(c for a in rescored for c in a.violation_checks)
     return GraphCheckResult(graph=graph, merges=tuple(merges), conflicts=tuple(conflicts),
                             islands=tuple(islands), failures=dict(failures),

@@ -68,7 +68,8 @@ def test_sigterm_stops_the_temporary_prefect_server(tmp_path: Path) -> None:
         children = _children(proc.pid)
         assert children, "expected the temporary Prefect server as a child process"
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+        # Prefect's exit handlers stop the server: seconds, up to minutes on a loaded machine
+        assert proc.wait(timeout=240) == 128 + signal.SIGTERM
         deadline = time.monotonic() + 30
         while any(_alive(c) for c in children) and time.monotonic() < deadline:
             time.sleep(0.2)

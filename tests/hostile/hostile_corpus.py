@@ -14,7 +14,7 @@ import pytest
 
 CORPUS = Path(__file__).resolve().parent
 FILES = ("documents.jsonl", "llm_outputs.jsonl", "cypher_injection.jsonl", "kgcl_invalid.jsonl",
-         "prompt_injection.jsonl")
+         "prompt_injection.jsonl", "cli_arguments.jsonl")
 
 
 @cache

@@ -10,7 +10,7 @@ from tests.hostile.make_corpus import write_all
 
 EXPECTATION_KEYS = {"documents.jsonl": "expected", "llm_outputs.jsonl": "reasons",
                     "cypher_injection.jsonl": "expected", "kgcl_invalid.jsonl": "expected",
-                    "prompt_injection.jsonl": "outcome"}
+                    "prompt_injection.jsonl": "outcome", "cli_arguments.jsonl": "expected"}
 
 
 def test_the_corpus_holds_at_least_200_cases_with_unique_ids() -> None:

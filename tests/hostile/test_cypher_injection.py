@@ -3,7 +3,12 @@ Neo4j: each case of ``cypher_injection.jsonl`` is either stored and read back ve
 (labels, literals, texts, actors, annotation values, change-request text, ids) or refused with
 the expected error before anything is written (names that would have to become a Neo4j label or
 relationship type, ids the store does not hold). Either way the sentinel graph stays whole, no
-table, label or relationship type appears that the schema and ontology do not name."""
+table, label or relationship type appears that the schema and ontology do not name.
+
+A change request that would give the graph such a name (a rename, a new node, an edge naming
+an entity so labelled) is refused by the contract's ``names-are-plain`` (reason
+``injection-shaped``), and the refusal is the one entry it leaves in the audit log; a literal
+value of a string property may quote anything and is stored verbatim."""
 
 from __future__ import annotations
 
@@ -32,6 +37,8 @@ from pipeline.models import (
     EntityId,
     EntityRef,
     LiteralValue,
+    OntologyProperty,
+    PropertyKind,
     QuarantinedCandidate,
     RemoveAssertion,
     RenameEntity,
@@ -45,6 +52,7 @@ from pipeline.store.cypher import RESERVED
 from tests.compliance.graph_store_fixtures import (
     CITY,
     EX,
+    ORGANIZATION,
     PERSON,
     WORKS_FOR,
     Sample,
@@ -58,6 +66,10 @@ from tests.hostile.hostile_corpus import params
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 MOTTO = EX + "motto"
+#: the sample ontology with a string property, whose values may quote anything
+MOTTO_ONTOLOGY = ONTOLOGY.model_copy(update={"properties": (*ONTOLOGY.properties, OntologyProperty(
+    iri=IRI(MOTTO), label="motto", kind=PropertyKind.DATATYPE, domain=(IRI(ORGANIZATION),),
+    range=(IRI(XSD_STRING),)))})
 #: every label and relationship type the schema and the sentinel's ontology may create
 ALLOWED_NAMES = RESERVED | {"Person", "Organization", "City", "worksFor", "locatedIn",
                             "foundedYear", "motto", "knows"}
@@ -173,10 +185,12 @@ def _change_request(store: GraphStore, s: Sample, payload: str) -> None:
     assert store.change_requests(author=payload) == [request]
 
 
-def _kgcl_rename(store: GraphStore, s: Sample, payload: str) -> None:
-    request = f"rename {s.city.id} from 'London' to {kgcl_quote(payload)}"
-    assert apply_to_store(request, store, ONTOLOGY, actor="ann", role="curator") == 1
-    assert store.get_entities([s.city.id])[s.city.id].label == payload
+def _kgcl_literal(store: GraphStore, s: Sample, payload: str) -> None:
+    request = f"create edge {s.company.id} <{MOTTO}> {kgcl_quote(payload)}"
+    assert apply_to_store(request, store, MOTTO_ONTOLOGY, actor="ann", role="admin") == 1
+    [motto] = [a for a in store.neighbours(s.company.id) if a.triple.predicate == MOTTO]
+    assert motto.triple.object == LiteralValue(value=payload, datatype=IRI(XSD_STRING))
+    assert motto.violations == ()
 
 
 def _entity_id(store: GraphStore, s: Sample, payload: str) -> None:
@@ -197,7 +211,7 @@ VERBATIM: dict[str, Callable[[GraphStore, Sample, str], None]] = {
     "audit-actor": _audit_actor,
     "annotation-value": _annotation,
     "change-request-text": _change_request,
-    "kgcl-rename": _kgcl_rename,
+    "kgcl-literal": _kgcl_literal,
     "entity-id": _entity_id,
 }
 
@@ -218,6 +232,39 @@ REFUSED: dict[str, Callable[[GraphStore, Sample, str], object]] = {
 }
 
 
+def _hostile_person(store: GraphStore, s: Sample, payload: str) -> str:
+    """An entity labelled ``payload`` in the store (written through its API, where a label is
+    inert data), for a change request to name."""
+    odd = EntityRef.make(payload, PERSON)
+    store.write_assertions([assertion(odd, EX + "knows", s.people[0])])
+    return odd.id
+
+
+#: change requests giving the graph a name: (setup, the request)
+KGCL_REFUSED: dict[str, Callable[[GraphStore, Sample, str], str]] = {
+    "kgcl-rename": lambda st, s, p: f"rename {s.city.id} from 'London' to {kgcl_quote(p)}",
+    "kgcl-create-node": lambda st, s, p: f"create node ent:hostile {kgcl_quote(p)}",
+    "kgcl-create-edge": lambda st, s, p: (
+        f"create edge {_hostile_person(st, s, p)} <{WORKS_FOR}> {s.company.id}"),
+}
+
+
+def _refused_by_the_contract(store: GraphStore, s: Sample, case: dict[str, Any]) -> None:
+    """The request is refused naming the reason; nothing is written but the audited
+    refusal."""
+    kgcl = KGCL_REFUSED[case["category"]](store, s, case["payload"])
+    before = snapshot(store)
+    error = getattr(errors, case["expected"]["error"])
+    with pytest.raises(error, match=case["expected"]["match"]) as info:
+        apply_to_store(kgcl, store, ONTOLOGY, actor="mallory", role="admin")
+    assert "\n" not in str(info.value)
+    after = snapshot(store)
+    assert after[:4] == before[:4] and after[-1] == before[-1]  # the graph is as it was
+    [entry] = store.audit_log()[len(before[4]):]  # type: ignore[arg-type]
+    assert (entry.action, entry.actor) == ("refused", "mallory")
+    assert "injection-shaped" in entry.detail
+
+
 @pytest.mark.parametrize("case", params("cypher_injection.jsonl"))
 def test_payload_is_data_or_refused(case: dict[str, Any], filled: GraphStore, sample: Sample,
                                     request: pytest.FixtureRequest) -> None:
@@ -225,6 +272,8 @@ def test_payload_is_data_or_refused(case: dict[str, Any], filled: GraphStore, sa
     before, names = snapshot(filled), schema_names(filled, request)
     if expected["outcome"] == "stored-verbatim":
         VERBATIM[case["category"]](filled, sample, payload)
+    elif expected.get("audited"):
+        _refused_by_the_contract(filled, sample, case)
     else:
         assert expected["outcome"] == "refused"
         error = getattr(errors, expected["error"])

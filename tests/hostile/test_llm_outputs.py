@@ -84,6 +84,8 @@ def test_hostile_answer_is_quarantined(case: dict[str, Any], chunk: Chunk, toy: 
     result, recorder = extract_hostile(answer, chunk, toy)
     assert result.samples[0].attempts == 2  # refused, corrected once, refused again
     check_quarantined(result, answer, toy, case["reasons"], tmp_path / "kg.sqlite")
+    if "rows" in case:  # several statements about one pair: one record each
+        assert len(result.samples[0].quarantined) == case["rows"]
     # the corrective prompt repeats the refused answer, but never a runaway one in full
     echoed = [m for m in recorder.prompts[1] if isinstance(m, AIMessage)][-1].content
     assert len(echoed) <= MAX_OUTPUT_CHARS

@@ -98,9 +98,14 @@ def test_evaluation_points_are_labels_too(tmp_path: Path) -> None:
 
 def test_bad_input_is_a_clear_error(store: Path, tmp_path: Path) -> None:
     assert run().returncode == 2
-    both = run("--labels", "x.jsonl", "--eval", "y.json")
+    missing = run("--labels", str(tmp_path / "x.jsonl"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr  # before any load
+    labels, results = tmp_path / "l.jsonl", tmp_path / "y.json"
+    labels.write_text("", encoding="utf-8")
+    results.write_text("{}", encoding="utf-8")
+    both = run("--labels", str(labels), "--eval", str(results))
     assert both.returncode == 2 and "either --labels" in both.stderr
-    missing_store = run("--labels", str(tmp_path / "l.jsonl"), "--store",
+    missing_store = run("--labels", str(labels), "--store",
                         f"sqlite:{tmp_path / 'typo.sqlite'}")
     assert missing_store.returncode == 1 and "no store at" in missing_store.stderr
     assert not (tmp_path / "typo.sqlite").exists()

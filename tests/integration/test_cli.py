@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.clients import record_ontology
 from pipeline.models import (
     IRI,
     Assertion,
@@ -24,6 +25,7 @@ from pipeline.models import (
     Violation,
     ViolationReason,
 )
+from pipeline.ontology import load_ontology
 from pipeline.store import SQLiteGraphStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +53,8 @@ def store_path(tmp_path: Path) -> Path:
     with SQLiteGraphStore(path) as st:
         st.upsert_documents([doc], [chunk])
         st.write_assertions([Assertion.of(triple, confidence=0.9, provenance=(prov,))])
+        # as a build does: commands then need no --ontology
+        record_ontology(st, load_ontology(REPO / "ontologies" / "space"))
     return path
 
 
@@ -107,9 +111,10 @@ def test_ontology_check_cli(tmp_path: Path) -> None:
 def test_build_with_a_missing_corpus_is_one_clear_error(tmp_path: Path) -> None:
     res = run("verikg", "build", "--corpus", str(tmp_path / "nope"), "--ontology",
               "ontologies/space", "--data-dir", str(tmp_path / "state"))
-    assert res.returncode == 1
-    assert "no such file or directory" in res.stderr
+    assert res.returncode == 2  # bad usage, found before anything loads
+    assert "does not exist" in " ".join(res.stderr.replace("│", " ").split())
     assert "Traceback" not in res.stderr + res.stdout
+    assert not (tmp_path / "state").exists()
 
 
 def test_query_answers_with_evidence_and_filters_exactly(store_path: Path,
@@ -125,7 +130,15 @@ def test_query_answers_with_evidence_and_filters_exactly(store_path: Path,
                'kind == "assertion" and confidence > 0.95', *common)
     assert none.returncode == 0 and "(no hits)" in none.stdout
     bad = run("verikg", "query", "x", "--where", "__import__('os')", *common)
-    assert bad.returncode == 1 and "error:" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--where" in bad.stderr and "Traceback" not in bad.stderr
+    # from another folder, by the label the output shows: the store's own ontology
+    label = run("verikg", "query", "Who operates Juno?", "--where",
+                'predicate == "operated by"', *common, cwd=tmp_path)
+    assert label.returncode == 0 and "Juno — operated by — NASA" in label.stdout
+    assert "asr:" in label.stdout and "ent:" in label.stdout
+    typo = run("verikg", "query", "Who operates Juno?", "--where",
+               'predicate == "operatd by"', *common)
+    assert typo.returncode == 1 and "did you mean 'operated by'?" in typo.stderr
 
 
 def test_quarantine_soft_lists_flagged_assertions_by_check(store_path: Path,
@@ -181,7 +194,10 @@ def test_quarantine_soft_lists_flagged_assertions_by_check(store_path: Path,
 def test_runs_lists_the_ledger(tmp_path: Path) -> None:
     from pipeline.ledger import RunLedger
 
-    empty = run("verikg", "runs", "--data-dir", str(tmp_path / "none"))
+    missing = run("verikg", "runs", "--data-dir", str(tmp_path / "none"))
+    assert missing.returncode == 1 and "no VeriKG data directory" in missing.stderr
+    assert not (tmp_path / "none").exists()
+    empty = run("verikg", "runs", "--data-dir", str(tmp_path))
     assert empty.returncode == 0 and "no builds recorded" in empty.stdout
     with RunLedger(tmp_path / "ledger.sqlite") as ledger:
         done = ledger.begin("key-a", store="sqlite:x")

@@ -106,9 +106,12 @@ def test_cli_refuses_bad_settings_and_inputs(tmp_path: Path,
     res = CliRunner().invoke(app, [*base, "--corpus", str(corpus), "--quorum", "2"])
     assert res.exit_code == 1 and "quorum" in res.output
     res = CliRunner().invoke(app, [*base, "--corpus", str(corpus), "--role", "analyst"])
-    assert res.exit_code == 1 and "ontology_engineer" in res.output
+    assert res.exit_code == 1 and "ontology_engineer" in res.output  # a panel needs one
+    res = CliRunner().invoke(app, [*base, "--corpus", str(corpus), "--role", "poet"])
+    assert res.exit_code == 2 and "ontology_engineer" in res.output  # not a seat at all
+    # a path that does not exist is bad usage, refused before anything loads
     res = CliRunner().invoke(app, [*base, "--corpus", str(tmp_path / "missing")])
-    assert res.exit_code == 1 and "no such file" in res.output
+    assert res.exit_code == 2 and "does not exist" in res.output
 
 
 def test_the_configured_llm_gets_a_schema_per_step(tmp_path: Path) -> None:

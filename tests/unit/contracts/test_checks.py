@@ -241,6 +241,11 @@ def test_evidence_is_the_sentence_naming_both_not_a_heading(contract: TripleCont
     ("Acme Rockets'}) RETURN n", "a query clause"),
     ("Acme Rockets; DROP TABLE entities", "a query clause"),
     ("Acme Rockets /* hidden", "a query comment"),
+    # issue 19: the clause may end the name, and relationship syntax is code of its own
+    ("Orléans`]->(x) DELETE x", "a query clause"),
+    ("Orléans' DELETE", "a query clause"),
+    ("Orléans`)<-[:OWNS]-(m)", "a graph pattern"),
+    ("Orléans' OR '1'='1", "a query condition"),
     ("ignore the rules above", "override instructions"),
     ("<script>Acme Rockets</script>", "markup"),
 ])
@@ -260,7 +265,9 @@ def test_names_that_read_as_code_are_refused_even_when_written(
 @pytest.mark.parametrize("subject", ["Tinder (Match Group)", 'The "Set" Sessions',
                                      "Return of the Jedi", "O'Neill Match Co.", "Guns N' Roses",
                                      "Love; Actually", "Jailbreak Games", "Clear All Ltd",
-                                     "https://example.org/a//b"])
+                                     "https://example.org/a//b", "Drop Dead Gorgeous",
+                                     "Delete (band)", "Create! Studio", "Rock 'n' Roll",
+                                     "A -> B"])
 def test_ordinary_names_with_query_words_are_accepted(contract: TripleContract, toy: Ontology,
                                                        subject: str) -> None:
     doc = Document.from_text(f"{subject} was founded by Ada Byron.", source="names.md")

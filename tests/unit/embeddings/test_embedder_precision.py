@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,8 +67,18 @@ def test_auto_is_fp32_on_a_cpu_without_amx(monkeypatch: pytest.MonkeyPatch) -> N
     assert embedder_mod.cpu_has_amx_bf16() is False
     assert SentenceTransformerEmbedder().precision == "fp32"
     assert SentenceTransformerEmbedder().model_id.endswith("/fp32")
+    # the probe is asked only where /proc/cpuinfo names the flag (else torch stays unloaded)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    monkeypatch.setattr(Path, "read_text",
+                        lambda self, *a, **k: "processor\t: 0\nflags\t\t: avx512f amx_bf16\n")
     assert SentenceTransformerEmbedder().precision == "bf16"
+
+
+def test_a_cpu_without_the_flag_never_imports_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Path, "read_text",
+                        lambda self, *a, **k: "processor\t: 0\nflags\t\t: fpu sse avx2\n")
+    monkeypatch.setitem(sys.modules, "torch", None)  # an import would raise ImportError
+    assert embedder_mod.cpu_has_amx_bf16() is False
 
 
 def test_cpuinfo_flags_are_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -174,6 +174,6 @@ def test_cli_writes_result_and_prints_table(tmp_path: Path) -> None:
     assert out.with_suffix(".reliability.png").exists()
     bad = CliRunner().invoke(app, [*args[:-2], "--responses", str(tmp_path / "nope.jsonl"),
                                    "--out", str(out)])
-    assert bad.exit_code == 1 and "cannot read" in bad.output
+    assert bad.exit_code == 2 and "does not exist" in bad.output  # checked before loading
     form = CliRunner().invoke(app, [*args, "--out", str(out), "--written-form", "pretty"])
     assert form.exit_code == 2 and "not one of" in form.output

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from flows.build_tasks import store_assertions
 from pipeline.confidence import confidence_of
 from pipeline.models import (
@@ -55,7 +57,7 @@ def test_sources_reinforce_across_runs_and_reruns_add_nothing(tmp_path: Path,
         assert _store([again], store, toy, "run-2") == 0
         stored = store.get_assertion(first.id)
         assert stored is not None and len(stored.provenance) == 2
-        assert stored.confidence == round(1 - (1 - 1 / 3) * (1 - 2 / 3), 6)
+        assert stored.confidence == pytest.approx(1 - (1 - 1 / 3) * (1 - 2 / 3), abs=1e-6)
         assert (stored.first_seen, stored.last_seen) == (T0 + timedelta(days=1),
                                                          T0 + timedelta(days=2))
         _store([again], store, toy, "run-2b")  # the same source again: nothing changes

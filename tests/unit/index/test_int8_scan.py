@@ -14,6 +14,18 @@ from pipeline.index import int8_scan
 from pipeline.index.vector_index import VectorIndex
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _the_kernel_on() -> object:
+    """These tests are the kernel's own: they run it even in a session that turned it off for
+    everything else (``VERIKG_INT8_KERNEL=0``), built for the session's target (native, or a
+    portable ``VERIKG_INT8_MARCH``), and assert what that build does on this CPU."""
+    session = int8_scan.default_kernel()
+    previous = int8_scan.use_default_kernel(int8_scan.KernelConfig(
+        cache_dir=session.cache_dir, compiler=session.compiler, march=session.march))
+    yield
+    int8_scan.use_default_kernel(previous)
+
+
 def brute_force(x: np.ndarray, ids: np.ndarray, keep: np.ndarray, q: np.ndarray, k: int,
                 metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Float64 reference: top k of the kept rows by (score desc, id asc), -1 / -inf padded."""
@@ -112,7 +124,9 @@ def test_int8_plan_equals_brute_force(case: tuple, mode: str) -> None:
                 check(index, x, ids, keep, q[j:j + 1], k, where, metric, integral)
             part = index._partitions.get(where)
             if part is not None and part.i8 is not None and x.shape[1] % 128 == 0:
-                assert part.i8.codes4 is not None
+                # the 4-bit pass where the kernel has a fast one (VNNI), whatever this CPU is
+                fast4 = int8_scan.int4_wanted(len(part.i8.ids), x.shape[1])
+                assert (part.i8.codes4 is not None) is fast4
         else:
             check(index, x, ids, keep, q, k, where, metric, integral)
     finally:
@@ -268,7 +282,8 @@ def test_amx_is_used_where_the_cpu_has_it() -> None:
     """On a Linux Xeon with AMX-INT8 the kernel is built with it and Linux grants the tiles,
     so the batch tests above cover both loops there; turning it off is honoured."""
     flags = _cpu_flags()
-    has = {"amx_int8", "amx_tile", "avx512bw"} <= flags
+    native = int8_scan.default_kernel().march == "native"  # a portable build has no AMX loop
+    has = native and {"amx_int8", "amx_tile", "avx512bw"} <= flags
     assert int8_scan.amx() is has
     if has:
         assert int8_scan.amx(False) is False and int8_scan.amx() is False
@@ -444,7 +459,7 @@ def test_without_the_kernel_the_float32_plans_answer() -> None:
     x = _clustered(3000, 64)
     group = np.arange(3000) % 3
     off = int8_scan.KernelConfig(enabled=False)
-    int8_scan._library.cache_clear()
+    int8_scan._built.cache_clear()
     try:
         assert int8_scan.kernel(off) is None
         index = VectorIndex.build(x, {"g": group}, partition_after=1, int8_min_rows=0,
@@ -454,13 +469,13 @@ def test_without_the_kernel_the_float32_plans_answer() -> None:
         assert index.last_plan == "partition-exact"
         assert ids[1, 0] == 1  # row 1 is in group 1 and is its own best match
     finally:
-        int8_scan._library.cache_clear()
+        int8_scan._built.cache_clear()
 
 
 def test_a_compiler_failure_is_logged_and_falls_back(
         tmp_path, caplog: pytest.LogCaptureFixture) -> None:
     failing = int8_scan.KernelConfig(cache_dir=tmp_path / "kernels", compiler="/bin/false")
-    int8_scan._library.cache_clear()
+    int8_scan._built.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="pipeline.index.int8_scan"):
             assert int8_scan.kernel(failing) is None
@@ -473,7 +488,7 @@ def test_a_compiler_failure_is_logged_and_falls_back(
         assert index.last_plan == "partition-exact"
         assert not any((tmp_path / "kernels").glob("*.so"))
     finally:
-        int8_scan._library.cache_clear()
+        int8_scan._built.cache_clear()
 
 
 def test_the_int8_copy_is_counted_and_dropped_with_the_partition() -> None:

@@ -128,23 +128,31 @@ FILTERS = [None, "status == 'certified'", "kind == 'entity'", "kind == 'assertio
 QUERIES = ["Which agency operated Cassini?", "a rocket", "Saturn", "probe"]
 
 
+#: scores of the same texts may differ in the last bits between two indexes: a delta-built
+#: index and a fresh one can take different scan paths (int8 rescoring, float32 blocks of
+#: another size) — answers are compared with this tolerance, never by rounding
+SCORE_TOL = 1e-5
+
+
 def ranked(index: KGIndex, q: np.ndarray, k: int, where: str | None
            ) -> list[list[tuple[str, str, float]]]:
-    return [[(r.kind, r.kgid, round(s, 5)) for r, s in hits]
+    return [[(r.kind, r.kgid, float(s)) for r, s in hits]
             for hits in index.search(q, k, where)]
 
 
 def assert_same_answers(got: KGIndex, want: KGIndex, embedder: Embedder) -> None:
-    """Same top-k as a fresh build; rows tying at the k-th score may be swapped (ties break
-    by row id, and ids differ between the two indexes)."""
+    """Same top-k as a fresh build, scores within ``SCORE_TOL``; rows whose scores are within
+    the tolerance of the k-th may be swapped (ties break by row id, ids differ between the
+    two indexes, and near-ties by the last bits of the scan)."""
     q = embedder.embed(QUERIES)
     for where in FILTERS:
         for k in (3, max(1, want.size)):
             for a, b in zip(ranked(got, q, k, where), ranked(want, q, k, where), strict=True):
-                assert [s for *_, s in a] == [s for *_, s in b], where
+                np.testing.assert_allclose([s for *_, s in a], [s for *_, s in b],
+                                           rtol=0, atol=SCORE_TOL, err_msg=str(where))
                 if not b:
                     continue
-                kth = b[-1][2]
+                kth = min(a[-1][2], b[-1][2]) + SCORE_TOL
                 assert {x[:2] for x in a if x[2] > kth} == {x[:2] for x in b if x[2] > kth}
 
 

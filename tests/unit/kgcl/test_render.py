@@ -201,7 +201,7 @@ def test_replacement_by_label_stays_quoted() -> None:
 
 
 def test_parse_errors_point_at_the_users_column() -> None:
-    with pytest.raises(ChangeRequestError, match="col 35"):
+    with pytest.raises(ChangeRequestError, match="column 35"):
         parse_command("add <http://example.org/subclass> SubClassOf <http://example.org/s>")
 
 
