@@ -3,7 +3,7 @@
 An option typed with one of these refuses any other value before the command runs (exit 2,
 the valid values listed), so a typo never reaches a flow and never loads a model. They are
 spelled out here rather than imported from ``pipeline.models``, which would cost every
-``--help`` the import of the whole model layer; ``tests/unit/verikg_cli/test_choices.py``
+``--help`` the import of the whole model layer; ``tests/unit/verikg_cli/test_options.py``
 keeps each one equal to the library's set.
 """
 
